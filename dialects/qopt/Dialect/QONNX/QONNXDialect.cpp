@@ -1,0 +1,38 @@
+//===- QONNXDialect.cpp - the qonnx dialect -------------------------------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//===----------------------------------------------------------------------===//
+#include "qopt/Dialect/QONNX/QONNXDialect.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/DialectImplementation.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace mlir::qonnx;
+
+#include "qopt/Dialect/QONNX/QONNXDialect.cpp.inc"
+
+#define GET_TYPEDEF_CLASSES
+#include "qopt/Dialect/QONNX/QONNXTypes.cpp.inc"
+
+void QONNXDialect::initialize() {
+  addTypes<
+#define GET_TYPEDEF_LIST
+#include "qopt/Dialect/QONNX/QONNXTypes.cpp.inc"
+      >();
+  addOperations<
+#define GET_OP_LIST
+#include "qopt/Dialect/QONNX/QONNXOps.cpp.inc"
+      >();
+}
+
+LogicalResult NodeOp::verify() {
+  if (getOpType().empty())
+    return emitOpError("(C1) op_type must not be empty");
+  if (getOpset() < 1)
+    return emitOpError("(C2) opset must be >= 1, got ") << getOpset();
+  return success();
+}
+
+#define GET_OP_CLASSES
+#include "qopt/Dialect/QONNX/QONNXOps.cpp.inc"

@@ -1,0 +1,49 @@
+//===- Passes.td - qopt code generation passes -------------*- tablegen -*-===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//===----------------------------------------------------------------------===//
+#ifndef QOPT_CODEGEN_PASSES
+#define QOPT_CODEGEN_PASSES
+
+include "mlir/Pass/PassBase.td"
+
+def QOptRecordABIPass : Pass<"qopt-record-abi", "ModuleOp"> {
+  let summary = "Record the model's I/O signature as the `qopt.abi` module attribute";
+  let description = [{
+    Runs on the tensor-level function (before bufferization changes its
+    signature). Reads each argument/result's `qopt.name` and `qopt.dtype`
+    and static shape and stores the ABI description (docs/abi.md) as a
+    string attribute on the module.
+  }];
+}
+
+def QOptExternalizeWeightsPass : Pass<"qopt-externalize-weights", "ModuleOp"> {
+  let summary = "Move large constant memref.globals into a sidecar weights blob";
+  let description = [{
+    After bufferization: every constant memref.global larger than
+    `threshold` bytes is removed and its uses become memref.view slices of a
+    new last entry argument `memref<SIZExi8>` (64-byte aligned offsets), so
+    LLVM never sees megabytes of constants. With `weights-file`, the blob is
+    written there (atomically).
+  }];
+  let options = [
+    Option<"threshold", "threshold", "int64_t", /*default=*/"1024",
+           "Globals larger than this many bytes go to the sidecar">,
+    Option<"weightsFile", "weights-file", "std::string", /*default=*/"\"\"",
+           "Where to write the weights blob (empty: keep it in memory only)">,
+  ];
+  let dependentDialects = ["::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+def QOptEmitEntryPass : Pass<"qopt-emit-entry", "ModuleOp"> {
+  let summary = "Add the `qopt_entry(void **args)` wrapper and ABI metadata global";
+  let description = [{
+    Runs on the LLVM dialect. `qopt_entry` loads one pointer per input,
+    output and the weights blob from its argument array and calls the model
+    function (bare-pointer convention); `qopt_model_abi` is a NUL-terminated
+    copy of the `qopt.abi` module attribute that the runtime parses.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
+#endif // QOPT_CODEGEN_PASSES
