@@ -1,1 +1,287 @@
-// placeholder
+//===- ConvertONNXToQOpt.cpp - the convert-onnx-to-qopt pass --------------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//===----------------------------------------------------------------------===//
+#include "Converter.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "qopt/Conversion/Passes.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/StringExtras.h"
+
+namespace mlir::qopt {
+#define GEN_PASS_DEF_CONVERTONNXTOQOPTPASS
+#include "qopt/Conversion/Passes.h.inc"
+} // namespace mlir::qopt
+
+using namespace mlir;
+using namespace mlir::qopt;
+using namespace mlir::qopt::onnx;
+
+namespace {
+
+/// Parses "a:1x128,b:4x3" into name -> dims.
+static LogicalResult parseInputShapes(StringRef spec, Location loc,
+                                      llvm::StringMap<SmallVector<int64_t>> &out) {
+  SmallVector<StringRef> items;
+  spec.split(items, ',', -1, /*KeepEmpty=*/false);
+  for (StringRef item : items) {
+    auto [name, dims] = item.rsplit(':');
+    if (name.empty() || dims.empty() || !item.contains(':'))
+      return emitError(loc) << "bad --input-shape '" << item
+                            << "': expected NAME:D0xD1x...";
+    SmallVector<int64_t> shape;
+    SmallVector<StringRef> parts;
+    dims.split(parts, 'x');
+    for (StringRef p : parts) {
+      int64_t d;
+      if (p.trim().getAsInteger(10, d) || d < 0 || d > (int64_t(1) << 40))
+        return emitError(loc) << "bad dimension '" << p << "' in --input-shape '"
+                              << item << "'";
+      shape.push_back(d);
+    }
+    if (dims == "scalar")
+      shape.clear();
+    out[name] = shape;
+  }
+  return success();
+}
+
+/// The Constant node (and initializers, which the importer emits as
+/// Constant nodes): re-typed to signless storage, data shared, not copied.
+static LogicalResult convertConstant(Converter &cv, const Node &node,
+                                     SmallVectorImpl<TValue> &results) {
+  if (Attribute v = node.attr("value")) {
+    auto elems = dyn_cast<ElementsAttr>(v);
+    if (!elems)
+      return cv.error(node) << "unsupported 'value' attribute";
+    auto ty = cast<ShapedType>(elems.getType());
+    DType dt = dtypeOf(ty.getElementType());
+    if (dt == DType::Undefined)
+      return cv.error(node) << "unsupported constant element type "
+                            << ty.getElementType();
+    auto rty = cv.tensorType(ty.getShape(), dt);
+    TypedAttr attr;
+    if (auto dense = dyn_cast<DenseElementsAttr>(v))
+      attr = dense.getElementType() == rty.getElementType()
+                 ? dense
+                 : dense.bitcast(rty.getElementType()).reshape(rty);
+    else if (auto res = dyn_cast<DenseResourceElementsAttr>(v))
+      attr = DenseResourceElementsAttr::get(rty, res.getRawHandle());
+    else
+      return cv.error(node) << "unsupported constant encoding";
+    results.push_back({arith::ConstantOp::create(cv.b, cv.loc, rty, attr), dt});
+    return success();
+  }
+  if (node.hasAttr("value_float")) {
+    ConstTensor c(DType::F32, {});
+    c.set(0, node.f("value_float", 0));
+    results.push_back(cv.constant(c));
+    return success();
+  }
+  if (node.hasAttr("value_floats")) {
+    auto fs = node.floats("value_floats");
+    ConstTensor c(DType::F32, {(int64_t)fs.size()});
+    for (size_t k = 0; k < fs.size(); ++k)
+      c.set(k, fs[k]);
+    results.push_back(cv.constant(c));
+    return success();
+  }
+  if (node.hasAttr("value_int")) {
+    ConstTensor c(DType::I64, {});
+    c.setI(0, node.i("value_int", 0));
+    results.push_back(cv.constant(c));
+    return success();
+  }
+  if (node.hasAttr("value_ints")) {
+    auto is = node.ints("value_ints");
+    ConstTensor c(DType::I64, {(int64_t)is.size()});
+    for (size_t k = 0; k < is.size(); ++k)
+      c.setI(k, is[k]);
+    results.push_back(cv.constant(c));
+    return success();
+  }
+  return cv.error(node) << "unsupported Constant attribute (sparse or string)";
+}
+
+struct ConvertONNXToQOptPass
+    : qopt::impl::ConvertONNXToQOptPassBase<ConvertONNXToQOptPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SmallVector<func::FuncOp> funcs;
+    for (auto f : module.getOps<func::FuncOp>())
+      if (!f.isExternal())
+        funcs.push_back(f);
+    for (func::FuncOp f : funcs)
+      if (failed(convertFunc(f)))
+        return signalPassFailure();
+  }
+
+  LogicalResult convertFunc(func::FuncOp oldFn) {
+    Location fnLoc = oldFn.getLoc();
+    llvm::StringMap<SmallVector<int64_t>> pinned;
+    if (failed(parseInputShapes(inputShapes, fnLoc, pinned)))
+      return failure();
+
+    // Everything unsupported, reported at once.
+    const HandlerRegistry &reg = getHandlerRegistry();
+    std::string unsupported;
+    unsigned numUnsupported = 0;
+    oldFn.walk([&](qonnx::NodeOp n) {
+      StringRef dom = n.getDomain();
+      bool known = (dom.empty() || dom == "ai.onnx") &&
+                   (n.getOpType() == "Constant" || reg.lookup(n.getOpType()));
+      for (NamedAttribute a : n.getAttrs())
+        if (isa<UnitAttr>(a.getValue()))
+          known = false; // subgraph attributes (If/Loop/Scan)
+      if (known)
+        return;
+      if (numUnsupported++ < 50)
+        unsupported += ("\n  '" + n.getName() + "' (" +
+                        (dom.empty() ? "" : dom + ".") + n.getOpType() +
+                        ", opset " + Twine(n.getOpset()) + ")")
+                           .str();
+    });
+    if (numUnsupported)
+      return emitError(fnLoc) << numUnsupported
+                              << " unsupported ONNX node(s):" << unsupported;
+
+    // New signature: static, signless, annotated with the ONNX name/dtype.
+    OpBuilder b(oldFn);
+    SmallVector<Type> argTypes;
+    SmallVector<DType> argDTypes;
+    SmallVector<StringAttr> argNames;
+    for (BlockArgument arg : oldFn.getArguments()) {
+      auto nameAttr = oldFn.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
+                                                         "qopt.name");
+      std::string name = nameAttr ? nameAttr.str()
+                                  : ("arg" + Twine(arg.getArgNumber())).str();
+      auto ty = dyn_cast<TensorType>(arg.getType());
+      DType dt = ty ? dtypeOf(ty.getElementType()) : DType::Undefined;
+      if (dt == DType::Undefined || !elementType(b.getContext(), dt))
+        return emitError(fnLoc) << "input '" << name << "' has unsupported type "
+                                << arg.getType();
+      SmallVector<int64_t> shape;
+      auto it = pinned.find(name);
+      if (it != pinned.end()) {
+        shape = it->second;
+        if (auto rt = dyn_cast<RankedTensorType>(ty)) {
+          bool ok = rt.getRank() == (int64_t)shape.size();
+          for (size_t k = 0; ok && k < shape.size(); ++k)
+            ok = rt.isDynamicDim(k) || rt.getDimSize(k) == shape[k];
+          if (!ok)
+            return emitError(fnLoc) << "--input-shape for '" << name
+                                    << "' does not match its declared type "
+                                    << ty;
+        }
+        pinned.erase(it);
+      } else {
+        auto rt = dyn_cast<RankedTensorType>(ty);
+        if (!rt || !rt.hasStaticShape())
+          return emitError(fnLoc)
+                 << "input '" << name << "' has dynamic shape " << ty
+                 << "; pin it with --input-shape=" << name << ":D0xD1x...";
+        shape.assign(rt.getShape().begin(), rt.getShape().end());
+      }
+      argTypes.push_back(RankedTensorType::get(shape, elementType(b.getContext(), dt)));
+      argDTypes.push_back(dt);
+      argNames.push_back(b.getStringAttr(name));
+    }
+    if (!pinned.empty())
+      return emitError(fnLoc) << "--input-shape names unknown input '"
+                              << pinned.begin()->getKey() << "'";
+
+    std::string fnName = oldFn.getName().str();
+    auto newFn = func::FuncOp::create(b, fnLoc, fnName + ".qopt",
+                                      b.getFunctionType(argTypes, {}));
+    Block *entry = newFn.addEntryBlock();
+    OpBuilder nb = OpBuilder::atBlockBegin(entry);
+    Converter cv(nb);
+
+    llvm::DenseMap<Value, std::optional<TValue>> map;
+    for (auto [k, arg] : llvm::enumerate(oldFn.getArguments())) {
+      map[arg] = TValue{entry->getArgument(k), argDTypes[k]};
+      newFn.setArgAttr(k, "qopt.name", argNames[k]);
+      newFn.setArgAttr(k, "qopt.dtype", nb.getI32IntegerAttr((int32_t)argDTypes[k]));
+    }
+
+    auto fail = [&]() {
+      newFn.erase();
+      return failure();
+    };
+    for (Operation &op : oldFn.front()) {
+      if (isa<qonnx::NoneOp>(op)) {
+        map[op.getResult(0)] = std::nullopt;
+        continue;
+      }
+      if (auto ret = dyn_cast<func::ReturnOp>(op)) {
+        SmallVector<Value> outs;
+        SmallVector<DType> outDTypes;
+        for (auto [k, v] : llvm::enumerate(ret.getOperands())) {
+          auto it = map.find(v);
+          if (it == map.end() || !it->second)
+            return emitError(fnLoc) << "graph output #" << k
+                                    << " is not produced", fail();
+          outs.push_back(it->second->v);
+          outDTypes.push_back(it->second->dt);
+        }
+        func::ReturnOp::create(nb, ret.getLoc(), outs);
+        newFn.setType(nb.getFunctionType(argTypes, ValueRange(outs).getTypes()));
+        for (unsigned k = 0; k < outs.size(); ++k) {
+          auto nameAttr = oldFn.getResultAttrOfType<StringAttr>(k, "qopt.name");
+          newFn.setResultAttr(k, "qopt.name",
+                              nameAttr ? nameAttr
+                                       : nb.getStringAttr("output" + Twine(k)));
+          newFn.setResultAttr(k, "qopt.dtype",
+                              nb.getI32IntegerAttr((int32_t)outDTypes[k]));
+        }
+        continue;
+      }
+      auto nodeOp = dyn_cast<qonnx::NodeOp>(op);
+      if (!nodeOp)
+        return op.emitError("unexpected op in an imported ONNX graph"), fail();
+
+      Node node;
+      node.op = nodeOp;
+      node.type = nodeOp.getOpType();
+      node.name = nodeOp.getName();
+      node.opset = nodeOp.getOpset();
+      node.numOutputs = nodeOp.getNumResults();
+      for (Value in : nodeOp.getInputs()) {
+        auto it = map.find(in);
+        if (it == map.end())
+          return cv.error(node) << "operand is not defined", fail();
+        node.inputs.push_back(it->second);
+      }
+      cv.loc = nodeOp.getLoc();
+      SmallVector<TValue> results;
+      LogicalResult r =
+          node.type == "Constant"
+              ? convertConstant(cv, node, results)
+              : (*reg.lookup(node.type))(cv, node, results);
+      if (failed(r))
+        return fail();
+      if (results.size() > node.numOutputs)
+        return cv.error(node) << "internal: handler produced too many results",
+               fail();
+      for (unsigned k = 0; k < node.numOutputs; ++k) {
+        Value old = nodeOp.getResult(k);
+        if (k < results.size()) {
+          map[old] = results[k];
+          continue;
+        }
+        if (!old.use_empty())
+          return cv.error(node) << "output #" << k << " is not supported",
+                 fail();
+      }
+    }
+
+    oldFn.erase();
+    newFn.setName(fnName);
+    return success();
+  }
+};
+
+} // namespace

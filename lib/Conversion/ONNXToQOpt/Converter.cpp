@@ -1,1 +1,651 @@
-// placeholder
+//===- Converter.cpp - ONNX node legalization framework -------------------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//===----------------------------------------------------------------------===//
+#include "Converter.h"
+
+#include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+
+#include <cmath>
+#include <cstring>
+
+using namespace mlir;
+using namespace mlir::qopt;
+using namespace mlir::qopt::onnx;
+
+//===----------------------------------------------------------------------===//
+// DType
+//===----------------------------------------------------------------------===//
+
+bool onnx::isFloat(DType dt) {
+  return dt == DType::F32 || dt == DType::F64 || dt == DType::F16 ||
+         dt == DType::BF16;
+}
+bool onnx::isUnsigned(DType dt) {
+  return dt == DType::U8 || dt == DType::U16 || dt == DType::U32 ||
+         dt == DType::U64;
+}
+bool onnx::isSigned(DType dt) {
+  return dt == DType::I8 || dt == DType::I16 || dt == DType::I32 ||
+         dt == DType::I64;
+}
+
+unsigned onnx::bitWidth(DType dt) {
+  switch (dt) {
+  case DType::Bool: return 1;
+  case DType::U8: case DType::I8: return 8;
+  case DType::U16: case DType::I16: case DType::F16: case DType::BF16: return 16;
+  case DType::U32: case DType::I32: case DType::F32: return 32;
+  case DType::U64: case DType::I64: case DType::F64: return 64;
+  default: return 0;
+  }
+}
+
+const char *onnx::dtypeName(DType dt) {
+  switch (dt) {
+  case DType::F32: return "float";
+  case DType::U8: return "uint8";
+  case DType::I8: return "int8";
+  case DType::U16: return "uint16";
+  case DType::I16: return "int16";
+  case DType::I32: return "int32";
+  case DType::I64: return "int64";
+  case DType::String: return "string";
+  case DType::Bool: return "bool";
+  case DType::F16: return "float16";
+  case DType::F64: return "double";
+  case DType::U32: return "uint32";
+  case DType::U64: return "uint64";
+  case DType::BF16: return "bfloat16";
+  default: return "undefined";
+  }
+}
+
+Type onnx::elementType(MLIRContext *ctx, DType dt) {
+  switch (dt) {
+  case DType::F32: return Float32Type::get(ctx);
+  case DType::F64: return Float64Type::get(ctx);
+  case DType::F16: return Float16Type::get(ctx);
+  case DType::BF16: return BFloat16Type::get(ctx);
+  case DType::String: case DType::Undefined: return {};
+  default: return IntegerType::get(ctx, bitWidth(dt));
+  }
+}
+
+DType onnx::dtypeOf(Type t) {
+  if (t.isF32()) return DType::F32;
+  if (t.isF64()) return DType::F64;
+  if (t.isF16()) return DType::F16;
+  if (t.isBF16()) return DType::BF16;
+  auto it = dyn_cast<IntegerType>(t);
+  if (!it) return DType::Undefined;
+  bool u = it.isUnsigned();
+  switch (it.getWidth()) {
+  case 1: return DType::Bool;
+  case 8: return u ? DType::U8 : DType::I8;
+  case 16: return u ? DType::U16 : DType::I16;
+  case 32: return u ? DType::U32 : DType::I32;
+  case 64: return u ? DType::U64 : DType::I64;
+  default: return DType::Undefined;
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// ConstTensor
+//===----------------------------------------------------------------------===//
+
+ConstTensor::ConstTensor(DType dt, ArrayRef<int64_t> shape)
+    : dt(dt), shape(shape) {
+  if (isFloatData())
+    f.assign(size(), 0.0);
+  else
+    i.assign(size(), 0);
+}
+
+int64_t ConstTensor::size() const {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+/// Wraps `v` to the value range of integer dtype `dt` (two's complement).
+static int64_t wrapInt(DType dt, int64_t v) {
+  unsigned w = bitWidth(dt);
+  if (dt == DType::Bool)
+    return v != 0;
+  if (w >= 64)
+    return v;
+  uint64_t mask = (1ULL << w) - 1, u = (uint64_t)v & mask;
+  if (isSigned(dt) && (u >> (w - 1)))
+    return (int64_t)(u | ~mask);
+  return (int64_t)u;
+}
+
+void ConstTensor::set(int64_t k, double v) {
+  if (isFloatData()) {
+    f[k] = dt == DType::F32 ? (double)(float)v : v;
+  } else if (dt == DType::Bool) {
+    i[k] = v != 0.0;
+  } else if (std::isnan(v)) {
+    i[k] = 0;
+  } else {
+    i[k] = wrapInt(dt, (int64_t)std::trunc(v));
+  }
+}
+
+void ConstTensor::setI(int64_t k, int64_t v) {
+  if (isFloatData())
+    set(k, (double)v);
+  else
+    i[k] = wrapInt(dt, v);
+}
+
+void ConstTensor::copyElem(int64_t dst, const ConstTensor &from, int64_t src) {
+  if (isFloatData())
+    f[dst] = from.f[src];
+  else
+    i[dst] = from.i[src];
+}
+
+SmallVector<int64_t> onnx::stridesOf(ArrayRef<int64_t> shape) {
+  SmallVector<int64_t> s(shape.size(), 1);
+  for (int64_t k = (int64_t)shape.size() - 2; k >= 0; --k)
+    s[k] = s[k + 1] * shape[k + 1];
+  return s;
+}
+
+std::optional<SmallVector<int64_t>>
+onnx::broadcastShapes(ArrayRef<int64_t> a, ArrayRef<int64_t> b) {
+  size_t n = std::max(a.size(), b.size());
+  SmallVector<int64_t> out(n);
+  for (size_t k = 0; k < n; ++k) {
+    int64_t x = k + a.size() >= n ? a[k + a.size() - n] : 1;
+    int64_t y = k + b.size() >= n ? b[k + b.size() - n] : 1;
+    if (x != y && x != 1 && y != 1)
+      return std::nullopt;
+    out[k] = x == 1 ? y : x;
+  }
+  return out;
+}
+
+std::optional<int64_t> onnx::normalizeAxis(int64_t axis, int64_t rank) {
+  if (axis < -rank || axis >= rank)
+    return std::nullopt;
+  return axis < 0 ? axis + rank : axis;
+}
+
+//===----------------------------------------------------------------------===//
+// Node
+//===----------------------------------------------------------------------===//
+
+Attribute Node::attr(StringRef key) const { return op.getAttrs().get(key); }
+
+int64_t Node::i(StringRef key, int64_t def) const {
+  if (auto a = dyn_cast_or_null<IntegerAttr>(attr(key)))
+    return a.getInt();
+  return def;
+}
+
+double Node::f(StringRef key, double def) const {
+  Attribute a = attr(key);
+  if (auto fa = dyn_cast_or_null<FloatAttr>(a))
+    return fa.getValueAsDouble();
+  if (auto ia = dyn_cast_or_null<IntegerAttr>(a))
+    return (double)ia.getInt();
+  return def;
+}
+
+std::string Node::s(StringRef key, StringRef def) const {
+  if (auto a = dyn_cast_or_null<StringAttr>(attr(key)))
+    return a.str();
+  return def.str();
+}
+
+SmallVector<int64_t> Node::ints(StringRef key, ArrayRef<int64_t> def) const {
+  Attribute a = attr(key);
+  if (auto d = dyn_cast_or_null<DenseI64ArrayAttr>(a))
+    return SmallVector<int64_t>(d.asArrayRef());
+  if (auto ia = dyn_cast_or_null<IntegerAttr>(a))
+    return {ia.getInt()};
+  return SmallVector<int64_t>(def);
+}
+
+SmallVector<double> Node::floats(StringRef key, ArrayRef<double> def) const {
+  Attribute a = attr(key);
+  if (auto d = dyn_cast_or_null<DenseF32ArrayAttr>(a)) {
+    SmallVector<double> out;
+    for (float x : d.asArrayRef())
+      out.push_back(x);
+    return out;
+  }
+  if (auto fa = dyn_cast_or_null<FloatAttr>(a))
+    return {fa.getValueAsDouble()};
+  return SmallVector<double>(def);
+}
+
+//===----------------------------------------------------------------------===//
+// Converter: diagnostics, types, constants
+//===----------------------------------------------------------------------===//
+
+InFlightDiagnostic Converter::error(const Node &node) {
+  return emitError(node.op.getLoc())
+         << "node '" << node.name << "' (" << node.type << ", opset "
+         << node.opset << "): ";
+}
+
+RankedTensorType Converter::tensorType(ArrayRef<int64_t> shape,
+                                       DType dt) const {
+  return RankedTensorType::get(shape, elementType(ctx(), dt));
+}
+
+TValue Converter::constant(const ConstTensor &c) {
+  RankedTensorType ty = tensorType(c.shape, c.dt);
+  DenseElementsAttr attr;
+  int64_t n = c.size();
+  switch (c.dt) {
+  case DType::F32: {
+    SmallVector<float> v(c.f.begin(), c.f.end());
+    attr = DenseElementsAttr::get(ty, ArrayRef<float>(v));
+    break;
+  }
+  case DType::F64:
+    attr = DenseElementsAttr::get(ty, ArrayRef<double>(c.f));
+    break;
+  case DType::F16:
+  case DType::BF16: {
+    const llvm::fltSemantics &sem = cast<FloatType>(ty.getElementType()).getFloatSemantics();
+    SmallVector<APFloat> v;
+    v.reserve(n);
+    for (double x : c.f) {
+      APFloat a(x);
+      bool lost;
+      a.convert(sem, APFloat::rmNearestTiesToEven, &lost);
+      v.push_back(a);
+    }
+    attr = DenseElementsAttr::get(ty, v);
+    break;
+  }
+  case DType::Bool: {
+    SmallVector<bool> v;
+    for (int64_t x : c.i)
+      v.push_back(x != 0);
+    attr = DenseElementsAttr::get(ty, ArrayRef<bool>(v));
+    break;
+  }
+  default: {
+    unsigned w = bitWidth(c.dt);
+    SmallVector<APInt> v;
+    v.reserve(n);
+    for (int64_t x : c.i)
+      v.push_back(APInt(w, (uint64_t)x, /*isSigned=*/false, /*implicitTrunc=*/true));
+    attr = DenseElementsAttr::get(ty, v);
+    break;
+  }
+  }
+  Value v = arith::ConstantOp::create(b, loc, ty, attr);
+  return {v, c.dt};
+}
+
+TValue Converter::splat(DType dt, ArrayRef<int64_t> shape, double v) {
+  RankedTensorType ty = tensorType(shape, dt);
+  Attribute elem;
+  Type et = ty.getElementType();
+  if (auto ft = dyn_cast<FloatType>(et))
+    elem = FloatAttr::get(ft, v);
+  else
+    elem = IntegerAttr::get(et, APInt(cast<IntegerType>(et).getWidth(),
+                                      (uint64_t)(int64_t)v, false, true));
+  auto attr = SplatElementsAttr::get(ty, elem);
+  return {arith::ConstantOp::create(b, loc, ty, attr), dt};
+}
+
+Value Converter::scalarOfType(Type t, double v) {
+  if (auto ft = dyn_cast<FloatType>(t))
+    return arith::ConstantOp::create(b, loc, ft, FloatAttr::get(ft, v));
+  auto it = cast<IntegerType>(t);
+  return arith::ConstantOp::create(
+      b, loc, it,
+      IntegerAttr::get(it, APInt(it.getWidth(), (uint64_t)(int64_t)v, false, true)));
+}
+
+Value Converter::scalar(DType dt, double v) {
+  return scalarOfType(elementType(ctx(), dt), v);
+}
+
+/// Raw little-endian bytes of element `k` of width `w` bits (w >= 8).
+static int64_t readRawInt(const char *p, unsigned w, bool isSignedTy) {
+  switch (w) {
+  case 8: return isSignedTy ? (int64_t)*(const int8_t *)p : (int64_t)*(const uint8_t *)p;
+  case 16: { int16_t s; uint16_t u; std::memcpy(&s, p, 2); std::memcpy(&u, p, 2); return isSignedTy ? s : u; }
+  case 32: { int32_t s; uint32_t u; std::memcpy(&s, p, 4); std::memcpy(&u, p, 4); return isSignedTy ? s : (int64_t)u; }
+  default: { int64_t s; std::memcpy(&s, p, 8); return s; }
+  }
+}
+
+std::optional<ConstTensor> Converter::getConst(const TValue &v,
+                                               int64_t maxElems) const {
+  auto cst = v.v.getDefiningOp<arith::ConstantOp>();
+  if (!cst)
+    return std::nullopt;
+  auto ty = dyn_cast<RankedTensorType>(v.v.getType());
+  if (!ty || !ty.hasStaticShape() || ty.getNumElements() > maxElems)
+    return std::nullopt;
+  ConstTensor c(v.dt, ty.getShape());
+  int64_t n = c.size();
+  Attribute value = cst.getValue();
+  if (auto dense = dyn_cast<DenseElementsAttr>(value)) {
+    if (c.isFloatData()) {
+      int64_t k = 0;
+      for (APFloat x : dense.getValues<APFloat>())
+        c.f[k++] = x.convertToDouble();
+      if (dense.isSplat())
+        for (; k < n; ++k) c.f[k] = c.f[0];
+    } else {
+      int64_t k = 0;
+      bool sgn = isSigned(v.dt);
+      for (APInt x : dense.getValues<APInt>())
+        c.i[k++] = v.dt == DType::Bool ? (int64_t)!x.isZero()
+                   : sgn ? x.getSExtValue() : (int64_t)x.getZExtValue();
+      if (dense.isSplat())
+        for (; k < n; ++k) c.i[k] = c.i[0];
+    }
+    return c;
+  }
+  if (auto res = dyn_cast<DenseResourceElementsAttr>(value)) {
+    AsmResourceBlob *blob = res.getRawHandle().getBlob();
+    if (!blob)
+      return std::nullopt;
+    ArrayRef<char> data = blob->getData();
+    unsigned w = std::max(8u, bitWidth(v.dt));
+    if ((int64_t)data.size() < n * (int64_t)(w / 8))
+      return std::nullopt;
+    for (int64_t k = 0; k < n; ++k) {
+      const char *p = data.data() + k * (w / 8);
+      switch (v.dt) {
+      case DType::F32: { float x; std::memcpy(&x, p, 4); c.f[k] = x; break; }
+      case DType::F64: { double x; std::memcpy(&x, p, 8); c.f[k] = x; break; }
+      case DType::F16:
+      case DType::BF16: {
+        uint16_t bits; std::memcpy(&bits, p, 2);
+        APFloat a(v.dt == DType::F16 ? APFloat::IEEEhalf() : APFloat::BFloat(),
+                  APInt(16, bits));
+        c.f[k] = a.convertToDouble();
+        break;
+      }
+      case DType::Bool: c.i[k] = *p != 0; break;
+      default: c.i[k] = readRawInt(p, w, isSigned(v.dt)); break;
+      }
+    }
+    return c;
+  }
+  return std::nullopt;
+}
+
+std::optional<SmallVector<int64_t>>
+Converter::getConstInts(const TValue &v) const {
+  auto c = getConst(v);
+  if (!c)
+    return std::nullopt;
+  SmallVector<int64_t> out;
+  for (int64_t k = 0; k < c->size(); ++k)
+    out.push_back(c->getI(k));
+  return out;
+}
+
+bool Converter::isConst(const TValue &v) const {
+  return (bool)v.v.getDefiningOp<arith::ConstantOp>();
+}
+
+bool Converter::allConst(const Node &node) const {
+  for (auto &in : node.inputs)
+    if (in && (!isConst(*in) || in->numElements() > kFoldLimit))
+      return false;
+  return true;
+}
+
+//===----------------------------------------------------------------------===//
+// Converter: structured ops
+//===----------------------------------------------------------------------===//
+
+Value Converter::emptyTensor(ArrayRef<int64_t> shape, Type elemType) {
+  return tensor::EmptyOp::create(b, loc, shape, elemType);
+}
+
+TValue Converter::reshape(const TValue &v, ArrayRef<int64_t> shape) {
+  if (v.shape() == shape)
+    return v;
+  Type et = v.elemType();
+  Value x = v.v;
+  int64_t n = v.numElements();
+  // Through a 1-D view: collapse everything, then expand into `shape`.
+  if (v.rank() == 0) {
+    x = tensor::ExpandShapeOp::create(b, loc, RankedTensorType::get({1}, et), x,
+                                      ArrayRef<ReassociationIndices>{});
+  } else if (v.rank() > 1) {
+    ReassociationIndices all;
+    for (int64_t k = 0; k < v.rank(); ++k)
+      all.push_back(k);
+    x = tensor::CollapseShapeOp::create(b, loc, RankedTensorType::get({n}, et),
+                                        x, ArrayRef<ReassociationIndices>{all});
+  }
+  if (shape.empty()) {
+    x = tensor::CollapseShapeOp::create(b, loc, RankedTensorType::get({}, et), x,
+                                        ArrayRef<ReassociationIndices>{});
+  } else if (shape.size() > 1) {
+    ReassociationIndices all;
+    for (size_t k = 0; k < shape.size(); ++k)
+      all.push_back(k);
+    x = tensor::ExpandShapeOp::create(b, loc, RankedTensorType::get(shape, et),
+                                      x, ArrayRef<ReassociationIndices>{all});
+  }
+  return {x, v.dt};
+}
+
+TValue Converter::elementwiseTo(ArrayRef<TValue> ins, ArrayRef<int64_t> outShape,
+                                DType outDt, ScalarFn body) {
+  int64_t R = outShape.size();
+  SmallVector<Value> operands;
+  SmallVector<AffineMap> maps;
+  for (const TValue &in : ins) {
+    int64_t r = in.rank();
+    assert(r <= R && "input rank exceeds output rank");
+    SmallVector<int64_t> kept;
+    SmallVector<AffineExpr> exprs;
+    for (int64_t j = 0; j < r; ++j) {
+      int64_t d = R - r + j;
+      if (in.shape()[j] == 1 && outShape[d] != 1)
+        continue; // broadcast dim: dropped from the operand
+      kept.push_back(in.shape()[j]);
+      exprs.push_back(b.getAffineDimExpr(d));
+    }
+    TValue x = (int64_t)kept.size() == r ? in : reshape(in, kept);
+    operands.push_back(x.v);
+    maps.push_back(AffineMap::get(R, 0, exprs, ctx()));
+  }
+  Type outEt = elementType(ctx(), outDt);
+  Value init = emptyTensor(outShape, outEt);
+  maps.push_back(b.getMultiDimIdentityMap(R));
+  SmallVector<utils::IteratorType> iters(R, utils::IteratorType::parallel);
+  auto g = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, operands, ValueRange{init}, maps,
+      iters, [&](OpBuilder &nb, Location nl, ValueRange args) {
+        Value r = body(nb, nl, args.drop_back());
+        linalg::YieldOp::create(nb, nl, r);
+      });
+  return {g.getResult(0), outDt};
+}
+
+TValue Converter::elementwise(ArrayRef<TValue> ins, DType outDt, ScalarFn body) {
+  SmallVector<int64_t> shape;
+  for (const TValue &in : ins) {
+    auto s = broadcastShapes(shape, in.shape());
+    assert(s && "caller must check broadcast compatibility");
+    shape = *s;
+  }
+  return elementwiseTo(ins, shape, outDt, body);
+}
+
+TValue Converter::reduce(
+    const TValue &in, ArrayRef<int64_t> axes, bool keepDims, Value init,
+    function_ref<Value(OpBuilder &, Location, Value, Value)> combine) {
+  int64_t R = in.rank();
+  SmallVector<bool> red(R, false);
+  for (int64_t a : axes)
+    red[a] = true;
+  SmallVector<int64_t> outShape, keptShape;
+  SmallVector<AffineExpr> outExprs;
+  SmallVector<utils::IteratorType> iters;
+  for (int64_t d = 0; d < R; ++d) {
+    iters.push_back(red[d] ? utils::IteratorType::reduction
+                           : utils::IteratorType::parallel);
+    if (!red[d]) {
+      outShape.push_back(in.shape()[d]);
+      outExprs.push_back(b.getAffineDimExpr(d));
+    }
+    keptShape.push_back(red[d] ? 1 : in.shape()[d]);
+  }
+  Type et = init.getType();
+  Value empty = emptyTensor(outShape, et);
+  Value filled =
+      linalg::FillOp::create(b, loc, ValueRange{init}, ValueRange{empty})
+          .getResult(0);
+  SmallVector<AffineMap> maps = {b.getMultiDimIdentityMap(R),
+                                 AffineMap::get(R, 0, outExprs, ctx())};
+  auto g = linalg::GenericOp::create(
+      b, loc, TypeRange{filled.getType()}, ValueRange{in.v}, ValueRange{filled},
+      maps, iters, [&](OpBuilder &nb, Location nl, ValueRange args) {
+        linalg::YieldOp::create(nb, nl, combine(nb, nl, args[0], args[1]));
+      });
+  TValue out{g.getResult(0), dtypeOf(et) == DType::Undefined ? in.dt : in.dt};
+  // The accumulator may differ from the input type (e.g. f32 for means).
+  if (et != in.elemType())
+    out.dt = dtypeOf(et);
+  if (keepDims)
+    out = reshape(out, keptShape);
+  return out;
+}
+
+TValue Converter::broadcastTo(const TValue &v, ArrayRef<int64_t> shape) {
+  if (v.shape() == shape)
+    return v;
+  return elementwiseTo({v}, shape, v.dt,
+                       [](OpBuilder &, Location, ValueRange a) { return a[0]; });
+}
+
+TValue Converter::transpose(const TValue &v, ArrayRef<int64_t> perm) {
+  bool identity = true;
+  for (size_t k = 0; k < perm.size(); ++k)
+    identity &= perm[k] == (int64_t)k;
+  if (identity)
+    return v;
+  SmallVector<int64_t> shape;
+  for (int64_t p : perm)
+    shape.push_back(v.shape()[p]);
+  Value init = emptyTensor(shape, v.elemType());
+  auto t = linalg::TransposeOp::create(b, loc, v.v, init, perm);
+  return {t.getResult()[0], v.dt};
+}
+
+Value Converter::castScalar(OpBuilder &nb, Location nl, Value x, DType from,
+                            DType to) {
+  Type toTy = elementType(ctx(), to);
+  if (from == to)
+    return x;
+  if (to == DType::Bool) {
+    if (isFloat(from)) {
+      Value z = arith::ConstantOp::create(nb, nl, x.getType(),
+                                          nb.getFloatAttr(x.getType(), 0.0));
+      return arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::UNE, x, z);
+    }
+    Value z = arith::ConstantOp::create(nb, nl, x.getType(),
+                                        nb.getIntegerAttr(x.getType(), 0));
+    return arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::ne, x, z);
+  }
+  if (isFloat(from) && isFloat(to)) {
+    unsigned fw = bitWidth(from), tw = bitWidth(to);
+    if (fw == tw) // f16 <-> bf16
+      return arith::TruncFOp::create(
+          nb, nl, toTy, arith::ExtFOp::create(nb, nl, nb.getF32Type(), x));
+    if (fw < tw)
+      return arith::ExtFOp::create(nb, nl, toTy, x);
+    return arith::TruncFOp::create(nb, nl, toTy, x);
+  }
+  if (isFloat(from)) {
+    if (isUnsigned(to))
+      return arith::FPToUIOp::create(nb, nl, toTy, x);
+    return arith::FPToSIOp::create(nb, nl, toTy, x);
+  }
+  bool srcUnsigned = isUnsigned(from) || from == DType::Bool;
+  if (isFloat(to)) {
+    if (srcUnsigned)
+      return arith::UIToFPOp::create(nb, nl, toTy, x);
+    return arith::SIToFPOp::create(nb, nl, toTy, x);
+  }
+  unsigned fw = bitWidth(from), tw = bitWidth(to);
+  if (fw == tw)
+    return x;
+  if (fw > tw)
+    return arith::TruncIOp::create(nb, nl, toTy, x);
+  if (srcUnsigned)
+    return arith::ExtUIOp::create(nb, nl, toTy, x);
+  return arith::ExtSIOp::create(nb, nl, toTy, x);
+}
+
+TValue Converter::castTo(const TValue &v, DType to) {
+  if (v.dt == to)
+    return v;
+  DType from = v.dt;
+  return elementwise({v}, to, [&](OpBuilder &nb, Location nl, ValueRange a) {
+    return castScalar(nb, nl, a[0], from, to);
+  });
+}
+
+TValue Converter::slice(const TValue &v, ArrayRef<int64_t> offsets,
+                        ArrayRef<int64_t> sizes, ArrayRef<int64_t> strides) {
+  bool whole = true;
+  for (int64_t k = 0; k < v.rank(); ++k)
+    whole &= offsets[k] == 0 && sizes[k] == v.shape()[k] && strides[k] == 1;
+  if (whole)
+    return v;
+  auto ty = RankedTensorType::get(sizes, v.elemType());
+  Value s = tensor::ExtractSliceOp::create(b, loc, ty, v.v, ValueRange{},
+                                           ValueRange{}, ValueRange{}, offsets,
+                                           sizes, strides);
+  return {s, v.dt};
+}
+
+TValue Converter::concat(ArrayRef<TValue> parts, int64_t axis) {
+  if (parts.size() == 1)
+    return parts[0];
+  SmallVector<int64_t> shape(parts[0].shape());
+  shape[axis] = 0;
+  for (const TValue &p : parts)
+    shape[axis] += p.shape()[axis];
+  Value acc = emptyTensor(shape, parts[0].elemType());
+  int64_t off = 0;
+  for (const TValue &p : parts) {
+    if (p.shape()[axis] == 0)
+      continue;
+    SmallVector<int64_t> offs(shape.size(), 0), strides(shape.size(), 1);
+    offs[axis] = off;
+    acc = tensor::InsertSliceOp::create(b, loc, p.v, acc, ValueRange{},
+                                        ValueRange{}, ValueRange{}, offs,
+                                        p.shape(), strides);
+    off += p.shape()[axis];
+  }
+  return {acc, parts[0].dt};
+}
+
+const HandlerRegistry &onnx::getHandlerRegistry() {
+  static HandlerRegistry *r = [] {
+    auto *reg = new HandlerRegistry();
+    registerElementwiseOps(*reg);
+    registerShapeOps(*reg);
+    registerReductionOps(*reg);
+    registerNNOps(*reg);
+    return reg;
+  }();
+  return *r;
+}

@@ -1,0 +1,206 @@
+//===- Converter.h - ONNX node legalization framework -----------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//===----------------------------------------------------------------------===//
+//
+// convert-onnx-to-qopt walks qonnx.node ops in program order and calls one
+// handler per ONNX op type. Handlers see converted operands (static-shaped,
+// signless tensors plus their ONNX element type), emit qopt/linalg/tensor/
+// arith/math, and fold to constants when every operand is a small constant
+// (this is how Shape/Gather/Concat/... subgraphs disappear).
+//
+//===----------------------------------------------------------------------===//
+#ifndef QOPT_LIB_CONVERSION_ONNXTOQOPT_CONVERTER_H
+#define QOPT_LIB_CONVERSION_ONNXTOQOPT_CONVERTER_H
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "qopt/Dialect/QONNX/QONNXDialect.h"
+#include "llvm/ADT/StringMap.h"
+
+#include <functional>
+#include <optional>
+#include <vector>
+
+namespace mlir {
+namespace qopt {
+namespace onnx {
+
+/// ONNX TensorProto.DataType numbers.
+enum class DType : int32_t {
+  Undefined = 0, F32 = 1, U8 = 2, I8 = 3, U16 = 4, I16 = 5, I32 = 6, I64 = 7,
+  String = 8, Bool = 9, F16 = 10, F64 = 11, U32 = 12, U64 = 13, BF16 = 16,
+};
+
+bool isFloat(DType dt);
+bool isUnsigned(DType dt); ///< U8..U64 (not Bool)
+bool isSigned(DType dt);   ///< I8..I64
+inline bool isInteger(DType dt) { return isSigned(dt) || isUnsigned(dt); }
+unsigned bitWidth(DType dt);
+const char *dtypeName(DType dt);
+/// The signless MLIR element type of `dt` (null for unsupported types).
+Type elementType(MLIRContext *ctx, DType dt);
+/// The DType of an imported (sign-aware) element type, Undefined if none.
+DType dtypeOf(Type elementType);
+
+/// A converted value: a static-shaped signless tensor + its ONNX dtype.
+struct TValue {
+  Value v;
+  DType dt = DType::Undefined;
+  RankedTensorType type() const { return cast<RankedTensorType>(v.getType()); }
+  ArrayRef<int64_t> shape() const { return type().getShape(); }
+  int64_t rank() const { return type().getRank(); }
+  int64_t numElements() const { return type().getNumElements(); }
+  Type elemType() const { return type().getElementType(); }
+};
+
+/// A host copy of a constant tensor, for folding. Floats live in `f`,
+/// integers and bools in `i` (uint64 as its bit pattern).
+struct ConstTensor {
+  DType dt = DType::F32;
+  SmallVector<int64_t> shape;
+  std::vector<double> f;
+  std::vector<int64_t> i;
+
+  ConstTensor() = default;
+  ConstTensor(DType dt, ArrayRef<int64_t> shape);
+  bool isFloatData() const { return isFloat(dt); }
+  int64_t size() const;
+  int64_t rank() const { return shape.size(); }
+  double getF(int64_t k) const { return isFloatData() ? f[k] : (double)i[k]; }
+  int64_t getI(int64_t k) const { return isFloatData() ? (int64_t)f[k] : i[k]; }
+  /// Stores `v` converted (and wrapped/rounded) to this tensor's dtype.
+  void set(int64_t k, double v);
+  void setI(int64_t k, int64_t v);
+  /// Copies element `src` of `from` (same dtype) into element `dst`.
+  void copyElem(int64_t dst, const ConstTensor &from, int64_t src);
+};
+
+/// Row-major strides of `shape`.
+SmallVector<int64_t> stridesOf(ArrayRef<int64_t> shape);
+/// NumPy broadcast of two shapes; nullopt if incompatible.
+std::optional<SmallVector<int64_t>> broadcastShapes(ArrayRef<int64_t> a,
+                                                    ArrayRef<int64_t> b);
+
+/// One qonnx.node as a handler sees it.
+struct Node {
+  mutable qonnx::NodeOp op;
+  StringRef type;
+  StringRef name;
+  int64_t opset = 0;
+  SmallVector<std::optional<TValue>> inputs; ///< nullopt: absent optional input
+  unsigned numOutputs = 0;
+
+  unsigned numInputs() const { return inputs.size(); }
+  bool has(unsigned k) const { return k < inputs.size() && inputs[k]; }
+  const TValue &in(unsigned k) const { return *inputs[k]; }
+
+  Attribute attr(StringRef key) const;
+  bool hasAttr(StringRef key) const { return (bool)attr(key); }
+  int64_t i(StringRef key, int64_t def) const;
+  double f(StringRef key, double def) const;
+  std::string s(StringRef key, StringRef def) const;
+  SmallVector<int64_t> ints(StringRef key, ArrayRef<int64_t> def = {}) const;
+  SmallVector<double> floats(StringRef key, ArrayRef<double> def = {}) const;
+};
+
+class Converter;
+/// Appends one TValue per produced output (trailing optional outputs may be
+/// omitted). On failure it must have emitted an error via `cv.error(node)`.
+using Handler = std::function<LogicalResult(Converter &cv, const Node &node,
+                                            SmallVectorImpl<TValue> &results)>;
+
+class HandlerRegistry {
+public:
+  void add(StringRef opType, Handler h) { map[opType] = std::move(h); }
+  /// Registers for the ONNX domain; `minOpset` rejects older versions.
+  const Handler *lookup(StringRef opType) const {
+    auto it = map.find(opType);
+    return it == map.end() ? nullptr : &it->second;
+  }
+
+private:
+  llvm::StringMap<Handler> map;
+};
+
+void registerElementwiseOps(HandlerRegistry &r);
+void registerShapeOps(HandlerRegistry &r);
+void registerReductionOps(HandlerRegistry &r);
+void registerNNOps(HandlerRegistry &r);
+/// All of the above.
+const HandlerRegistry &getHandlerRegistry();
+
+/// Scalar body builder for elementwise ops: gets one scalar per input
+/// (signless) and returns the result scalar.
+using ScalarFn = function_ref<Value(OpBuilder &b, Location loc, ValueRange)>;
+
+/// Emission helpers shared by all handlers. Builder `b` is positioned in the
+/// function being built; `loc` is the current node's location.
+class Converter {
+public:
+  Converter(OpBuilder &b) : b(b), loc(b.getUnknownLoc()) {}
+
+  OpBuilder &b;
+  Location loc;
+  MLIRContext *ctx() const { return b.getContext(); }
+
+  /// Starts an error about `node`: "node 'NAME' (OP, opset N): ...".
+  InFlightDiagnostic error(const Node &node);
+
+  // --- Types ---------------------------------------------------------------
+  RankedTensorType tensorType(ArrayRef<int64_t> shape, DType dt) const;
+
+  // --- Constants -----------------------------------------------------------
+  TValue constant(const ConstTensor &c);
+  /// A constant tensor filled with `v`.
+  TValue splat(DType dt, ArrayRef<int64_t> shape, double v);
+  /// Host copy of `v` if it is a constant with at most `maxElems` elements.
+  std::optional<ConstTensor> getConst(const TValue &v,
+                                      int64_t maxElems = kFoldLimit) const;
+  /// Integer contents of a constant (e.g. a shape operand).
+  std::optional<SmallVector<int64_t>> getConstInts(const TValue &v) const;
+  bool isConst(const TValue &v) const;
+  /// True if every present input of `node` is a constant of <= kFoldLimit.
+  bool allConst(const Node &node) const;
+  /// A scalar arith.constant of the element type of `dt`.
+  Value scalar(DType dt, double v);
+  Value scalarOfType(Type t, double v);
+  static constexpr int64_t kFoldLimit = 1 << 20;
+
+  // --- Structured ops on tensors -------------------------------------------
+  Value emptyTensor(ArrayRef<int64_t> shape, Type elemType);
+  /// linalg.generic over the broadcast shape of `ins` (NumPy rules).
+  TValue elementwise(ArrayRef<TValue> ins, DType outDt, ScalarFn body);
+  /// Same with an explicit output shape (each input must broadcast to it).
+  TValue elementwiseTo(ArrayRef<TValue> ins, ArrayRef<int64_t> outShape,
+                       DType outDt, ScalarFn body);
+  /// Reduces `axes` (normalized, any order) with `combine(x, acc)` starting
+  /// from `init`; `keepDims` keeps them as size 1.
+  TValue reduce(const TValue &in, ArrayRef<int64_t> axes, bool keepDims,
+                Value init,
+                function_ref<Value(OpBuilder &, Location, Value x, Value acc)>
+                    combine);
+  /// Same data, new static shape (any reshape with equal element count).
+  TValue reshape(const TValue &v, ArrayRef<int64_t> shape);
+  TValue broadcastTo(const TValue &v, ArrayRef<int64_t> shape);
+  TValue transpose(const TValue &v, ArrayRef<int64_t> perm);
+  /// ONNX Cast (float->int truncates toward zero, int->int wraps).
+  TValue castTo(const TValue &v, DType to);
+  Value castScalar(OpBuilder &b, Location loc, Value x, DType from, DType to);
+  /// tensor.extract_slice with static offsets/sizes/strides.
+  TValue slice(const TValue &v, ArrayRef<int64_t> offsets,
+               ArrayRef<int64_t> sizes, ArrayRef<int64_t> strides);
+  TValue concat(ArrayRef<TValue> parts, int64_t axis);
+};
+
+/// Normalizes a possibly negative axis; nullopt if out of [-rank, rank).
+std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank);
+
+} // namespace onnx
+} // namespace qopt
+} // namespace mlir
+
+#endif
