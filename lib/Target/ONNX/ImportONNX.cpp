@@ -168,7 +168,16 @@ FailureOr<Type> Importer::valueType(const onnx::ValueInfoProto &vi,
   if (!vi.has_type() || !vi.type().has_tensor_type()) {
     if (!required)
       return Type(qonnx::ValueType::get(ctx));
-    (void)fail(what + " has no tensor type");
+    std::string kind = "no type";
+    if (vi.has_type()) {
+      const auto &tp = vi.type();
+      kind = tp.has_sequence_type()        ? "a sequence type"
+             : tp.has_optional_type()      ? "an optional type"
+             : tp.has_map_type()           ? "a map type"
+             : tp.has_sparse_tensor_type() ? "a sparse tensor type"
+                                           : "no tensor type";
+    }
+    (void)fail(what + " has " + kind + " (only tensors are supported)");
     return failure();
   }
   const auto &tt = vi.type().tensor_type();
@@ -418,8 +427,9 @@ FailureOr<ElementsAttr> Importer::tensorAttr(const onnx::TensorProto &t,
     ++resourceCounter;
     return ElementsAttr(DenseResourceElementsAttr::get(
         type, key,
-        HeapAsmResourceBlob::allocateAndCopyInferAlign(
-            ArrayRef<char>(bytes->data(), bytes->size()))));
+        HeapAsmResourceBlob::allocateAndCopyWithAlign(
+            ArrayRef<char>(bytes->data(), bytes->size()),
+            alignof(std::max_align_t))));
   }
   return ElementsAttr(DenseElementsAttr::getFromRawBuffer(
       type, ArrayRef<char>(bytes->data(), bytes->size())));
@@ -823,7 +833,7 @@ OwningOpRef<ModuleOp> importImpl(StringRef bytes, StringRef name,
     module = nullptr;
   }
   if (!error.empty()) {
-    emitError(fileLoc) << name << ": " << error;
+    emitError(fileLoc) << error;
     return nullptr;
   }
   if (failed(verify(*module)))
@@ -849,7 +859,7 @@ OwningOpRef<ModuleOp> mlir::qopt::importONNXFile(StringRef path,
                                                 false);
   if (!buf) {
     emitError(FileLineColLoc::get(ctx, path, 0, 0))
-        << path << ": cannot open file: " << buf.getError().message();
+        << "cannot open file: " << buf.getError().message();
     return nullptr;
   }
   StringRef bytes = (*buf)->getBuffer();
