@@ -29,8 +29,11 @@ void QONNXDialect::initialize() {
 LogicalResult NodeOp::verify() {
   if (getOpType().empty())
     return emitOpError("(C1) op_type must not be empty");
-  if (getOpset() < 1)
-    return emitOpError("(C2) opset must be >= 1, got ") << getOpset();
+  // getOpset() is unsigned (I64Attr); read the signed value so that a
+  // negative opset is rejected too.
+  int64_t opset = getOpsetAttr().getInt();
+  if (opset < 1)
+    return emitOpError("(C2) opset must be >= 1, got ") << opset;
   return success();
 }
 
