@@ -649,3 +649,59 @@ const HandlerRegistry &onnx::getHandlerRegistry() {
   }();
   return *r;
 }
+
+//===----------------------------------------------------------------------===//
+// Host-side helpers for folding
+//===----------------------------------------------------------------------===//
+
+void onnx::forEachIndex(
+    ArrayRef<int64_t> shape,
+    function_ref<void(ArrayRef<int64_t> idx, int64_t flat)> fn) {
+  for (int64_t d : shape)
+    if (d == 0)
+      return;
+  SmallVector<int64_t> idx(shape.size(), 0);
+  int64_t flat = 0;
+  while (true) {
+    fn(idx, flat++);
+    int64_t k = (int64_t)shape.size() - 1;
+    for (; k >= 0; --k) {
+      if (++idx[k] < shape[k])
+        break;
+      idx[k] = 0;
+    }
+    if (k < 0)
+      return;
+  }
+}
+
+ConstTensor onnx::broadcastConst(const ConstTensor &c, ArrayRef<int64_t> shape) {
+  if (ArrayRef<int64_t>(c.shape) == shape)
+    return c;
+  ConstTensor out(c.dt, shape);
+  SmallVector<int64_t> st = stridesOf(c.shape);
+  int64_t r = c.rank(), R = shape.size();
+  forEachIndex(shape, [&](ArrayRef<int64_t> idx, int64_t flat) {
+    int64_t src = 0;
+    for (int64_t j = 0; j < r; ++j)
+      if (c.shape[j] != 1)
+        src += idx[R - r + j] * st[j];
+    out.copyElem(flat, c, src);
+  });
+  return out;
+}
+
+ConstTensor onnx::castConst(const ConstTensor &c, DType to) {
+  if (c.dt == to)
+    return c;
+  ConstTensor out(to, c.shape);
+  for (int64_t k = 0, n = c.size(); k < n; ++k) {
+    if (c.isFloatData())
+      out.set(k, c.f[k]);
+    else if (isFloat(to) && c.dt == DType::U64)
+      out.set(k, (double)(uint64_t)c.i[k]);
+    else
+      out.setI(k, c.i[k]);
+  }
+  return out;
+}

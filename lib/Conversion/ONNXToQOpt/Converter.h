@@ -199,6 +199,15 @@ public:
 /// Normalizes a possibly negative axis; nullopt if out of [-rank, rank).
 std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank);
 
+/// Calls `fn(index, flat)` for every multi-index of `shape` in row-major
+/// order (once with an empty index for rank 0; never for empty shapes).
+void forEachIndex(ArrayRef<int64_t> shape,
+                  function_ref<void(ArrayRef<int64_t> idx, int64_t flat)> fn);
+/// Host-side NumPy broadcast of `c` to `shape` (must be compatible).
+ConstTensor broadcastConst(const ConstTensor &c, ArrayRef<int64_t> shape);
+/// Host-side cast of a constant to `to` (ONNX Cast semantics).
+ConstTensor castConst(const ConstTensor &c, DType to);
+
 } // namespace onnx
 } // namespace qopt
 } // namespace mlir
