@@ -1,9 +1,338 @@
-// placeholder
+//===- QOptToLinalg.cpp - qopt -> linalg on tensors -----------------------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//===----------------------------------------------------------------------===//
+//
+// qopt.matmul      -> linalg.matmul / linalg.batch_matmul (zero-filled init),
+//                     with 1-D promotion and materialised batch broadcasts.
+// qopt.quantize    -> linalg.generic: saturate(roundeven(x / s) + zp) in f32.
+// qopt.dequantize  -> linalg.generic: sitofp(ext(x) - ext(zp)) * s.
+// Numerics: docs/semantics.md §1 and §2.
+//
+//===----------------------------------------------------------------------===//
 #include "qopt/Conversion/Passes.h"
+
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
 namespace mlir::qopt {
 #define GEN_PASS_DEF_CONVERTQOPTTOLINALGPASS
 #include "qopt/Conversion/Passes.h.inc"
+} // namespace mlir::qopt
+
+using namespace mlir;
+using namespace mlir::qopt;
+
 namespace {
-struct A : impl::ConvertQOptToLinalgPassBase<A> { void runOnOperation() override {} };
+
+/// Reshape between static shapes through tensor.collapse_shape/expand_shape
+/// with the given grouping of the *larger-rank* side.
+Value collapse(OpBuilder &b, Location loc, Value v,
+               ArrayRef<ReassociationIndices> groups) {
+  auto ty = cast<RankedTensorType>(v.getType());
+  SmallVector<int64_t> shape;
+  for (auto &g : groups) {
+    int64_t p = 1;
+    for (int64_t d : g) p *= ty.getDimSize(d);
+    shape.push_back(p);
+  }
+  if ((int64_t)shape.size() == ty.getRank())
+    return v;
+  return tensor::CollapseShapeOp::create(
+      b, loc, RankedTensorType::get(shape, ty.getElementType()), v, groups);
 }
+
+Value expand(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> shape,
+             ArrayRef<ReassociationIndices> groups) {
+  auto ty = cast<RankedTensorType>(v.getType());
+  if ((int64_t)shape.size() == ty.getRank())
+    return v;
+  return tensor::ExpandShapeOp::create(
+      b, loc, RankedTensorType::get(shape, ty.getElementType()), v, groups);
+}
+
+/// Broadcasts `v` (rank r, each dim 1 or equal) to `shape` (same rank) with
+/// a linalg.generic; identity if already that shape.
+Value broadcastSameRank(OpBuilder &b, Location loc, Value v,
+                        ArrayRef<int64_t> shape) {
+  auto ty = cast<RankedTensorType>(v.getType());
+  if (ty.getShape() == shape)
+    return v;
+  int64_t R = shape.size();
+  SmallVector<AffineExpr> ex;
+  for (int64_t k = 0; k < R; ++k)
+    ex.push_back(ty.getDimSize(k) == shape[k] ? b.getAffineDimExpr(k)
+                                              : b.getAffineConstantExpr(0));
+  Value init = tensor::EmptyOp::create(b, loc, shape, ty.getElementType());
+  SmallVector<AffineMap> maps = {AffineMap::get(R, 0, ex, b.getContext()),
+                                 b.getMultiDimIdentityMap(R)};
+  SmallVector<utils::IteratorType> it(R, utils::IteratorType::parallel);
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{init.getType()}, ValueRange{v}, ValueRange{init},
+             maps, it,
+             [](OpBuilder &nb, Location l, ValueRange a) {
+               linalg::YieldOp::create(nb, l, a[0]);
+             })
+      .getResult(0);
+}
+
+Value zeroFilled(OpBuilder &b, Location loc, ArrayRef<int64_t> shape, Type et) {
+  Value zero = arith::ConstantOp::create(b, loc, et, b.getZeroAttr(et));
+  Value e = tensor::EmptyOp::create(b, loc, shape, et);
+  return linalg::FillOp::create(b, loc, ValueRange{zero}, ValueRange{e})
+      .getResult(0);
+}
+
+struct MatMulLowering : OpRewritePattern<MatMulOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(MatMulOp op,
+                                PatternRewriter &b) const override {
+    Location loc = op.getLoc();
+    auto lt = op.getLhs().getType(), rt = op.getRhs().getType();
+    auto ot = op.getResult().getType();
+    if (!lt.hasStaticShape() || !rt.hasStaticShape() || !ot.hasStaticShape())
+      return b.notifyMatchFailure(op, "dynamic shapes");
+    Type et = ot.getElementType();
+    Value l = op.getLhs(), r = op.getRhs();
+    // 1-D promotion: (K) -> (1, K) and (K) -> (K, 1).
+    SmallVector<int64_t> ls(lt.getShape()), rs(rt.getShape());
+    if (ls.size() == 1) {
+      ls.insert(ls.begin(), 1);
+      l = expand(b, loc, l, ls, {{0, 1}});
+    }
+    if (rs.size() == 1) {
+      rs.push_back(1);
+      r = expand(b, loc, r, rs, {{0, 1}});
+    }
+    int64_t M = ls[ls.size() - 2], K = ls.back(), N = rs.back();
+    SmallVector<int64_t> lb(ls.begin(), ls.end() - 2),
+        rb(rs.begin(), rs.end() - 2);
+    Value y;
+    SmallVector<int64_t> yShape; // batch..., M, N
+    if (rb.empty() || llvm::all_of(rb, [](int64_t d) { return d == 1; })) {
+      // rhs has no (real) batch: fold lhs batch into rows -> linalg.matmul.
+      if (!rb.empty())
+        r = collapse(b, loc, r, {llvm::to_vector(llvm::seq<int64_t>(0, rs.size() - 1)),
+                                 {(int64_t)rs.size() - 1}});
+      int64_t rows = M;
+      for (int64_t d : lb) rows *= d;
+      if (!lb.empty()) {
+        ReassociationIndices g =
+            llvm::to_vector(llvm::seq<int64_t>(0, ls.size() - 1));
+        l = collapse(b, loc, l, {g, {(int64_t)ls.size() - 1}});
+      }
+      Value init = zeroFilled(b, loc, {rows, N}, et);
+      y = linalg::MatmulOp::create(b, loc, TypeRange{init.getType()},
+                                   ValueRange{l, r}, ValueRange{init})
+              .getResult(0);
+      size_t nb = std::max(lb.size(), rb.size());
+      for (size_t k = 0; k < nb; ++k)
+        yShape.push_back(k + lb.size() >= nb ? lb[k + lb.size() - nb] : 1);
+      yShape.push_back(M);
+      yShape.push_back(N);
+    } else {
+      size_t nb = std::max(lb.size(), rb.size());
+      SmallVector<int64_t> bs;
+      for (size_t k = 0; k < nb; ++k) {
+        int64_t a = k + lb.size() >= nb ? lb[k + lb.size() - nb] : 1;
+        int64_t c = k + rb.size() >= nb ? rb[k + rb.size() - nb] : 1;
+        bs.push_back(a == 1 ? c : a);
+      }
+      auto prep = [&](Value v, SmallVector<int64_t> s, int64_t d0, int64_t d1) {
+        // Prepend unit dims to full batch rank, broadcast, collapse batch.
+        size_t add = nb + 2 - s.size();
+        if (add) {
+          SmallVector<int64_t> s2(add, 1);
+          s2.append(s);
+          ReassociationIndices g0 =
+              llvm::to_vector(llvm::seq<int64_t>(0, add + 1));
+          SmallVector<ReassociationIndices> groups = {g0};
+          for (size_t k = add + 1; k < s2.size(); ++k)
+            groups.push_back({(int64_t)k});
+          v = expand(b, loc, v, s2, groups);
+          s = s2;
+        }
+        SmallVector<int64_t> full(bs);
+        full.push_back(d0);
+        full.push_back(d1);
+        v = broadcastSameRank(b, loc, v, full);
+        ReassociationIndices g = llvm::to_vector(llvm::seq<int64_t>(0, nb));
+        if (nb == 0)
+          return expand(b, loc, v, {1, d0, d1}, {{0, 1}, {2}});
+        return collapse(b, loc, v, {g, {(int64_t)nb}, {(int64_t)nb + 1}});
+      };
+      l = prep(l, ls, M, K);
+      r = prep(r, rs, K, N);
+      int64_t B = 1;
+      for (int64_t d : bs) B *= d;
+      Value init = zeroFilled(b, loc, {B, M, N}, et);
+      y = linalg::BatchMatmulOp::create(b, loc, TypeRange{init.getType()},
+                                        ValueRange{l, r}, ValueRange{init})
+              .getResult(0);
+      yShape = bs;
+      yShape.push_back(M);
+      yShape.push_back(N);
+    }
+    // y is 2-D (rows, N) or 3-D (B, M, N): reshape to the result shape.
+    auto yty = cast<RankedTensorType>(y.getType());
+    if (yty.getShape() != ot.getShape()) {
+      int64_t n = yty.getNumElements();
+      ReassociationIndices all =
+          llvm::to_vector(llvm::seq<int64_t>(0, yty.getRank()));
+      Value flat = tensor::CollapseShapeOp::create(
+          b, loc, RankedTensorType::get({n}, et), y,
+          ArrayRef<ReassociationIndices>{all});
+      if (ot.getRank() == 0) {
+        y = tensor::CollapseShapeOp::create(b, loc, ot, flat,
+                                            ArrayRef<ReassociationIndices>{});
+      } else if (ot.getRank() == 1) {
+        y = flat;
+      } else {
+        ReassociationIndices allo =
+            llvm::to_vector(llvm::seq<int64_t>(0, ot.getRank()));
+        y = tensor::ExpandShapeOp::create(b, loc, ot, flat,
+                                          ArrayRef<ReassociationIndices>{allo});
+      }
+    }
+    (void)yShape;
+    b.replaceOp(op, y);
+    return success();
+  }
+};
+
+/// Indexing map of a 0-D / 1-D (along `axis`) quantization parameter.
+AffineMap paramMap(OpBuilder &b, int64_t rank, RankedTensorType pty,
+                   int64_t axis) {
+  if (pty.getRank() == 0)
+    return AffineMap::get(rank, 0, {}, b.getContext());
+  int64_t a = axis < 0 ? axis + rank : axis;
+  return AffineMap::get(rank, 0, {b.getAffineDimExpr(a)}, b.getContext());
+}
+
+Value toF32(OpBuilder &b, Location l, Value v) {
+  Type f32 = b.getF32Type();
+  if (v.getType() == f32)
+    return v;
+  if (v.getType().getIntOrFloatBitWidth() > 32)
+    return arith::TruncFOp::create(b, l, f32, v);
+  return arith::ExtFOp::create(b, l, f32, v);
+}
+
+Value fromF32(OpBuilder &b, Location l, Value v, Type t) {
+  if (t == v.getType())
+    return v;
+  if (t.getIntOrFloatBitWidth() > 32)
+    return arith::ExtFOp::create(b, l, t, v);
+  return arith::TruncFOp::create(b, l, t, v);
+}
+
+template <typename OpTy>
+Value quantGeneric(PatternRewriter &b, OpTy op,
+                   function_ref<Value(OpBuilder &, Location, ValueRange)> body) {
+  Location loc = op.getLoc();
+  auto ot = op.getResult().getType();
+  int64_t R = ot.getRank();
+  Value init = tensor::EmptyOp::create(b, loc, ot.getShape(), ot.getElementType());
+  SmallVector<AffineMap> maps = {
+      b.getMultiDimIdentityMap(R),
+      paramMap(b, R, op.getScale().getType(), op.getAxis()),
+      paramMap(b, R, op.getZeroPoint().getType(), op.getAxis()),
+      b.getMultiDimIdentityMap(R)};
+  SmallVector<utils::IteratorType> it(R, utils::IteratorType::parallel);
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{ot}, ValueRange{op.getInput(), op.getScale(),
+                                               op.getZeroPoint()},
+             ValueRange{init}, maps, it,
+             [&](OpBuilder &nb, Location l, ValueRange a) {
+               linalg::YieldOp::create(nb, l, body(nb, l, a));
+             })
+      .getResult(0);
+}
+
+struct QuantizeLowering : OpRewritePattern<QuantizeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(QuantizeOp op,
+                                PatternRewriter &b) const override {
+    if (!op.getResult().getType().hasStaticShape())
+      return b.notifyMatchFailure(op, "dynamic shape");
+    auto it = cast<IntegerType>(op.getResult().getType().getElementType());
+    unsigned w = it.getWidth();
+    bool uns = op.getIsUnsigned();
+    double qmin = uns ? 0.0 : -std::ldexp(1.0, w - 1);
+    double qmax = uns ? std::ldexp(1.0, w) - 1 : std::ldexp(1.0, w - 1) - 1;
+    Value y = quantGeneric(b, op, [&](OpBuilder &nb, Location l, ValueRange a) {
+      Type f32 = nb.getF32Type();
+      Value x = toF32(nb, l, a[0]), s = toF32(nb, l, a[1]);
+      Value q = math::RoundEvenOp::create(nb, l, arith::DivFOp::create(nb, l, x, s));
+      Type wide = nb.getIntegerType(w >= 32 ? 64 : 32);
+      Value zp = a[2];
+      zp = uns ? (Value)arith::ExtUIOp::create(nb, l, wide, zp)
+               : (Value)arith::ExtSIOp::create(nb, l, wide, zp);
+      Value zf = arith::SIToFPOp::create(nb, l, f32, zp);
+      Value v = arith::AddFOp::create(nb, l, q, zf);
+      Value lo = arith::ConstantOp::create(nb, l, f32, nb.getF32FloatAttr(qmin));
+      Value hi = arith::ConstantOp::create(nb, l, f32, nb.getF32FloatAttr(qmax));
+      // maxnumf/minnumf: NaN saturates to qmin (defined, not poison).
+      v = arith::MaxNumFOp::create(nb, l, v, lo);
+      v = arith::MinNumFOp::create(nb, l, v, hi);
+      Value iv = arith::FPToSIOp::create(nb, l, wide, v);
+      return (Value)arith::TruncIOp::create(nb, l, it, iv);
+    });
+    b.replaceOp(op, y);
+    return success();
+  }
+};
+
+struct DequantizeLowering : OpRewritePattern<DequantizeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(DequantizeOp op,
+                                PatternRewriter &b) const override {
+    if (!op.getResult().getType().hasStaticShape())
+      return b.notifyMatchFailure(op, "dynamic shape");
+    Type ft = op.getResult().getType().getElementType();
+    bool uns = op.getIsUnsigned();
+    unsigned w = cast<IntegerType>(op.getInput().getType().getElementType())
+                     .getWidth();
+    Value y = quantGeneric(b, op, [&](OpBuilder &nb, Location l, ValueRange a) {
+      Type i32 = nb.getI32Type();
+      auto ext = [&](Value v) -> Value {
+        if (w == 32) return v;
+        if (w > 32) return arith::TruncIOp::create(nb, l, i32, v);
+        return uns ? (Value)arith::ExtUIOp::create(nb, l, i32, v)
+                   : (Value)arith::ExtSIOp::create(nb, l, i32, v);
+      };
+      Value d = arith::SubIOp::create(nb, l, ext(a[0]), ext(a[2]));
+      Value f = arith::SIToFPOp::create(nb, l, nb.getF32Type(), d);
+      Value r = arith::MulFOp::create(nb, l, f, toF32(nb, l, a[1]));
+      return fromF32(nb, l, r, ft);
+    });
+    b.replaceOp(op, y);
+    return success();
+  }
+};
+
+struct ConvertQOptToLinalgPass
+    : qopt::impl::ConvertQOptToLinalgPassBase<ConvertQOptToLinalgPass> {
+  using Base::Base;
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    populateQOptToLinalgPatterns(patterns);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      return signalPassFailure();
+    bool left = false;
+    getOperation()->walk([&](Operation *op) {
+      if (isa<MatMulOp, QuantizeOp, DequantizeOp>(op)) {
+        op->emitError("could not lower to linalg (dynamic shape?)");
+        left = true;
+      }
+    });
+    if (left)
+      signalPassFailure();
+  }
+};
+
+} // namespace
+
+void mlir::qopt::populateQOptToLinalgPatterns(RewritePatternSet &patterns) {
+  patterns.add<MatMulLowering, QuantizeLowering, DequantizeLowering>(
+      patterns.getContext());
 }
