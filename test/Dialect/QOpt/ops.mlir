@@ -1,0 +1,20 @@
+// RUN: qopt-opt %s | qopt-opt | FileCheck %s
+// RUN: qopt-opt %s --mlir-print-op-generic | qopt-opt | FileCheck %s
+
+// CHECK-LABEL: func @roundtrip
+func.func @roundtrip(%x: tensor<2x3xf32>, %s: tensor<f32>, %z: tensor<i8>,
+                     %sc: tensor<3xf32>, %zc: tensor<3xi8>,
+                     %a: tensor<4x2x3xf32>, %b: tensor<3xf32>, %w: tensor<1x3x5xf32>)
+    -> (tensor<2x3xi8>, tensor<2x3xf32>, tensor<2x3xi8>, tensor<4x2xf32>, tensor<4x2x5xf32>) {
+  // CHECK: qopt.quantize %{{.*}}, %{{.*}}, %{{.*}} {is_unsigned} : (tensor<2x3xf32>, tensor<f32>, tensor<i8>) -> tensor<2x3xi8>
+  %q = qopt.quantize %x, %s, %z {is_unsigned} : (tensor<2x3xf32>, tensor<f32>, tensor<i8>) -> tensor<2x3xi8>
+  // CHECK: qopt.dequantize %{{.*}}, %{{.*}}, %{{.*}} : (tensor<2x3xi8>, tensor<f32>, tensor<i8>) -> tensor<2x3xf32>
+  %d = qopt.dequantize %q, %s, %z : (tensor<2x3xi8>, tensor<f32>, tensor<i8>) -> tensor<2x3xf32>
+  // CHECK: qopt.quantize %{{.*}}, %{{.*}}, %{{.*}} {axis = -1 : i64} : (tensor<2x3xf32>, tensor<3xf32>, tensor<3xi8>) -> tensor<2x3xi8>
+  %qc = qopt.quantize %x, %sc, %zc {axis = -1 : i64} : (tensor<2x3xf32>, tensor<3xf32>, tensor<3xi8>) -> tensor<2x3xi8>
+  // CHECK: qopt.matmul %{{.*}}, %{{.*}} : (tensor<4x2x3xf32>, tensor<3xf32>) -> tensor<4x2xf32>
+  %m1 = qopt.matmul %a, %b : (tensor<4x2x3xf32>, tensor<3xf32>) -> tensor<4x2xf32>
+  // CHECK: qopt.matmul %{{.*}}, %{{.*}} : (tensor<4x2x3xf32>, tensor<1x3x5xf32>) -> tensor<4x2x5xf32>
+  %m2 = qopt.matmul %a, %w : (tensor<4x2x3xf32>, tensor<1x3x5xf32>) -> tensor<4x2x5xf32>
+  return %q, %d, %qc, %m1, %m2 : tensor<2x3xi8>, tensor<2x3xf32>, tensor<2x3xi8>, tensor<4x2xf32>, tensor<4x2x5xf32>
+}
