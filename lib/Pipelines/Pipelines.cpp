@@ -1,6 +1,138 @@
-// placeholder until the codegen work lands
+//===- Pipelines.cpp - named pass pipelines --------------------------------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//===----------------------------------------------------------------------===//
 #include "qopt/Pipelines/Pipelines.h"
-void mlir::qopt::buildFrontendPipeline(OpPassManager &, const PipelineOptions &) {}
-void mlir::qopt::buildLowerToLinalgPipeline(OpPassManager &, const PipelineOptions &) {}
-void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &, const PipelineOptions &) {}
-void mlir::qopt::registerQOptPipelines() {}
+
+#include "mlir/Pass/PassRegistry.h"
+#include "qopt/Codegen/Passes.h"
+#include "qopt/Conversion/Passes.h"
+#include "llvm/Support/ErrorHandling.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+using namespace mlir::qopt;
+
+/// Appends an upstream textual pipeline (module-anchored). The upstream
+/// passes are registered by qopt::registerAllPasses().
+static void addText(OpPassManager &pm, StringRef text) {
+  std::string err;
+  llvm::raw_string_ostream os(err);
+  if (failed(parsePassPipeline(text, pm, os)))
+    llvm::report_fatal_error(llvm::Twine("qopt: bad built-in pipeline '") +
+                             text + "': " + err);
+}
+
+void mlir::qopt::buildFrontendPipeline(OpPassManager &pm,
+                                       const PipelineOptions &opts) {
+  ConvertONNXToQOptPassOptions o;
+  o.inputShapes = opts.inputShapes;
+  pm.addPass(createConvertONNXToQOptPass(o));
+  addText(pm, "canonicalize,cse");
+}
+
+void mlir::qopt::buildLowerToLinalgPipeline(OpPassManager &pm,
+                                            const PipelineOptions &opts) {
+  pm.addPass(createConvertQOptToLinalgPass());
+  addText(pm, "canonicalize,linalg-fuse-elementwise-ops,canonicalize,cse");
+}
+
+void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
+                                          const PipelineOptions &opts) {
+  // Tensors -> buffers. The ABI is recorded first: bufferization rewrites the
+  // signature (results become trailing out-params).
+  pm.addPass(createQOptRecordABIPass());
+  addText(pm, "eliminate-empty-tensors,empty-tensor-to-alloc-tensor,"
+              "one-shot-bufferize{bufferize-function-boundaries "
+              "function-boundary-type-conversion=identity-layout-map "
+              "unknown-type-conversion=identity-layout-map},"
+              "buffer-results-to-out-params{hoist-static-allocs=1 "
+              "modify-public-functions=1},"
+              "canonicalize");
+  if (opts.weightsSink) {
+    pm.addPass(createQOptExternalizeWeightsPass(opts.weightThreshold,
+                                                opts.weightsSink));
+  } else {
+    QOptExternalizeWeightsPassOptions w;
+    w.threshold = opts.weightThreshold;
+    w.weightsFile = opts.weightsFile;
+    pm.addPass(createQOptExternalizeWeightsPass(w));
+  }
+  pm.addPass(createQOptMemRefCopyToLinalgPass());
+  addText(pm, "buffer-deallocation-pipeline");
+  // Linalg -> loops (parallel dims as scf.parallel -> OpenMP worksharing).
+  if (opts.parallel)
+    addText(pm, "func.func(convert-linalg-to-parallel-loops,canonicalize),"
+                "convert-scf-to-openmp,qopt-inline-alloca-scopes");
+  else
+    addText(pm, "func.func(convert-linalg-to-loops,canonicalize)");
+  // Everything -> LLVM dialect, bare-pointer memref calling convention.
+  addText(pm, "lower-affine,convert-scf-to-cf,expand-strided-metadata,"
+              "lower-affine,finalize-memref-to-llvm,convert-math-to-llvm,"
+              "convert-math-to-libm,convert-arith-to-llvm,"
+              "convert-index-to-llvm,convert-cf-to-llvm,"
+              "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1},"
+              "convert-openmp-to-llvm,convert-ub-to-llvm,"
+              "reconcile-unrealized-casts,canonicalize");
+  pm.addPass(createQOptEmitEntryPass());
+}
+
+namespace {
+struct CLOptions : public PassPipelineOptions<CLOptions> {
+  Option<std::string> target{*this, "target",
+                             llvm::cl::desc("host | avx512 | avx2"),
+                             llvm::cl::init("host")};
+  Option<int> optLevel{*this, "opt-level", llvm::cl::desc("0..3"),
+                       llvm::cl::init(3)};
+  Option<std::string> inputShapes{
+      *this, "input-shapes", llvm::cl::desc("NAME:1x128[,NAME:...]"),
+      llvm::cl::init("")};
+  Option<int64_t> weightThreshold{
+      *this, "weight-threshold",
+      llvm::cl::desc("constants above this many bytes go to the sidecar"),
+      llvm::cl::init(1024)};
+  Option<std::string> weightsFile{
+      *this, "weights-file", llvm::cl::desc("write the weights blob here"),
+      llvm::cl::init("")};
+  Option<bool> parallel{*this, "parallel",
+                        llvm::cl::desc("OpenMP-parallel loops"),
+                        llvm::cl::init(true)};
+
+  PipelineOptions get() const {
+    PipelineOptions o;
+    o.target = target;
+    o.optLevel = optLevel;
+    o.inputShapes = inputShapes;
+    o.weightThreshold = weightThreshold;
+    o.weightsFile = weightsFile;
+    o.parallel = parallel;
+    return o;
+  }
+};
+} // namespace
+
+void mlir::qopt::registerQOptPipelines() {
+  PassPipelineRegistration<CLOptions>(
+      "qopt-frontend", "qonnx -> qopt/linalg on tensors (legalize, cleanup)",
+      [](OpPassManager &pm, const CLOptions &o) {
+        buildFrontendPipeline(pm, o.get());
+      });
+  PassPipelineRegistration<CLOptions>(
+      "qopt-lower-to-linalg", "qopt -> linalg on tensors, fused",
+      [](OpPassManager &pm, const CLOptions &o) {
+        buildLowerToLinalgPipeline(pm, o.get());
+      });
+  PassPipelineRegistration<CLOptions>(
+      "qopt-lower-to-llvm",
+      "tensors -> buffers -> loops -> LLVM dialect with the qopt_entry ABI",
+      [](OpPassManager &pm, const CLOptions &o) {
+        buildLowerToLLVMPipeline(pm, o.get());
+      });
+  PassPipelineRegistration<CLOptions>(
+      "qopt-full", "qopt-frontend + qopt-lower-to-linalg + qopt-lower-to-llvm",
+      [](OpPassManager &pm, const CLOptions &o) {
+        PipelineOptions p = o.get();
+        buildFrontendPipeline(pm, p);
+        buildLowerToLinalgPipeline(pm, p);
+        buildLowerToLLVMPipeline(pm, p);
+      });
+}

@@ -5,6 +5,7 @@
 #define QOPT_CODEGEN_PASSES_H
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Pass/Pass.h"
@@ -22,6 +23,19 @@ namespace qopt {
 /// memory (JIT) or write it themselves. Appends to `blob`.
 LogicalResult externalizeWeights(ModuleOp module, int64_t threshold,
                                  std::vector<char> &blob);
+
+/// The externalization pass with an in-memory sink: the blob is appended to
+/// `*sink` (which must outlive the pass run) instead of written to a file.
+std::unique_ptr<Pass>
+createQOptExternalizeWeightsPass(int64_t threshold, std::vector<char> *sink);
+
+/// Name of the module attribute holding the ABI text (docs/abi.md).
+inline constexpr const char *kABIAttrName = "qopt.abi";
+/// Name of the module attribute naming the model function.
+inline constexpr const char *kEntryFuncAttrName = "qopt.entry_func";
+
+/// Replaces (or appends) the `weights <bytes>` line of an ABI string.
+std::string setABIWeightsBytes(llvm::StringRef abi, uint64_t bytes);
 
 #define GEN_PASS_REGISTRATION
 #include "qopt/Codegen/Passes.h.inc"

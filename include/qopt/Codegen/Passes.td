@@ -46,4 +46,26 @@ def QOptEmitEntryPass : Pass<"qopt-emit-entry", "ModuleOp"> {
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
+def QOptMemRefCopyToLinalgPass : Pass<"qopt-memref-copy-to-linalg", "ModuleOp"> {
+  let summary = "Turn strided memref.copy ops into linalg.copy";
+  let description = [{
+    After bufferization: `memref.copy` between buffers that are not both
+    identity-layout (e.g. subviews from tensor.insert_slice) would lower to a
+    call to the `memrefCopy` runtime helper of mlir_c_runner_utils. This pass
+    rewrites them to `linalg.copy`, which becomes plain loops. Contiguous
+    copies stay memref.copy (lowered to llvm.memcpy).
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
+def QOptInlineAllocaScopesPass : Pass<"qopt-inline-alloca-scopes", "ModuleOp"> {
+  let summary = "Inline memref.alloca_scope ops that contain no alloca";
+  let description = [{
+    convert-scf-to-openmp wraps each parallel loop body in a
+    memref.alloca_scope; once the body's scf.for loops are lowered to cf
+    blocks the single-block scope is invalid. Loop bodies produced by
+    convert-linalg-to-*loops hold no allocas, so the scope is inlined.
+  }];
+}
+
 #endif // QOPT_CODEGEN_PASSES

@@ -11,6 +11,7 @@
 
 #include "mlir/Pass/PassManager.h"
 #include <string>
+#include <vector>
 
 namespace mlir {
 namespace qopt {
@@ -21,6 +22,11 @@ struct PipelineOptions {
   std::string inputShapes;     ///< NAME:1x128[,NAME:...]
   int64_t weightThreshold = 1024; ///< bytes; larger constants go to the sidecar
   std::string weightsFile;     ///< written by qopt-externalize-weights if set
+  /// Lower linalg to scf.parallel and then OpenMP (libomp); false: serial loops.
+  bool parallel = true;
+  /// If set, qopt-externalize-weights appends the blob here (drivers that
+  /// write it themselves or keep it in memory); must outlive the run.
+  std::vector<char> *weightsSink = nullptr;
 };
 
 /// qonnx -> qopt (+ linalg/tensor/arith/math): legalization and cleanup.

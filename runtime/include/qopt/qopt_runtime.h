@@ -1,0 +1,127 @@
+/*===- qopt_runtime.h - C ABI of a qopt-compiled model -------------------===*
+ * SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+ *
+ * A model compiled by `qopt-compile -o model.so` is a shared library that
+ * exports these functions; its weights live in `model.weights` next to it.
+ *
+ *   qopt_model *m;
+ *   if (qopt_model_load(NULL, &m) != QOPT_OK) puts(qopt_last_error());
+ *   qopt_tensor in = {"x", QOPT_DTYPE_FLOAT, 2, shape, data};
+ *   qopt_tensor out = {NULL, QOPT_DTYPE_FLOAT, 2, oshape, odata};
+ *   qopt_run(m, &in, 1, &out, 1);
+ *   qopt_model_free(m);
+ *
+ * Every input/output is checked (count, name, dtype, rank, shape, non-NULL
+ * data) before the model runs. Data is dense, row-major (C order), and must
+ * not overlap between inputs and outputs. qopt_run may be called from several
+ * threads on the same model at once. Errors: a non-zero qopt_status and a
+ * message in qopt_last_error() (thread-local).
+ *===----------------------------------------------------------------------===*/
+#ifndef QOPT_RUNTIME_H
+#define QOPT_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#define QOPT_API
+#else
+#define QOPT_API __attribute__((visibility("default")))
+#endif
+
+typedef enum qopt_status {
+  QOPT_OK = 0,
+  QOPT_ERROR_INVALID_ARGUMENT = 1, /* NULL pointer, bad count */
+  QOPT_ERROR_IO = 2,               /* weights file missing / unreadable */
+  QOPT_ERROR_FORMAT = 3,           /* malformed ABI description / weights */
+  QOPT_ERROR_NAME_MISMATCH = 4,    /* unknown or duplicate tensor name */
+  QOPT_ERROR_DTYPE_MISMATCH = 5,
+  QOPT_ERROR_SHAPE_MISMATCH = 6,
+  QOPT_ERROR_OUT_OF_MEMORY = 7,
+  QOPT_ERROR_NO_MODEL = 8          /* this image contains no compiled model */
+} qopt_status;
+
+/* ONNX TensorProto data type numbers. */
+enum {
+  QOPT_DTYPE_FLOAT = 1, QOPT_DTYPE_UINT8 = 2, QOPT_DTYPE_INT8 = 3,
+  QOPT_DTYPE_UINT16 = 4, QOPT_DTYPE_INT16 = 5, QOPT_DTYPE_INT32 = 6,
+  QOPT_DTYPE_INT64 = 7, QOPT_DTYPE_BOOL = 9, QOPT_DTYPE_FLOAT16 = 10,
+  QOPT_DTYPE_DOUBLE = 11, QOPT_DTYPE_UINT32 = 12, QOPT_DTYPE_UINT64 = 13,
+  QOPT_DTYPE_BFLOAT16 = 16
+};
+
+typedef struct qopt_model qopt_model;
+/* Per-caller settings (thread count); optional, see qopt_context_run. */
+typedef struct qopt_context qopt_context;
+
+/* A tensor passed to qopt_run. `name` may be NULL: then the tensor is
+ * matched by position. Bool tensors use one byte per element. */
+typedef struct qopt_tensor {
+  const char *name;
+  int32_t dtype;
+  int32_t rank;
+  const int64_t *shape;
+  void *data;
+} qopt_tensor;
+
+/* Description of a model input/output; pointers live as long as the model. */
+typedef struct qopt_tensor_info {
+  const char *name;
+  int32_t dtype;
+  int32_t rank;
+  const int64_t *shape;
+  size_t num_bytes;
+} qopt_tensor_info;
+
+typedef void (*qopt_entry_fn)(void **args);
+
+/* Loads the model compiled into this shared library. `weights_path` NULL:
+ * the library's path with `.so` replaced by `.weights` (mmapped read-only). */
+QOPT_API qopt_status qopt_model_load(const char *weights_path,
+                                     qopt_model **model);
+/* Builds a model from an entry point and ABI text (JIT use). `weights` is
+ * borrowed and must stay valid and 64-byte aligned while the model lives. */
+QOPT_API qopt_status qopt_model_create(const char *abi, qopt_entry_fn entry,
+                                       const void *weights, size_t weights_size,
+                                       qopt_model **model);
+QOPT_API void qopt_model_free(qopt_model *model);
+
+QOPT_API size_t qopt_model_num_inputs(const qopt_model *model);
+QOPT_API size_t qopt_model_num_outputs(const qopt_model *model);
+QOPT_API qopt_status qopt_model_input_info(const qopt_model *model,
+                                           size_t index,
+                                           qopt_tensor_info *info);
+QOPT_API qopt_status qopt_model_output_info(const qopt_model *model,
+                                            size_t index,
+                                            qopt_tensor_info *info);
+
+QOPT_API qopt_status qopt_run(const qopt_model *model,
+                              const qopt_tensor *inputs, size_t num_inputs,
+                              qopt_tensor *outputs, size_t num_outputs);
+
+/* Process-wide default thread count for qopt_run (<= 0: runtime default). */
+QOPT_API void qopt_set_num_threads(int num_threads);
+
+QOPT_API qopt_status qopt_context_create(qopt_context **ctx);
+QOPT_API void qopt_context_set_num_threads(qopt_context *ctx, int n);
+QOPT_API qopt_status qopt_context_run(qopt_context *ctx,
+                                      const qopt_model *model,
+                                      const qopt_tensor *inputs,
+                                      size_t num_inputs, qopt_tensor *outputs,
+                                      size_t num_outputs);
+QOPT_API void qopt_context_free(qopt_context *ctx);
+
+/* Message of the last failing call on this thread ("" if none). */
+QOPT_API const char *qopt_last_error(void);
+/* Bytes per element of an ONNX dtype (0: unsupported). */
+QOPT_API size_t qopt_dtype_size(int32_t dtype);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* QOPT_RUNTIME_H */
