@@ -1,0 +1,23 @@
+// RUN: qopt-opt %s --convert-onnx-to-qopt --split-input-file --verify-diagnostics
+
+func.func @dynamic_axes(%x: tensor<2x3xf32> {qopt.name = "x"}, %a: tensor<1xi64> {qopt.name = "a"}) -> !qonnx.value {
+  // expected-error @+1 {{node 'r' (ReduceSum, opset 13): unsupported non-constant 'axes' input}}
+  %y = qonnx.node "ReduceSum"(%x, %a) {domain = "", opset = 13 : i64, name = "r", attrs = {}} : (tensor<2x3xf32>, tensor<1xi64>) -> !qonnx.value
+  return %y : !qonnx.value
+}
+
+// -----
+
+func.func @bad_axis(%x: tensor<2x3xf32> {qopt.name = "x"}) -> !qonnx.value {
+  // expected-error @+1 {{node 'r' (ReduceMax, opset 13): axis 2 is out of range for rank 2}}
+  %y = qonnx.node "ReduceMax"(%x) {domain = "", opset = 13 : i64, name = "r", attrs = {axes = array<i64: 2>}} : (tensor<2x3xf32>) -> !qonnx.value
+  return %y : !qonnx.value
+}
+
+// -----
+
+func.func @bool_sum(%x: tensor<2xi1> {qopt.name = "x"}) -> !qonnx.value {
+  // expected-error @+1 {{node 'r' (ReduceSum, opset 13): unsupported element type bool}}
+  %y = qonnx.node "ReduceSum"(%x) {domain = "", opset = 13 : i64, name = "r", attrs = {}} : (tensor<2xi1>) -> !qonnx.value
+  return %y : !qonnx.value
+}

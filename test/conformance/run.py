@@ -1,0 +1,403 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+"""ONNX backend conformance runner for qopt-run.
+
+Runs every test of the ONNX backend test data (libonnx-testdata:
+node, pytorch-converted, pytorch-operator, simple) through qopt-run and
+compares the outputs with the reference outputs.
+
+Each test directory holds model.onnx and test_data_set_*/{input,output}_N.pb.
+For every data set we run
+
+    qopt-run MODEL --input NAME=input_N.pb ... --output-dir TMP
+
+where NAME is the N-th graph input that is not an initializer, and read
+TMP/<sanitized output name>.npy for each graph output (sanitized: every
+character outside [A-Za-z0-9._-] becomes '_').
+
+Classification of a test (all of its data sets):
+  pass         every output matches (shape, dtype and values);
+  unsupported  the model uses sequence/optional/map/string types, or qopt-run
+               exits non-zero with a message containing "unsupported";
+  fail         anything else: wrong numbers, wrong shape/dtype, missing
+               output, error exit, crash (signal), timeout.
+
+Comparison: floats with rtol/atol (default 1e-4/1e-5; float16/bfloat16
+outputs 1e-3/1e-3; see TOLERANCES for per-test overrides and why), NaN equals
+NaN, infinities must match; integers and bools exactly.
+
+Modes:
+  (default)  run and print per-suite counts (-v: one line per non-pass);
+  --check    exit 1 if a test listed in passing.txt no longer passes;
+  --update   rewrite passing.txt with the tests that pass (tests outside the
+             current selection keep their entries).
+
+Needs numpy and onnx (Debian's /usr/bin/python3 has both).
+"""
+
+import argparse
+import concurrent.futures
+import glob
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import onnx
+from onnx import numpy_helper
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+DEFAULT_DATA = "/usr/share/libonnx-testdata/data"
+DEFAULT_SUITES = ["node", "pytorch-converted", "pytorch-operator", "simple"]
+PASSING_FILE = os.path.join(HERE, "passing.txt")
+
+DEFAULT_RTOL, DEFAULT_ATOL = 1e-4, 1e-5
+# Half-precision outputs carry ~3 significant decimal digits.
+HALF_RTOL, HALF_ATOL = 1e-3, 1e-3
+
+# Per-test tolerance overrides: (regex on "suite/test", rtol, atol, why).
+# The first matching entry wins. Keep every entry justified.
+TOLERANCES = [
+    # The reference data of these models was produced by PyTorch (different
+    # summation order in large convolutions / matmuls than ours: relative
+    # error of f32 dot products of length ~1e3-1e4 is ~1e-4 on outputs near 0).
+    (r"^pytorch-converted/", 1e-3, 1e-4,
+     "PyTorch-generated references with long f32 accumulations"),
+]
+
+NON_TENSOR_FIELDS = ("sequence_type", "optional_type", "map_type",
+                     "sparse_tensor_type")
+
+
+def sanitize(name):
+    return re.sub(r"[^A-Za-z0-9._-]", "_", name)
+
+
+def non_tensor_reason(model):
+    """A reason string if the model's interface/value_info uses types we do
+    not support (sequence, optional, map, string), else None."""
+    g = model.graph
+    for vi in list(g.input) + list(g.output) + list(g.value_info):
+        t = vi.type
+        which = t.WhichOneof("value")
+        if which in NON_TENSOR_FIELDS:
+            return "%s type (%s)" % (which.replace("_type", ""), vi.name)
+        if which == "tensor_type" and \
+                t.tensor_type.elem_type == onnx.TensorProto.STRING:
+            return "string tensor (%s)" % vi.name
+    for init in g.initializer:
+        if init.data_type == onnx.TensorProto.STRING:
+            return "string tensor (%s)" % init.name
+    return None
+
+
+def tolerance(test_id, dtype):
+    for pat, rtol, atol, _ in TOLERANCES:
+        if re.search(pat, test_id):
+            return rtol, atol
+    if dtype == np.float16 or dtype.name == "bfloat16":
+        return HALF_RTOL, HALF_ATOL
+    return DEFAULT_RTOL, DEFAULT_ATOL
+
+
+def compare(test_id, name, actual, expected):
+    """None if equal enough, else a one-line reason."""
+    if actual.dtype != expected.dtype:
+        return "%s: dtype %s, expected %s" % (name, actual.dtype,
+                                               expected.dtype)
+    if actual.shape != expected.shape:
+        return "%s: shape %s, expected %s" % (name, list(actual.shape),
+                                               list(expected.shape))
+    if actual.size == 0:
+        return None
+    if np.issubdtype(expected.dtype, np.floating):
+        rtol, atol = tolerance(test_id, expected.dtype)
+        a = actual.astype(np.float64)
+        e = expected.astype(np.float64)
+        with np.errstate(invalid="ignore", over="ignore"):
+            ok = np.isclose(a, e, rtol=rtol, atol=atol, equal_nan=True)
+        if ok.all():
+            return None
+        bad = np.flatnonzero(~ok)
+        k = bad[0]
+        with np.errstate(invalid="ignore", over="ignore"):
+            err = np.abs(a - e)
+            finite = np.isfinite(err)
+            maxerr = err[finite].max() if finite.any() else float("nan")
+        return ("%s: %d/%d values differ (max abs err %.3g; first at flat "
+                "index %d: got %r, expected %r)" %
+                (name, len(bad), e.size, maxerr, k, a.flat[k], e.flat[k]))
+    if np.array_equal(actual, expected):
+        return None
+    bad = np.flatnonzero(actual != expected)
+    k = bad[0]
+    return ("%s: %d/%d values differ (first at flat index %d: got %r, "
+            "expected %r)" % (name, len(bad), expected.size, k,
+                              actual.flat[k].item(), expected.flat[k].item()))
+
+
+def first_error_line(text):
+    """The most informative line of qopt-run's output."""
+    lines = [l.strip() for l in text.splitlines() if l.strip()]
+    for key in ("unsupported", "error", "Error", "Assertion", "LLVM ERROR"):
+        for i, l in enumerate(lines):
+            if key in l:
+                # "N unsupported ONNX node(s):" lists them on the next lines.
+                if l.endswith(":") and i + 1 < len(lines):
+                    return l + " " + "; ".join(lines[i + 1:i + 4])
+                return l
+    return lines[-1] if lines else "(no output)"
+
+
+def run_cmd(cmd, timeout):
+    """(returncode or None on timeout, combined output, seconds)."""
+    t0 = time.time()
+    try:
+        p = subprocess.Popen(cmd, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                             start_new_session=True)
+    except OSError as e:
+        return -999, "cannot execute %s: %s" % (cmd[0], e), 0.0
+    try:
+        out, _ = p.communicate(timeout=timeout)
+        rc = p.returncode
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        out, _ = p.communicate()
+        rc = None
+    return rc, out.decode("utf-8", "replace"), time.time() - t0
+
+
+def load_tensor(path):
+    t = onnx.TensorProto()
+    with open(path, "rb") as f:
+        t.ParseFromString(f.read())
+    return t
+
+
+def run_test(suite, test_dir, qopt_run, timeout, extra_args):
+    """Returns (status, reason, seconds)."""
+    test_id = "%s/%s" % (suite, os.path.basename(test_dir))
+    t0 = time.time()
+    try:
+        model = onnx.load(os.path.join(test_dir, "model.onnx"))
+    except Exception as e:  # noqa: BLE001 - any load problem is a failure
+        return "fail", "cannot load model: %s" % e, 0.0
+    why = non_tensor_reason(model)
+    if why:
+        return "unsupported", "non-tensor types: " + why, 0.0
+    inits = {i.name for i in model.graph.initializer}
+    in_names = [i.name for i in model.graph.input if i.name not in inits]
+    out_names = [o.name for o in model.graph.output]
+    data_sets = sorted(glob.glob(os.path.join(test_dir, "test_data_set_*")))
+    if not data_sets:
+        return "fail", "no test_data_set_*", 0.0
+    for ds in data_sets:
+        ds_name = os.path.basename(ds)
+        inputs = sorted(glob.glob(os.path.join(ds, "input_*.pb")),
+                        key=lambda p: int(re.findall(r"\d+", os.path.basename(p))[0]))
+        outputs = sorted(glob.glob(os.path.join(ds, "output_*.pb")),
+                         key=lambda p: int(re.findall(r"\d+", os.path.basename(p))[0]))
+        if len(inputs) > len(in_names):
+            return "fail", "%s: %d inputs for %d graph inputs" % (
+                ds_name, len(inputs), len(in_names)), time.time() - t0
+        with tempfile.TemporaryDirectory(prefix="qopt-conf-") as tmp:
+            cmd = [qopt_run, os.path.join(test_dir, "model.onnx")]
+            for name, pb in zip(in_names, inputs):
+                cmd += ["--input", "%s=%s" % (name, pb)]
+            cmd += ["--output-dir", tmp] + extra_args
+            rc, out, _ = run_cmd(cmd, timeout)
+            if rc is None:
+                return "fail", "timeout after %ss" % timeout, time.time() - t0
+            if rc < 0:
+                try:
+                    sig = signal.Signals(-rc).name
+                except ValueError:
+                    sig = "signal %d" % -rc
+                return "fail", "crash (%s): %s" % (sig, first_error_line(out)), \
+                    time.time() - t0
+            if rc != 0:
+                line = first_error_line(out)
+                if "unsupported" in out:
+                    return "unsupported", line, time.time() - t0
+                return "fail", "exit %d: %s" % (rc, line), time.time() - t0
+            for k, (name, pb) in enumerate(zip(out_names, outputs)):
+                path = os.path.join(tmp, sanitize(name) + ".npy")
+                if not os.path.exists(path):
+                    return "fail", "output '%s' not written" % name, \
+                        time.time() - t0
+                try:
+                    actual = np.load(path, allow_pickle=False)
+                    expected = numpy_helper.to_array(load_tensor(pb))
+                except Exception as e:  # noqa: BLE001
+                    return "fail", "cannot read output '%s': %s" % (name, e), \
+                        time.time() - t0
+                diff = compare(test_id, name, actual, expected)
+                if diff:
+                    if len(data_sets) > 1:
+                        diff = ds_name + ": " + diff
+                    return "fail", "mismatch: " + diff, time.time() - t0
+    return "pass", "", time.time() - t0
+
+
+def default_qopt_run():
+    build = os.environ.get("QOPT_BUILD")
+    if build:
+        return os.path.join(build, "bin", "qopt-run")
+    return os.path.join(REPO, "build", "bin", "qopt-run")
+
+
+def read_list(path):
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [l.strip() for l in f
+                if l.strip() and not l.lstrip().startswith("#")]
+
+
+def main():
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--qopt-run", default=default_qopt_run(),
+                    help="qopt-run binary (default: $QOPT_BUILD/bin/qopt-run "
+                         "or <repo>/build/bin/qopt-run)")
+    ap.add_argument("--data", default=DEFAULT_DATA,
+                    help="test data root (default: %(default)s)")
+    ap.add_argument("--suites", default=",".join(DEFAULT_SUITES),
+                    help="comma-separated suites (default: %(default)s)")
+    ap.add_argument("--filter", default=None,
+                    help="only tests whose 'suite/test' matches this regex")
+    ap.add_argument("-j", "--jobs", type=int, default=2)
+    ap.add_argument("--timeout", type=float, default=60.0,
+                    help="seconds per qopt-run invocation (default 60)")
+    ap.add_argument("-v", "--verbose", action="store_true",
+                    help="one line per failing/unsupported test")
+    ap.add_argument("--show-unsupported", action="store_true",
+                    help="with -v, also list unsupported tests")
+    ap.add_argument("--check", action="store_true",
+                    help="exit 1 if a test listed in the passing list regressed")
+    ap.add_argument("--update", action="store_true",
+                    help="rewrite the passing list")
+    ap.add_argument("--list", default=PASSING_FILE,
+                    help="passing list (default: %(default)s)")
+    ap.add_argument("--results", default=None,
+                    help="write 'suite/test<TAB>status<TAB>seconds<TAB>reason' "
+                         "for every test to this file")
+    ap.add_argument("--run-arg", action="append", default=[],
+                    help="extra argument passed to qopt-run (repeatable)")
+    args = ap.parse_args()
+
+    if not os.access(args.qopt_run, os.X_OK):
+        sys.exit("error: qopt-run not found or not executable: %s "
+                 "(use --qopt-run or QOPT_BUILD)" % args.qopt_run)
+    suites = [s for s in args.suites.split(",") if s]
+    filt = re.compile(args.filter) if args.filter else None
+    tests = []
+    for suite in suites:
+        sdir = os.path.join(args.data, suite)
+        if not os.path.isdir(sdir):
+            sys.exit("error: no suite directory %s" % sdir)
+        for d in sorted(os.listdir(sdir)):
+            test_id = "%s/%s" % (suite, d)
+            if not os.path.exists(os.path.join(sdir, d, "model.onnx")):
+                continue
+            if filt and not filt.search(test_id):
+                continue
+            tests.append((suite, os.path.join(sdir, d), test_id))
+
+    results = {}
+    t0 = time.time()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as ex:
+        futs = {ex.submit(run_test, s, d, args.qopt_run, args.timeout,
+                          args.run_arg): tid for s, d, tid in tests}
+        for n, fut in enumerate(concurrent.futures.as_completed(futs), 1):
+            tid = futs[fut]
+            try:
+                results[tid] = fut.result()
+            except Exception as e:  # noqa: BLE001 - never stop the runner
+                results[tid] = ("fail", "runner error: %r" % e, 0.0)
+            if sys.stderr.isatty():
+                sys.stderr.write("\r[%d/%d] %s\x1b[K" % (n, len(tests), tid))
+                sys.stderr.flush()
+    if sys.stderr.isatty():
+        sys.stderr.write("\r\x1b[K")
+
+    if args.verbose:
+        for tid in sorted(results):
+            st, why, _ = results[tid]
+            if st == "fail" or (st == "unsupported" and args.show_unsupported):
+                print("%-11s %s: %s" % (st.upper(), tid, why))
+        print()
+
+    if args.results:
+        with open(args.results, "w") as f:
+            for tid in sorted(results):
+                st, why, secs = results[tid]
+                f.write("%s\t%s\t%.2f\t%s\n" % (tid, st, secs,
+                                                why.replace("\n", " ")))
+
+    print("%-20s %6s %6s %6s %12s" % ("suite", "total", "pass", "fail",
+                                       "unsupported"))
+    tot = [0, 0, 0, 0]
+    for suite in suites:
+        c = [0, 0, 0, 0]
+        for tid, (st, _, _) in results.items():
+            if tid.startswith(suite + "/"):
+                c[0] += 1
+                c[{"pass": 1, "fail": 2, "unsupported": 3}[st]] += 1
+        tot = [a + b for a, b in zip(tot, c)]
+        print("%-20s %6d %6d %6d %12d" % (suite, *c))
+    print("%-20s %6d %6d %6d %12d" % ("overall", *tot))
+    print("(%.0fs, -j %d, timeout %gs)" % (time.time() - t0, args.jobs,
+                                          args.timeout))
+
+    listed = read_list(args.list)
+    passing = {tid for tid, (st, _, _) in results.items() if st == "pass"}
+    rc = 0
+    if args.check:
+        selected = {tid for _, _, tid in tests}
+        regressions = sorted(t for t in listed
+                             if t in selected and t not in passing)
+        missing = sorted(t for t in listed if t not in selected
+                         and t.split("/")[0] in suites
+                         and (not filt or filt.search(t)))
+        new = sorted(passing - set(listed))
+        for t in missing:
+            print("warning: listed test not found: %s" % t)
+        if new:
+            print("%d test(s) pass but are not in %s (run --update):" %
+                  (len(new), os.path.relpath(args.list)))
+            for t in new:
+                print("  " + t)
+        if regressions:
+            print("REGRESSIONS: %d listed test(s) no longer pass:" %
+                  len(regressions))
+            for t in regressions:
+                st, why, _ = results[t]
+                print("  %s: %s %s" % (t, st, why))
+            rc = 1
+        else:
+            print("check: all %d listed test(s) in the selection pass" %
+                  sum(1 for t in listed if t in selected))
+    if args.update:
+        selected = {tid for _, _, tid in tests}
+        keep = {t for t in listed if t not in selected}
+        new_list = sorted(keep | passing)
+        with open(args.list, "w") as f:
+            for t in new_list:
+                f.write(t + "\n")
+        print("wrote %d test(s) to %s" % (len(new_list),
+                                          os.path.relpath(args.list)))
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())
