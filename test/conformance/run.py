@@ -154,6 +154,17 @@ def first_error_line(text):
     return lines[-1] if lines else "(no output)"
 
 
+def reason_category(reason):
+    """Groups failure reasons: drops quoted names, numbers and values."""
+    r = re.sub(r"'[^']*'", "'_'", reason)
+    r = re.sub(r" \((first at|max abs err).*", "", r)
+    r = re.sub(r"\[[^\]]*\]", "[_]", r)
+    r = re.sub(r"-?\d+(\.\d+)?(e[-+]?\d+)?", "N", r)
+    r = re.sub(r"^mismatch: [^:]*:", "mismatch:", r)
+    r = re.sub(r"^(exit N: )?\S+:N:N: ", r"\1", r)  # file:line:col
+    return r[:160]
+
+
 def run_cmd(cmd, timeout):
     """(returncode or None on timeout, combined output, seconds)."""
     t0 = time.time()
@@ -224,6 +235,10 @@ def run_test(suite, test_dir, qopt_run, timeout, extra_args):
                     sig = "signal %d" % -rc
                 return "fail", "crash (%s): %s" % (sig, first_error_line(out)), \
                     time.time() - t0
+            crashed = "Stack dump:" in out or "PLEASE submit a bug report" in out
+            if rc != 0 and crashed:
+                return "fail", "crash (exit %d): %s" % (rc, first_error_line(out)), \
+                    time.time() - t0
             if rc != 0:
                 line = first_error_line(out)
                 if "unsupported" in out:
@@ -291,6 +306,9 @@ def main():
     ap.add_argument("--results", default=None,
                     help="write 'suite/test<TAB>status<TAB>seconds<TAB>reason' "
                          "for every test to this file")
+    ap.add_argument("--summary", type=int, nargs="?", const=20, default=0,
+                    metavar="N", help="print the N most common failure "
+                                      "reasons (grouped; default 20)")
     ap.add_argument("--run-arg", action="append", default=[],
                     help="extra argument passed to qopt-run (repeatable)")
     args = ap.parse_args()
@@ -343,6 +361,16 @@ def main():
                 st, why, secs = results[tid]
                 f.write("%s\t%s\t%.2f\t%s\n" % (tid, st, secs,
                                                 why.replace("\n", " ")))
+
+    if args.summary:
+        cats = {}
+        for tid, (st, why, _) in results.items():
+            if st == "fail":
+                cats.setdefault(reason_category(why), []).append(tid)
+        print("most common failure reasons:")
+        for cat, tids in sorted(cats.items(), key=lambda kv: -len(kv[1]))[:args.summary]:
+            print("  %4d  %s  (e.g. %s)" % (len(tids), cat, sorted(tids)[0]))
+        print()
 
     print("%-20s %6s %6s %6s %12s" % ("suite", "total", "pass", "fail",
                                        "unsupported"))
