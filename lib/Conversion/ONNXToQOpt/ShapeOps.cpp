@@ -1126,17 +1126,23 @@ LogicalResult convertTrilu(Converter &cv, const Node &node, Results &res) {
   if (r < 2)
     return cv.error(node) << "input must have rank >= 2";
   int64_t k = 0;
+  Value kDyn; // a runtime k (index-typed)
   if (node.has(1)) {
-    auto kc = cv.getConstInts(node.in(1));
-    if (!kc || kc->size() != 1)
-      return needConst(cv, node, "k");
-    k = (*kc)[0];
+    if (node.in(1).numElements() != 1)
+      return cv.error(node) << "'k' must be a scalar";
+    if (auto kc = cv.getConstInts(node.in(1))) {
+      k = (*kc)[0];
+    } else {
+      Value kv = tensor::ExtractOp::create(
+          cv.b, cv.loc, doReshape(cv, node.in(1), {}).v, ValueRange{});
+      kDyn = arith::IndexCastOp::create(cv.b, cv.loc, cv.b.getIndexType(), kv);
+    }
   }
   bool upper = node.i("upper", 1) != 0;
   auto keep = [&](int64_t i, int64_t j) {
     return upper ? j - i >= k : j - i <= k;
   };
-  if (foldable(x.shape()))
+  if (!kDyn && foldable(x.shape()))
     if (auto c = cv.getConst(x)) {
       ConstTensor z(x.dt, {});
       res.push_back(cv.constant(hostMap(
@@ -1160,7 +1166,7 @@ LogicalResult convertTrilu(Converter &cv, const Node &node, Results &res) {
         Value diff = arith::SubIOp::create(nb, nl, o[r - 1], o[r - 2]);
         Value c = arith::CmpIOp::create(
             nb, nl, upper ? arith::CmpIPredicate::sge : arith::CmpIPredicate::sle,
-            diff, cIdx(nb, nl, k));
+            diff, kDyn ? kDyn : cIdx(nb, nl, k));
         return arith::SelectOp::create(nb, nl, c, a[0], zero);
       }));
   return success();
