@@ -633,7 +633,23 @@ LogicalResult convertConvTranspose(Converter &cv, const Node &n, Results &res) {
   SmallVector<int64_t> perm = {0, 2, 1};
   for (int64_t i = 0; i < S; ++i) perm.push_back(3 + i);
   wr = cv.transpose(wr, perm);
-  TValue y = convCore(cv, xp, wr, w, true);
+  {
+    // Flip the kernel's spatial dims (a gather: out[k] = w[K-1-k]).
+    int64_t Rw = wr.rank();
+    SmallVector<AffineExpr> fe;
+    for (int64_t k = 0; k < Rw; ++k) {
+      AffineExpr dk = cv.b.getAffineDimExpr(k);
+      fe.push_back(k < 3 ? dk : (kernel[k - 3] - 1) - dk);
+    }
+    Value init = cv.emptyTensor(wr.shape(), wr.elemType());
+    Value f = generic(cv, {wr.v}, init,
+                      {AffineMap::get(Rw, 0, fe, cv.ctx()),
+                       cv.b.getMultiDimIdentityMap(Rw)},
+                      SmallVector<IT>(Rw, IT::parallel),
+                      [](OpBuilder &, Location, ValueRange a) { return a[0]; });
+    wr = {f, wr.dt};
+  }
+  TValue y = convCore(cv, xp, wr, w, false);
   SmallVector<int64_t> ys = {N, M};
   ys.append(w.out);
   y = cv.reshape(y, ys);
