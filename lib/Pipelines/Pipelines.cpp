@@ -76,6 +76,37 @@ void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
   pm.addPass(createQOptEmitEntryPass());
 }
 
+Stage mlir::qopt::detectStage(ModuleOp module) {
+  bool qonnx = false, func = false;
+  module.walk([&](Operation *op) {
+    if (op->getDialect() && op->getDialect()->getNamespace() == "qonnx")
+      qonnx = true;
+    if (op->getName().getStringRef() == "func.func")
+      func = true;
+  });
+  if (qonnx)
+    return Stage::QONNX;
+  return func ? Stage::QOpt : Stage::LLVM;
+}
+
+LogicalResult mlir::qopt::lowerModule(
+    ModuleOp module, const PipelineOptions &opts, Stage last,
+    llvm::function_ref<LogicalResult(PassManager &)> configure) {
+  Stage from = detectStage(module);
+  using Builder = void (*)(OpPassManager &, const PipelineOptions &);
+  const Builder builders[] = {buildFrontendPipeline, buildLowerToLinalgPipeline,
+                              buildLowerToLLVMPipeline};
+  for (int s = (int)from; s < (int)last; ++s) {
+    PassManager pm(module.getContext());
+    builders[s](pm, opts);
+    if (configure && failed(configure(pm)))
+      return failure();
+    if (failed(pm.run(module)))
+      return failure();
+  }
+  return success();
+}
+
 namespace {
 struct CLOptions : public PassPipelineOptions<CLOptions> {
   Option<std::string> target{*this, "target",

@@ -9,6 +9,7 @@
 #ifndef QOPT_PIPELINES_PIPELINES_H
 #define QOPT_PIPELINES_PIPELINES_H
 
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/PassManager.h"
 #include <string>
 #include <vector>
@@ -35,6 +36,21 @@ void buildFrontendPipeline(OpPassManager &pm, const PipelineOptions &opts);
 void buildLowerToLinalgPipeline(OpPassManager &pm, const PipelineOptions &opts);
 /// tensors -> memrefs -> loops/vectors -> LLVM dialect with the qopt_entry ABI.
 void buildLowerToLLVMPipeline(OpPassManager &pm, const PipelineOptions &opts);
+
+/// How far a module has been lowered.
+enum class Stage { QONNX = 0, QOpt = 1, Linalg = 2, LLVM = 3 };
+
+/// qonnx ops present -> QONNX; func.func present -> QOpt (tensor level, may
+/// still hold qopt ops); only llvm.func -> LLVM.
+Stage detectStage(ModuleOp module);
+
+/// Runs the pipelines that take `module` from its current stage through
+/// `last` (inclusive). `configure` may set up each pass manager (CL options,
+/// instrumentation). Diagnostics go to the context's handler.
+LogicalResult lowerModule(ModuleOp module, const PipelineOptions &opts,
+                          Stage last,
+                          llvm::function_ref<LogicalResult(PassManager &)>
+                              configure = nullptr);
 
 /// Registers qopt-frontend, qopt-lower-to-linalg, qopt-lower-to-llvm and
 /// qopt-full (all three) with PassPipelineRegistration.

@@ -1,0 +1,247 @@
+//===- qopt-compile.cpp - ONNX/MLIR model -> native shared library ---------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//===----------------------------------------------------------------------===//
+//
+//   qopt-compile MODEL.onnx|MODEL.mlir --target=host -O3 -o OUT.so
+//
+// Writes OUT.so, OUT.weights (sidecar weights blob) and OUT.h (the C ABI).
+// A thin driver over the named pipelines in qopt/Pipelines/Pipelines.h.
+//
+//===----------------------------------------------------------------------===//
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Support/FileUtilities.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Tools/Plugins/PassPlugin.h"
+#include "qopt/InitAll.h"
+#include "qopt/Pipelines/Pipelines.h"
+#include "qopt/Target/LLVMIR/EmitObject.h"
+#ifdef QOPT_HAVE_ONNX_IMPORTER
+#include "qopt/Target/ONNX/ImportONNX.h"
+#endif
+#include "QOptRuntimeHeader.inc"
+
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+using namespace llvm;
+
+static cl::OptionCategory cat("qopt-compile options");
+static cl::opt<std::string> inputFile(cl::Positional, cl::Required,
+                                      cl::desc("<model.onnx|model.mlir>"),
+                                      cl::cat(cat));
+static cl::opt<std::string> outputFile("o", cl::desc("output file ('-': stdout)"),
+                                       cl::value_desc("file"), cl::cat(cat));
+static cl::opt<std::string> target("target",
+                                   cl::desc("host | avx512 | avx2 | x86-64"),
+                                   cl::init("host"), cl::cat(cat));
+static cl::opt<std::string> optLevel("O", cl::Prefix, cl::desc("0..3"),
+                                     cl::init("3"), cl::cat(cat));
+static cl::opt<std::string>
+    emit("emit",
+         cl::desc("qonnx|qopt|linalg|llvm-mlir|llvm|asm|obj|so (default so)"),
+         cl::init("so"), cl::cat(cat));
+static cl::list<std::string> inputShapes("input-shape",
+                                         cl::desc("pin dims: NAME:1x128"),
+                                         cl::cat(cat));
+static cl::opt<bool> dumpPipeline("dump-pipeline",
+                                  cl::desc("print the pass pipeline and exit"),
+                                  cl::cat(cat));
+static cl::list<std::string> passPlugins("load-pass-plugin",
+                                         cl::desc("load a pass plugin .so"),
+                                         cl::cat(cat));
+static cl::opt<int64_t>
+    weightThreshold("weight-threshold",
+                    cl::desc("constants above this many bytes go to OUT.weights"),
+                    cl::init(1024), cl::cat(cat));
+static cl::opt<bool> openmp("openmp",
+                            cl::desc("parallel loops through OpenMP (libomp)"),
+                            cl::init(true), cl::cat(cat));
+
+static int fail(const Twine &msg) {
+  errs() << "qopt-compile: error: " << msg << "\n";
+  return 1;
+}
+
+static LogicalResult writeAtomically(StringRef path, StringRef data) {
+  if (Error e = writeToOutput(path, [&](raw_ostream &os) -> Error {
+        os << data;
+        return Error::success();
+      })) {
+    errs() << "qopt-compile: error: cannot write '" << path
+           << "': " << toString(std::move(e)) << "\n";
+    return failure();
+  }
+  return success();
+}
+
+/// Prints text output to -o (atomically) or stdout.
+static int emitText(StringRef text) {
+  if (outputFile.empty() || outputFile == "-") {
+    outs() << text;
+    return 0;
+  }
+  return failed(writeAtomically(outputFile, text)) ? 1 : 0;
+}
+
+int main(int argc, char **argv) {
+  InitLLVM y(argc, argv);
+  registerAsmPrinterCLOptions();
+  registerMLIRContextCLOptions();
+  registerPassManagerCLOptions();
+  registerDefaultTimingManagerCLOptions();
+  qopt::registerAllPasses();
+  cl::ParseCommandLineOptions(argc, argv, "qopt model compiler\n");
+
+  // Validate options.
+  if (optLevel.size() != 1 || optLevel[0] < '0' || optLevel[0] > '3')
+    return fail("bad optimization level '-O" + optLevel +
+                "' (expected -O0, -O1, -O2 or -O3)");
+  static const char *emits[] = {"qonnx", "qopt", "linalg", "llvm-mlir",
+                                "llvm",  "asm",  "obj",    "so"};
+  if (!llvm::is_contained(emits, emit))
+    return fail("bad --emit=" + emit +
+                " (expected qonnx|qopt|linalg|llvm-mlir|llvm|asm|obj|so)");
+  if (target != "host" && target != "avx512" && target != "avx2" &&
+      target != "x86-64")
+    return fail("unknown --target=" + target +
+                " (expected host, avx512, avx2 or x86-64)");
+  qopt::PipelineOptions popts;
+  popts.target = target;
+  popts.optLevel = optLevel[0] - '0';
+  popts.weightThreshold = weightThreshold;
+  popts.parallel = openmp;
+  for (StringRef s : inputShapes) {
+    auto [name, dims] = s.rsplit(':');
+    if (name.empty() || dims.empty() ||
+        dims.find_first_not_of("0123456789x") != StringRef::npos)
+      return fail("bad --input-shape='" + s + "' (expected NAME:1x128)");
+    popts.inputShapes += (popts.inputShapes.empty() ? "" : ",") + s.str();
+  }
+  std::vector<char> blob;
+  popts.weightsSink = &blob;
+
+  for (const std::string &p : passPlugins) {
+    auto plugin = PassPlugin::load(p);
+    if (!plugin)
+      return fail("cannot load pass plugin '" + p +
+                  "': " + toString(plugin.takeError()));
+    plugin->registerPassRegistryCallbacks();
+  }
+
+  DialectRegistry registry;
+  qopt::registerAllDialects(registry);
+  MLIRContext ctx(registry);
+  ctx.loadAllAvailableDialects();
+
+  if (dumpPipeline) {
+    mlir::PassManager pm(&ctx);
+    qopt::buildFrontendPipeline(pm, popts);
+    qopt::buildLowerToLinalgPipeline(pm, popts);
+    qopt::buildLowerToLLVMPipeline(pm, popts);
+    pm.printAsTextualPipeline(outs());
+    outs() << "\n";
+    return 0;
+  }
+  bool wantsFile = emit == "so" || emit == "obj";
+  if (wantsFile && (outputFile.empty() || outputFile == "-"))
+    return fail("--emit=" + emit + " needs -o FILE");
+
+  // Load.
+  OwningOpRef<ModuleOp> module;
+  StringRef in = inputFile;
+  if (in.ends_with(".mlir")) {
+    llvm::SourceMgr sm;
+    SourceMgrDiagnosticHandler handler(sm, &ctx);
+    std::string err;
+    auto buf = openInputFile(in, &err);
+    if (!buf)
+      return fail(err);
+    sm.AddNewSourceBuffer(std::move(buf), SMLoc());
+    module = parseSourceFile<ModuleOp>(sm, &ctx);
+    if (!module)
+      return 1;
+  } else {
+#ifdef QOPT_HAVE_ONNX_IMPORTER
+    if (!sys::fs::exists(in))
+      return fail("no such file: '" + in + "'");
+    module = qopt::importONNXFile(in, &ctx);
+    if (!module)
+      return 1;
+#else
+    return fail("this build has no ONNX importer; pass a .mlir file");
+#endif
+  }
+
+  auto print = [&](Operation *op) {
+    std::string text;
+    raw_string_ostream os(text);
+    op->print(os);
+    os << "\n";
+    return emitText(text);
+  };
+  if (emit == "qonnx")
+    return print(*module);
+  qopt::Stage last = emit == "qopt"     ? qopt::Stage::QOpt
+                     : emit == "linalg" ? qopt::Stage::Linalg
+                                        : qopt::Stage::LLVM;
+  if ((int)qopt::detectStage(*module) > (int)last)
+    return fail("the input is already past the '" + emit + "' stage");
+  if (failed(qopt::lowerModule(*module, popts, last, [](mlir::PassManager &pm) {
+        return applyPassManagerCLOptions(pm);
+      })))
+    return 1;
+  if (emit == "qopt" || emit == "linalg" || emit == "llvm-mlir")
+    return print(*module);
+
+  // LLVM IR and machine code.
+  std::string err;
+  qopt::TargetOptions topts;
+  topts.target = target;
+  topts.optLevel = popts.optLevel;
+  auto tm = qopt::createTargetMachine(topts, err);
+  if (!tm)
+    return fail(err);
+  LLVMContext llvmCtx;
+  auto llvmModule =
+      qopt::translateAndOptimize(*module, llvmCtx, *tm, popts.optLevel);
+  if (!llvmModule)
+    return 1;
+  if (emit == "llvm") {
+    std::string text;
+    raw_string_ostream os(text);
+    llvmModule->print(os, nullptr);
+    return emitText(text);
+  }
+  SmallVector<char> code;
+  if (failed(qopt::emitMachineCode(*llvmModule, *tm, emit == "asm", code, err)))
+    return fail(err);
+  if (emit == "asm")
+    return emitText(StringRef(code.data(), code.size()));
+  if (emit == "obj")
+    return failed(writeAtomically(outputFile, StringRef(code.data(), code.size())));
+
+  // Shared library + OUT.weights + OUT.h.
+  SmallString<256> base(outputFile);
+  if (base.ends_with(".so"))
+    base.resize(base.size() - 3);
+  std::string weightsPath = (base + ".weights").str();
+  std::string headerPath = (base + ".h").str();
+  std::string runtime = qopt::findRuntimeArchive(argv[0], (void *)&fail);
+  if (failed(qopt::linkSharedLibrary(code, runtime, qopt::usesOpenMP(*module),
+                                     outputFile, err)))
+    return fail(err);
+  if (failed(writeAtomically(weightsPath, StringRef(blob.data(), blob.size()))) ||
+      failed(writeAtomically(headerPath, kQOptRuntimeHeader))) {
+    sys::fs::remove(outputFile);
+    sys::fs::remove(weightsPath);
+    return 1;
+  }
+  return 0;
+}
