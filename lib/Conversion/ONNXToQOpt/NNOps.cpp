@@ -580,12 +580,15 @@ LogicalResult convertConvTranspose(Converter &cv, const Node &n, Results &res) {
       int64_t o = oshape.empty() ? in * strides[i] : oshape[i];
       int64_t total = full - o;
       // ONNX: SAME_UPPER puts the smaller half first.
+      // Floor division: a negative total (output_shape larger than the
+      // full result) extends the end with zeros, as the ONNX reference does.
+      int64_t half = total >= 0 ? total / 2 : -((-total + 1) / 2);
       if (ap == "SAME_UPPER") {
-        padLo[i] = total / 2;
-        padHi[i] = total - total / 2;
+        padLo[i] = half;
+        padHi[i] = total - half;
       } else {
-        padLo[i] = total - total / 2;
-        padHi[i] = total / 2;
+        padLo[i] = total - half;
+        padHi[i] = half;
       }
     } else if (ap == "VALID") {
       padLo[i] = padHi[i] = 0;
@@ -1035,7 +1038,7 @@ LogicalResult convertSoftmax(Converter &cv, const Node &n, Results &res,
     AffineMap mm = AffineMap::get(r, 0, me, cv.ctx());
     SmallVector<IT> iters(r, IT::parallel);
     iters[ax] = IT::reduction;
-    Value init = filled(cv, ks, i64, cv.scalarOfType(i64, (double)INT64_MAX));
+    Value init = filled(cv, ks, i64, cv.scalarOfType(i64, (double)in.shape()[ax]));
     Value idx = generic(cv, {in.v, mb.v}, init, {id, mm, mm}, iters,
                         [&](OpBuilder &b, Location l, ValueRange a) -> Value {
                           Value i = linalg::IndexOp::create(b, l, ax);
@@ -1154,6 +1157,9 @@ LogicalResult resizeImpl(Converter &cv, const Node &n, Results &res,
     }
     if (out <= 0 || scale <= 0)
       return cv.error(n) << "non-positive output size or scale";
+    // The resized length the coordinate maps use: `out` with sizes, the
+    // unrounded in * scale with scales (as the ONNX reference does).
+    double lenR = sizesIn.empty() ? (double)in * scale : (double)out;
     SmallVector<int64_t> i0(out), i1(out);
     SmallVector<double> w0(out), w1(out);
     bool identity = out == in;
@@ -1162,9 +1168,9 @@ LogicalResult resizeImpl(Converter &cv, const Node &n, Results &res,
       if (ctm == "half_pixel")
         xo = ((double)o + 0.5) / scale - 0.5;
       else if (ctm == "pytorch_half_pixel")
-        xo = out > 1 ? ((double)o + 0.5) / scale - 0.5 : 0.0;
+        xo = lenR > 1 ? ((double)o + 0.5) / scale - 0.5 : 0.0;
       else if (ctm == "align_corners")
-        xo = out == 1 ? 0.0 : (double)o * (double)(in - 1) / (double)(out - 1);
+        xo = lenR == 1 ? 0.0 : (double)o * (double)(in - 1) / (lenR - 1);
       else if (ctm == "asymmetric")
         xo = (double)o / scale;
       else if (ctm == "tf_half_pixel_for_nn")
