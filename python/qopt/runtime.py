@@ -1,0 +1,133 @@
+"""ctypes binding of the qopt C runtime (runtime/include/qopt/qopt_runtime.h).
+
+    from qopt import Model
+    m = Model("model.so")                 # maps model.weights next to it
+    y, = m.run([x])                       # list in -> list out (model order)
+    out = m.run({"x": x})                 # dict in -> dict out (by name)
+"""
+import ctypes
+import os
+
+import numpy as np
+
+_DTYPES = {
+    1: np.float32, 2: np.uint8, 3: np.int8, 4: np.uint16, 5: np.int16,
+    6: np.int32, 7: np.int64, 9: np.bool_, 10: np.float16, 11: np.float64,
+    12: np.uint32, 13: np.uint64,
+}
+
+
+class QOptError(RuntimeError):
+    pass
+
+
+class _Tensor(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_char_p), ("dtype", ctypes.c_int32),
+                ("rank", ctypes.c_int32),
+                ("shape", ctypes.POINTER(ctypes.c_int64)),
+                ("data", ctypes.c_void_p)]
+
+
+class _Info(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_char_p), ("dtype", ctypes.c_int32),
+                ("rank", ctypes.c_int32),
+                ("shape", ctypes.POINTER(ctypes.c_int64)),
+                ("num_bytes", ctypes.c_size_t)]
+
+
+class TensorInfo:
+    def __init__(self, info):
+        self.name = info.name.decode("utf-8", "replace")
+        self.dtype = info.dtype
+        self.shape = tuple(info.shape[i] for i in range(info.rank))
+
+    def __repr__(self):
+        return "TensorInfo(%r, dtype=%d, shape=%r)" % (self.name, self.dtype,
+                                                       self.shape)
+
+
+class Model:
+    def __init__(self, path, weights=None):
+        self._lib = lib = ctypes.CDLL(os.path.abspath(path),
+                                      mode=ctypes.RTLD_LOCAL)
+        lib.qopt_last_error.restype = ctypes.c_char_p
+        lib.qopt_model_load.argtypes = [ctypes.c_char_p,
+                                        ctypes.POINTER(ctypes.c_void_p)]
+        lib.qopt_model_num_inputs.argtypes = [ctypes.c_void_p]
+        lib.qopt_model_num_inputs.restype = ctypes.c_size_t
+        lib.qopt_model_num_outputs.argtypes = [ctypes.c_void_p]
+        lib.qopt_model_num_outputs.restype = ctypes.c_size_t
+        for f in (lib.qopt_model_input_info, lib.qopt_model_output_info):
+            f.argtypes = [ctypes.c_void_p, ctypes.c_size_t,
+                          ctypes.POINTER(_Info)]
+        lib.qopt_run.argtypes = [ctypes.c_void_p, ctypes.POINTER(_Tensor),
+                                 ctypes.c_size_t, ctypes.POINTER(_Tensor),
+                                 ctypes.c_size_t]
+        lib.qopt_model_free.argtypes = [ctypes.c_void_p]
+        lib.qopt_set_num_threads.argtypes = [ctypes.c_int]
+        self._m = ctypes.c_void_p()
+        w = None if weights is None else os.fsencode(weights)
+        self._check(lib.qopt_model_load(w, ctypes.byref(self._m)))
+        self.inputs = [self._info(lib.qopt_model_input_info, i)
+                       for i in range(lib.qopt_model_num_inputs(self._m))]
+        self.outputs = [self._info(lib.qopt_model_output_info, i)
+                        for i in range(lib.qopt_model_num_outputs(self._m))]
+
+    def _check(self, status):
+        if status != 0:
+            raise QOptError(self._lib.qopt_last_error().decode("utf-8",
+                                                               "replace"))
+
+    def _info(self, fn, i):
+        info = _Info()
+        self._check(fn(self._m, i, ctypes.byref(info)))
+        return TensorInfo(info)
+
+    def set_num_threads(self, n):
+        self._lib.qopt_set_num_threads(int(n))
+
+    def run(self, inputs):
+        named = isinstance(inputs, dict)
+        if named:
+            arrays = [inputs[i.name] if i.name in inputs else None
+                      for i in self.inputs]
+            missing = [i.name for i, a in zip(self.inputs, arrays) if a is None]
+            if missing:
+                raise QOptError("missing inputs: %s" % ", ".join(missing))
+        else:
+            arrays = list(inputs)
+        if len(arrays) != len(self.inputs):
+            raise QOptError("model has %d inputs, got %d" %
+                            (len(self.inputs), len(arrays)))
+        keep = []
+        ins = (_Tensor * max(1, len(arrays)))()
+        for k, (info, a) in enumerate(zip(self.inputs, arrays)):
+            a = np.ascontiguousarray(a)
+            want = _DTYPES.get(info.dtype)
+            if want is not None and a.dtype != want:
+                raise QOptError("input '%s': dtype %s given, model expects %s"
+                                % (info.name, a.dtype, np.dtype(want)))
+            shape = (ctypes.c_int64 * max(1, a.ndim))(*a.shape)
+            keep += [a, shape]
+            ins[k] = _Tensor(None, info.dtype, a.ndim, shape,
+                             a.ctypes.data_as(ctypes.c_void_p))
+        results = []
+        outs = (_Tensor * max(1, len(self.outputs)))()
+        for k, info in enumerate(self.outputs):
+            r = np.empty(info.shape, dtype=_DTYPES[info.dtype])
+            shape = (ctypes.c_int64 * max(1, r.ndim))(*r.shape)
+            keep += [shape]
+            results.append(r)
+            outs[k] = _Tensor(None, info.dtype, r.ndim, shape,
+                              r.ctypes.data_as(ctypes.c_void_p))
+        self._check(self._lib.qopt_run(self._m, ins, len(arrays), outs,
+                                       len(self.outputs)))
+        if named:
+            return {i.name: r for i, r in zip(self.outputs, results)}
+        return results
+
+    def __del__(self):
+        m = getattr(self, "_m", None)
+        if m:
+            self._lib.qopt_model_free(m)
+            self._m = None

@@ -1,0 +1,29 @@
+//===- Npy.h - minimal .npy and ONNX TensorProto tensor files ---*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//===----------------------------------------------------------------------===//
+#ifndef QOPT_TOOLS_NPY_H
+#define QOPT_TOOLS_NPY_H
+
+#include "llvm/ADT/StringRef.h"
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace qopt {
+struct HostTensor {
+  std::string name; ///< from a .pb file; empty for .npy
+  int32_t dtype = 0; ///< ONNX data type number
+  std::vector<int64_t> shape;
+  std::vector<char> data;
+};
+
+/// Reads a little-endian, C-order .npy file. False + `err` on failure.
+bool readNpy(llvm::StringRef path, HostTensor &t, std::string &err);
+/// Serializes `t` as .npy (version 1.0).
+std::string encodeNpy(const HostTensor &t);
+/// Reads a binary ONNX TensorProto (.pb).
+bool readTensorProto(llvm::StringRef path, HostTensor &t, std::string &err);
+size_t dtypeSize(int32_t dtype);
+} // namespace qopt
+
+#endif
