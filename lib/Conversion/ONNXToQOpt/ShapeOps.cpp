@@ -107,6 +107,12 @@ ConstTensor hostMap(const ConstTensor &src, ArrayRef<int64_t> outShape,
   return out;
 }
 
+/// A numeric ONNX type this compiler can hold in a tensor.
+bool supportedDType(DType dt) {
+  int v = (int)dt;
+  return v >= 1 && v <= 16 && dt != DType::String && bitWidth(dt) != 0;
+}
+
 bool foldable(ArrayRef<int64_t> outShape) {
   return product(outShape) <= Converter::kFoldLimit;
 }
@@ -730,7 +736,7 @@ LogicalResult convertEyeLike(Converter &cv, const Node &node, Results &res) {
   if (x.rank() != 2)
     return cv.error(node) << "input must be 2-D";
   DType dt = node.hasAttr("dtype") ? (DType)node.i("dtype", 1) : x.dt;
-  if (!elementType(cv.ctx(), dt))
+  if (!supportedDType(dt))
     return cv.error(node) << "unsupported dtype";
   int64_t k = node.i("k", 0);
   if (foldable(x.shape())) {
@@ -1274,7 +1280,7 @@ LogicalResult castCommon(Converter &cv, const Node &node, DType to,
   const TValue &x = node.in(0);
   if (to == DType::String || x.dt == DType::String)
     return cv.error(node) << "string tensors are not supported";
-  if (!elementType(cv.ctx(), to) || (int)to > 16)
+  if (!supportedDType(to))
     return cv.error(node) << "unsupported target type " << (int)to;
   if (x.dt == to) {
     res.push_back(x);
