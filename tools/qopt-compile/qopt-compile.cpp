@@ -17,9 +17,7 @@
 #include "qopt/InitAll.h"
 #include "qopt/Pipelines/Pipelines.h"
 #include "qopt/Target/LLVMIR/EmitObject.h"
-#ifdef QOPT_HAVE_ONNX_IMPORTER
 #include "qopt/Target/ONNX/ImportONNX.h"
-#endif
 #include "QOptRuntimeHeader.inc"
 
 #include "llvm/Support/CommandLine.h"
@@ -168,15 +166,11 @@ int main(int argc, char **argv) {
     if (!module)
       return 1;
   } else {
-#ifdef QOPT_HAVE_ONNX_IMPORTER
     if (!sys::fs::exists(in))
       return fail("no such file: '" + in + "'");
     module = qopt::importONNXFile(in, &ctx);
     if (!module)
       return 1;
-#else
-    return fail("this build has no ONNX importer; pass a .mlir file");
-#endif
   }
 
   auto print = [&](Operation *op) {

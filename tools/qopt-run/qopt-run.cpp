@@ -17,9 +17,7 @@
 #include "qopt/Pipelines/Pipelines.h"
 #include "qopt/Target/LLVMIR/EmitObject.h"
 #include "qopt/qopt_runtime.h"
-#ifdef QOPT_HAVE_ONNX_IMPORTER
 #include "qopt/Target/ONNX/ImportONNX.h"
-#endif
 
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "llvm/Support/CommandLine.h"
@@ -46,6 +44,10 @@ static cl::opt<std::string> outputDir("output-dir", cl::desc("write DIR/<output>
 static int threads = 0;
 static cl::opt<int> bench("bench", cl::desc("time N runs after 2 warm-ups"), cl::init(0));
 static cl::list<std::string> inputShapes("input-shape", cl::desc("NAME:1x128 (JIT)"));
+static cl::list<std::string> constInputs(
+    "const-input",
+    cl::desc("NAME=FILE: compile the model specialized for this input value "
+             "(JIT only; the input is then not passed at run time)"));
 static cl::opt<std::string> target("target", cl::desc("JIT target"), cl::init("host"));
 static cl::opt<int> optLevel("opt-level", cl::desc("JIT opt level"), cl::init(3));
 
@@ -152,13 +154,22 @@ int main(int argc, char **argv) {
       sm.AddNewSourceBuffer(std::move(buf), SMLoc());
       module = mlir::parseSourceFile<mlir::ModuleOp>(sm, &ctx);
     } else {
-#ifdef QOPT_HAVE_ONNX_IMPORTER
       module = mlir::qopt::importONNXFile(path, &ctx);
-#else
-      return fail("this build has no ONNX importer; pass a .mlir or .so");
-#endif
     }
     if (!module) return 1;
+    for (StringRef spec : constInputs) {
+      auto [name, file] = spec.split('=');
+      if (name.empty() || file.empty())
+        return fail("bad --const-input '" + spec + "': expected NAME=FILE");
+      qopt::HostTensor t;
+      std::string err;
+      bool ok = file.ends_with(".pb") ? qopt::readTensorProto(file, t, err)
+                                      : qopt::readNpy(file, t, err);
+      if (!ok) return fail(err);
+      if (failed(mlir::qopt::bindInputAsConstant(*module, name, t.dtype, t.shape,
+                                                 t.data)))
+        return 1;
+    }
     mlir::qopt::PipelineOptions popts;
     popts.target = target;
     popts.optLevel = std::clamp((int)optLevel, 0, 3);

@@ -37,6 +37,15 @@ OwningOpRef<ModuleOp> importONNXBuffer(llvm::StringRef bytes,
                                        MLIRContext *ctx, bool isText,
                                        const ImportOptions &opts = {});
 
+/// Specializes an imported model for a known input value: the graph input
+/// `name` of @main becomes a Constant node holding `data` (ONNX dtype
+/// `dtype`, C-order, `shape`), so shape-determining inputs (Reshape shapes,
+/// Slice starts, ...) fold at compile time. Emits an error and fails if no
+/// such input exists or the data does not match its declared type.
+LogicalResult bindInputAsConstant(ModuleOp module, llvm::StringRef name,
+                                  int32_t dtype, llvm::ArrayRef<int64_t> shape,
+                                  llvm::ArrayRef<char> data);
+
 } // namespace qopt
 } // namespace mlir
 
