@@ -143,7 +143,8 @@ def compare(test_id, name, actual, expected):
 
 def first_error_line(text):
     """The most informative line of qopt-run's output."""
-    lines = [l.strip() for l in text.splitlines() if l.strip()]
+    lines = [re.sub(r'^loc\(.*?":\d+:\d+\)\)?: ', "", l.strip())
+             for l in text.splitlines() if l.strip()]
     for key in ("unsupported", "error", "Error", "Assertion", "LLVM ERROR"):
         for i, l in enumerate(lines):
             if key in l:
@@ -194,7 +195,11 @@ def load_tensor(path):
     return t
 
 
-def run_test(suite, test_dir, qopt_run, timeout, extra_args):
+INT_TYPES = (onnx.TensorProto.INT32, onnx.TensorProto.INT64)
+NEEDS_CONST = ("must be a constant", "non-constant")
+
+
+def run_test(suite, test_dir, qopt_run, timeout, extra_args, specialize=True):
     """Returns (status, reason, seconds)."""
     test_id = "%s/%s" % (suite, os.path.basename(test_dir))
     t0 = time.time()
@@ -221,11 +226,20 @@ def run_test(suite, test_dir, qopt_run, timeout, extra_args):
             return "fail", "%s: %d inputs for %d graph inputs" % (
                 ds_name, len(inputs), len(in_names)), time.time() - t0
         with tempfile.TemporaryDirectory(prefix="qopt-conf-") as tmp:
-            cmd = [qopt_run, os.path.join(test_dir, "model.onnx")]
-            for name, pb in zip(in_names, inputs):
-                cmd += ["--input", "%s=%s" % (name, pb)]
-            cmd += ["--output-dir", tmp] + extra_args
-            rc, out, _ = run_cmd(cmd, timeout)
+            def command(const_ints):
+                cmd = [qopt_run, os.path.join(test_dir, "model.onnx")]
+                for name, pb in zip(in_names, inputs):
+                    const = const_ints and load_tensor(pb).data_type in INT_TYPES
+                    cmd += ["--const-input" if const else "--input",
+                            "%s=%s" % (name, pb)]
+                return cmd + ["--output-dir", tmp] + extra_args
+            rc, out, _ = run_cmd(command(False), timeout)
+            # Shape-like operands (axes, shape, pads, repeats, ...) that are
+            # graph inputs: compile specialized for their values, as a user
+            # of a static-shape compiler would.
+            if specialize and rc not in (None, 0) and \
+                    any(k in out for k in NEEDS_CONST):
+                rc, out, _ = run_cmd(command(True), timeout)
             if rc is None:
                 return "fail", "timeout after %ss" % timeout, time.time() - t0
             if rc < 0:
@@ -309,6 +323,9 @@ def main():
     ap.add_argument("--summary", type=int, nargs="?", const=20, default=0,
                     metavar="N", help="print the N most common failure "
                                       "reasons (grouped; default 20)")
+    ap.add_argument("--no-specialize", action="store_true",
+                    help="do not retry with int32/int64 inputs passed as "
+                         "--const-input when qopt-run needs them constant")
     ap.add_argument("--run-arg", action="append", default=[],
                     help="extra argument passed to qopt-run (repeatable)")
     args = ap.parse_args()
@@ -335,7 +352,8 @@ def main():
     t0 = time.time()
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as ex:
         futs = {ex.submit(run_test, s, d, args.qopt_run, args.timeout,
-                          args.run_arg): tid for s, d, tid in tests}
+                          args.run_arg, not args.no_specialize): tid
+                for s, d, tid in tests}
         for n, fut in enumerate(concurrent.futures.as_completed(futs), 1):
             tid = futs[fut]
             try:
