@@ -195,7 +195,7 @@ def load_tensor(path):
     return t
 
 
-INT_TYPES = (onnx.TensorProto.INT32, onnx.TensorProto.INT64)
+INT_TYPES = (onnx.TensorProto.INT32, onnx.TensorProto.INT64, onnx.TensorProto.BOOL)
 NEEDS_CONST = ("must be a constant", "non-constant")
 
 
@@ -324,7 +324,7 @@ def main():
                     metavar="N", help="print the N most common failure "
                                       "reasons (grouped; default 20)")
     ap.add_argument("--no-specialize", action="store_true",
-                    help="do not retry with int32/int64 inputs passed as "
+                    help="do not retry with int32/int64/bool inputs passed as "
                          "--const-input when qopt-run needs them constant")
     ap.add_argument("--run-arg", action="append", default=[],
                     help="extra argument passed to qopt-run (repeatable)")
