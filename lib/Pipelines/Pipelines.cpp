@@ -33,7 +33,7 @@ void mlir::qopt::buildFrontendPipeline(OpPassManager &pm,
 void mlir::qopt::buildLowerToLinalgPipeline(OpPassManager &pm,
                                             const PipelineOptions &opts) {
   pm.addPass(createConvertQOptToLinalgPass());
-  addText(pm, "canonicalize,linalg-fuse-elementwise-ops,canonicalize,cse");
+  addText(pm, "canonicalize,func.func(qopt-fuse-elementwise),canonicalize,cse");
 }
 
 void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
@@ -41,6 +41,10 @@ void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
   // Tensors -> buffers. The ABI is recorded first: bufferization rewrites the
   // signature (results become trailing out-params).
   pm.addPass(createQOptRecordABIPass());
+  // Register-tile and vectorize the matmuls (-O1 and up; -O0 keeps scalar
+  // loops for debugging).
+  if (opts.optLevel >= 1)
+    addText(pm, "func.func(qopt-tile-and-vectorize,canonicalize)");
   addText(pm, "eliminate-empty-tensors,empty-tensor-to-alloc-tensor,"
               "one-shot-bufferize{bufferize-function-boundaries "
               "function-boundary-type-conversion=identity-layout-map "
@@ -58,16 +62,18 @@ void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
     pm.addPass(createQOptExternalizeWeightsPass(w));
   }
   pm.addPass(createQOptMemRefCopyToLinalgPass());
-  addText(pm, "buffer-deallocation-pipeline");
+  addText(pm, "buffer-deallocation-pipeline,func.func(qopt-lower-vectors)");
   // Linalg -> loops (parallel dims as scf.parallel -> OpenMP worksharing).
   if (opts.parallel)
     addText(pm, "func.func(convert-linalg-to-parallel-loops,canonicalize),"
-                "convert-scf-to-openmp,qopt-inline-alloca-scopes");
+                "scf-forall-to-parallel,convert-scf-to-openmp,"
+                "qopt-inline-alloca-scopes");
   else
-    addText(pm, "func.func(convert-linalg-to-loops,canonicalize)");
+    addText(pm, "func.func(convert-linalg-to-loops,canonicalize),"
+                "scf-forall-to-for");
   // Everything -> LLVM dialect, bare-pointer memref calling convention.
-  addText(pm, "lower-affine,convert-scf-to-cf,expand-strided-metadata,"
-              "lower-affine,finalize-memref-to-llvm,convert-math-to-llvm,"
+  addText(pm, "convert-vector-to-scf{full-unroll=1},lower-affine,convert-scf-to-cf,expand-strided-metadata,"
+              "lower-affine,convert-vector-to-llvm,finalize-memref-to-llvm,convert-math-to-llvm,"
               "convert-math-to-libm,convert-arith-to-llvm,"
               "convert-index-to-llvm,convert-cf-to-llvm,"
               "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1},"

@@ -68,4 +68,52 @@ def QOptInlineAllocaScopesPass : Pass<"qopt-inline-alloca-scopes", "ModuleOp"> {
   }];
 }
 
+def QOptFuseElementwisePass : Pass<"qopt-fuse-elementwise", "func::FuncOp"> {
+  let summary = "Fuse elementwise linalg producers into all-parallel consumers only";
+  let description = [{
+    Upstream linalg elementwise fusion with a cost guard: a producer is fused
+    only into a consumer without reduction loops and only when the producer
+    has a single use. Fusing into a reduction (e.g. RoPE into the QK^T
+    contraction) would recompute the producer once per reduction step, and
+    matmuls must stay recognizable (named) for tiling and quantization.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+}
+
+def QOptTileAndVectorizePass : Pass<"qopt-tile-and-vectorize", "func::FuncOp"> {
+  let summary = "Tile matmul-like linalg ops to a register tile and vectorize them";
+  let description = [{
+    On tensors, before bufferization. Every static linalg.matmul /
+    linalg.batch_matmul whose dimensions divide the register tile is tiled
+    with scf.forall over (batch, M, N) tiles of `tile-m` x `tile-n` (the
+    threads' work items), then with scf.for over K in steps of `tile-k`, and
+    the innermost tile becomes vector.transfer_read + vector.contract +
+    vector.transfer_write. qopt-lower-vectors later keeps the accumulator in
+    registers and lowers the contraction to FMAs.
+
+    The default 8x32 f32 tile is 16 zmm accumulators on AVX-512.
+  }];
+  let options = [
+    Option<"tileM", "tile-m", "int64_t", /*default=*/"8", "rows per register tile">,
+    Option<"tileN", "tile-n", "int64_t", /*default=*/"32", "columns per register tile">,
+    Option<"tileK", "tile-k", "int64_t", /*default=*/"4", "reduction step">,
+  ];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+def QOptLowerVectorsPass : Pass<"qopt-lower-vectors", "func::FuncOp"> {
+  let summary = "Hoist accumulators out of K loops and lower vector.contract to FMAs";
+  let description = [{
+    After bufferization: redundant vector.transfer_read/write pairs on the
+    accumulator are hoisted out of their scf.for (so it stays in registers),
+    then vector.contract is lowered through vector.outerproduct to vector.fma
+    and transfers to plain vector loads/stores/broadcasts, ready for
+    convert-vector-to-llvm.
+  }];
+  let dependentDialects = ["::mlir::vector::VectorDialect",
+                           "::mlir::memref::MemRefDialect"];
+}
+
 #endif // QOPT_CODEGEN_PASSES

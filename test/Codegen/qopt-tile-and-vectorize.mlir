@@ -1,0 +1,43 @@
+// RUN: qopt-opt %s --pass-pipeline="builtin.module(func.func(qopt-tile-and-vectorize,canonicalize))" --split-input-file | FileCheck %s
+
+// A matmul whose dims divide the 8x32x4 register tile: parallel tiles over
+// (M, N), a K loop, and a vector.contract on the innermost tile.
+// CHECK-LABEL: func.func @mm
+// CHECK: scf.forall ({{.*}}) = (0, 0) to (128, 768) step (8, 32)
+// CHECK: scf.for {{.*}} to %{{.*}} step %{{.*}} iter_args
+// CHECK: vector.transfer_read {{.*}} : tensor<8x4xf32>, vector<8x4xf32>
+// CHECK: vector.transfer_read {{.*}} : tensor<4x32xf32>, vector<4x32xf32>
+// CHECK: vector.contract {{.*}} : vector<8x4xf32>, vector<4x32xf32> into vector<8x32xf32>
+// CHECK-NOT: linalg.matmul
+func.func @mm(%a: tensor<128x256xf32>, %b: tensor<256x768xf32>) -> tensor<128x768xf32> {
+  %c0 = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<128x768xf32>
+  %f = linalg.fill ins(%c0 : f32) outs(%e : tensor<128x768xf32>) -> tensor<128x768xf32>
+  %r = linalg.matmul ins(%a, %b : tensor<128x256xf32>, tensor<256x768xf32>) outs(%f : tensor<128x768xf32>) -> tensor<128x768xf32>
+  return %r : tensor<128x768xf32>
+}
+
+// -----
+
+// Batched: the batch dimension is tiled by 1.
+// CHECK-LABEL: func.func @bmm
+// CHECK: scf.forall ({{.*}}) = (0, 0, 0) to (8, 128, 128) step (1, 8, 32)
+// CHECK: vector.contract
+func.func @bmm(%a: tensor<8x128x32xf32>, %b: tensor<8x32x128xf32>) -> tensor<8x128x128xf32> {
+  %c0 = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<8x128x128xf32>
+  %f = linalg.fill ins(%c0 : f32) outs(%e : tensor<8x128x128xf32>) -> tensor<8x128x128xf32>
+  %r = linalg.batch_matmul ins(%a, %b : tensor<8x128x32xf32>, tensor<8x32x128xf32>) outs(%f : tensor<8x128x128xf32>) -> tensor<8x128x128xf32>
+  return %r : tensor<8x128x128xf32>
+}
+
+// -----
+
+// N = 5 has no vector-friendly divisor: left to the scalar loops.
+// CHECK-LABEL: func.func @odd
+// CHECK: linalg.matmul
+// CHECK-NOT: vector.contract
+func.func @odd(%a: tensor<4x3xf32>, %b: tensor<3x5xf32>, %c: tensor<4x5xf32>) -> tensor<4x5xf32> {
+  %r = linalg.matmul ins(%a, %b : tensor<4x3xf32>, tensor<3x5xf32>) outs(%c : tensor<4x5xf32>) -> tensor<4x5xf32>
+  return %r : tensor<4x5xf32>
+}
