@@ -13,6 +13,7 @@
 #include "mlir/Parser/Parser.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
 #include "mlir/Tools/Plugins/PassPlugin.h"
 #include "qopt/InitAll.h"
 #include "qopt/Pipelines/Pipelines.h"
@@ -54,6 +55,11 @@ static cl::opt<bool> dumpPipeline("dump-pipeline",
 static cl::list<std::string> passPlugins("load-pass-plugin",
                                          cl::desc("load a pass plugin .so"),
                                          cl::cat(cat));
+static cl::opt<std::string> graphPasses(
+    "graph-passes",
+    cl::desc("extra passes run on the legalized qopt graph, e.g. from a "
+             "--load-pass-plugin (textual pipeline: 'pass1,pass2{opt=1}')"),
+    cl::value_desc("pipeline"), cl::cat(cat));
 static cl::opt<int64_t>
     weightThreshold("weight-threshold",
                     cl::desc("constants above this many bytes go to OUT.weights"),
@@ -95,7 +101,14 @@ int main(int argc, char **argv) {
   registerPassManagerCLOptions();
   registerDefaultTimingManagerCLOptions();
   qopt::registerAllPasses();
-  cl::ParseCommandLineOptions(argc, argv, "qopt model compiler\n");
+  // --help shows qopt's options; MLIR/LLVM debugging flags
+  // (--mlir-print-ir-after-all, --mlir-timing, ...) stay in --help-hidden.
+  cl::HideUnrelatedOptions(cat);
+  cl::ParseCommandLineOptions(
+      argc, argv,
+      "qopt model compiler: ONNX -> native shared library + weights + header\n"
+      "\nMLIR debugging flags (--mlir-print-ir-after-all, --mlir-timing, "
+      "...) are accepted; see --help-hidden.\n");
 
   // Validate options.
   if (optLevel.size() != 1 || optLevel[0] < '0' || optLevel[0] > '3')
@@ -187,9 +200,24 @@ int main(int argc, char **argv) {
                                         : qopt::Stage::LLVM;
   if ((int)qopt::detectStage(*module) > (int)last)
     return fail("the input is already past the '" + emit + "' stage");
-  if (failed(qopt::lowerModule(*module, popts, last, [](mlir::PassManager &pm) {
-        return applyPassManagerCLOptions(pm);
-      })))
+  auto configure = [](mlir::PassManager &pm) {
+    return applyPassManagerCLOptions(pm);
+  };
+  if (!graphPasses.empty()) {
+    // User passes see the legalized graph, before any lowering.
+    if ((int)qopt::detectStage(*module) > (int)qopt::Stage::QOpt)
+      return fail("--graph-passes needs an ONNX or qopt-level input");
+    if (failed(qopt::lowerModule(*module, popts, qopt::Stage::QOpt, configure)))
+      return 1;
+    mlir::PassManager pm(&ctx);
+    std::string perr;
+    raw_string_ostream pos(perr);
+    if (failed(parsePassPipeline(graphPasses, pm, pos)))
+      return fail("bad --graph-passes '" + graphPasses + "': " + perr);
+    if (failed(configure(pm)) || failed(pm.run(*module)))
+      return 1;
+  }
+  if (failed(qopt::lowerModule(*module, popts, last, configure)))
     return 1;
   if (emit == "qopt" || emit == "linalg" || emit == "llvm-mlir")
     return print(*module);
