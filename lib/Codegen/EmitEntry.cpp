@@ -5,7 +5,10 @@
 // On the LLVM dialect: renames the model function to the internal
 // `qopt_model_main`, adds `void qopt_entry(void **args)` that loads one
 // pointer per argument (inputs, outputs, weights) and calls it, and adds the
-// NUL-terminated `qopt_model_abi` string global.
+// NUL-terminated `qopt_model_abi` string global. The model function uses the
+// bare-pointer convention, or (where upstream cannot use it, e.g. for
+// zero-size tensors) unpacked memref descriptors, which the wrapper builds
+// from the pointers and the static shapes of the ABI.
 //
 //===----------------------------------------------------------------------===//
 #include "qopt/Codegen/Passes.h"
@@ -18,6 +21,33 @@ namespace mlir::qopt {
 #include "qopt/Codegen/Passes.h.inc"
 
 namespace {
+/// The static shapes of the inputs and outputs (in order) and the weights
+/// byte count recorded in the ABI description (docs/abi.md).
+static LogicalResult parseABIShapes(StringRef abi,
+                                    SmallVectorImpl<SmallVector<int64_t>> &shapes,
+                                    uint64_t &weightBytes) {
+  SmallVector<StringRef> lines;
+  abi.split(lines, '\n', -1, /*KeepEmpty=*/false);
+  for (StringRef line : lines) {
+    SmallVector<StringRef> f;
+    line.split(f, ' ');
+    if (f.size() == 2 && f[0] == "weights") {
+      if (f[1].getAsInteger(10, weightBytes))
+        return failure();
+    } else if (f.size() == 4 && (f[0] == "input" || f[0] == "output")) {
+      SmallVector<int64_t> &shape = shapes.emplace_back();
+      if (f[3] == "scalar")
+        continue;
+      SmallVector<StringRef> dims;
+      f[3].split(dims, 'x');
+      for (StringRef d : dims)
+        if (d.getAsInteger(10, shape.emplace_back()))
+          return failure();
+    }
+  }
+  return success();
+}
+
 struct QOptEmitEntryPass : impl::QOptEmitEntryPassBase<QOptEmitEntryPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
@@ -49,14 +79,53 @@ struct QOptEmitEntryPass : impl::QOptEmitEntryPassBase<QOptEmitEntryPass> {
                    "(results become out-params)");
       return signalPassFailure();
     }
-    for (auto [i, t] : llvm::enumerate(fnTy.getParams()))
-      if (t != ptrTy) {
-        fn.emitError("qopt-emit-entry: argument #")
-            << i << " is " << t
-            << ", expected !llvm.ptr (bare-pointer calling convention with "
-               "static shapes)";
-        return signalPassFailure();
+    // The shapes of the entry-point tensors (inputs, then outputs) and the
+    // weights blob size, from the ABI description.
+    SmallVector<SmallVector<int64_t>> ioShapes;
+    uint64_t weightBytes = 0;
+    if (failed(parseABIShapes(abi.getValue(), ioShapes, weightBytes))) {
+      module.emitError("qopt-emit-entry: malformed `qopt.abi` attribute");
+      return signalPassFailure();
+    }
+    ArrayRef<Type> params = fnTy.getParams();
+    unsigned nio = ioShapes.size();
+    // Bare-pointer convention: one pointer per tensor (+ the weights blob).
+    bool bare = llvm::all_of(params, [&](Type t) { return t == ptrTy; }) &&
+                (params.size() == nio || params.size() == nio + 1);
+    // convert-func-to-llvm falls back to the unpacked memref-descriptor
+    // convention for the whole function when one memref cannot be passed as a
+    // bare pointer (upstream refuses e.g. memref<3x0x5xf32>: a zero-size dim
+    // that is not the outermost). The descriptor of a rank-r memref is
+    // (allocated ptr, aligned ptr, i64 offset, r x i64 size, r x i64 stride).
+    auto descriptorParams = [&](unsigned rank) { return 3 + 2 * rank; };
+    unsigned ndesc = 0;
+    for (auto &shape : ioShapes)
+      ndesc += descriptorParams(shape.size());
+    bool desc = !bare && (params.size() == ndesc ||
+                          params.size() == ndesc + descriptorParams(1));
+    if (desc) {
+      SmallVector<SmallVector<int64_t>> all(ioShapes);
+      if (params.size() != ndesc)
+        all.push_back({(int64_t)weightBytes});
+      unsigned p = 0;
+      for (auto &shape : all) {
+        bool ok = params[p] == ptrTy && params[p + 1] == ptrTy;
+        for (unsigned k = 2; k < descriptorParams(shape.size()); ++k)
+          ok &= params[p + k] == IntegerType::get(ctx, 64);
+        if (!ok) {
+          desc = false;
+          break;
+        }
+        p += descriptorParams(shape.size());
       }
+    }
+    if (!bare && !desc) {
+      fn.emitError("qopt-emit-entry: the model function has parameters ")
+          << fnTy << "; expected one !llvm.ptr per input/output (+ weights) "
+          << "(bare-pointer calling convention with static shapes) or their "
+             "unpacked memref descriptors";
+      return signalPassFailure();
+    }
 
     // Make the model function internal so it cannot clash with `main` of a
     // host program and may be inlined into the wrapper.
@@ -76,10 +145,34 @@ struct QOptEmitEntryPass : impl::QOptEmitEntryPassBase<QOptEmitEntryPass> {
     Block *blk = wrap.addEntryBlock(b);
     b.setInsertionPointToStart(blk);
     SmallVector<Value> args;
-    for (unsigned i = 0, e = fnTy.getNumParams(); i < e; ++i) {
+    auto loadSlot = [&](unsigned i) -> Value {
       Value gep = LLVM::GEPOp::create(b, loc, ptrTy, ptrTy, blk->getArgument(0),
                                       ArrayRef<LLVM::GEPArg>{(int32_t)i});
-      args.push_back(LLVM::LoadOp::create(b, loc, ptrTy, gep));
+      return LLVM::LoadOp::create(b, loc, ptrTy, gep);
+    };
+    if (bare) {
+      for (unsigned i = 0, e = fnTy.getNumParams(); i < e; ++i)
+        args.push_back(loadSlot(i));
+    } else {
+      // Dense row-major descriptors of the static shapes, offset 0.
+      auto i64 = IntegerType::get(ctx, 64);
+      auto cst = [&](int64_t v) -> Value {
+        return LLVM::ConstantOp::create(b, loc, i64, b.getI64IntegerAttr(v));
+      };
+      unsigned slots = params.size() == ndesc ? nio : nio + 1;
+      for (unsigned i = 0; i < slots; ++i) {
+        SmallVector<int64_t> shape =
+            i < nio ? ioShapes[i] : SmallVector<int64_t>{(int64_t)weightBytes};
+        Value ptr = loadSlot(i);
+        args.append({ptr, ptr, cst(0)});
+        for (int64_t d : shape)
+          args.push_back(cst(d));
+        SmallVector<int64_t> strides(shape.size(), 1);
+        for (int r = (int)shape.size() - 2; r >= 0; --r)
+          strides[r] = strides[r + 1] * shape[r + 1];
+        for (int64_t s : strides)
+          args.push_back(cst(s));
+      }
     }
     LLVM::CallOp::create(b, loc, fn, args);
     LLVM::ReturnOp::create(b, loc, ValueRange{});

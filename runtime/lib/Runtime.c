@@ -311,10 +311,13 @@ static void format_shape(char *buf, size_t cap, int32_t rank,
   if (o < cap) snprintf(buf + o, cap - o, "]");
 }
 
-/* Matches `given` against the model tensors [base, base+n) into args. */
+/* Matches `given` against the model inputs (or outputs) into args. */
 static qopt_status bind(const qopt_model *m, const qopt_tensor *given,
-                        size_t n, size_t base, void **args, const char *what) {
-  size_t expected = base ? m->num_outputs : m->num_inputs;
+                        size_t n, int is_output, void **args) {
+  /* Outputs follow the inputs (also when there are no inputs). */
+  size_t base = is_output ? m->num_inputs : 0;
+  size_t expected = is_output ? m->num_outputs : m->num_inputs;
+  const char *what = is_output ? "output" : "input";
   if (n != expected)
     return fail(QOPT_ERROR_INVALID_ARGUMENT, "model has %zu %ss, got %zu",
                 expected, what, n);
@@ -351,10 +354,15 @@ static qopt_status bind(const qopt_model *m, const qopt_tensor *given,
                   "%s '%s': shape %s given, model expects %s", what, io->name,
                   a, b);
     }
-    if (!t->data)
+    /* A zero-element tensor has no bytes: its data may be NULL. */
+    if (!t->data && io->bytes != 0)
       return fail(QOPT_ERROR_INVALID_ARGUMENT, "%s '%s': data is NULL", what,
                   io->name);
-    args[base + k] = t->data;
+    /* The generated code never dereferences it; pass an aligned non-NULL
+       address so that "given twice" detection (and alignment assumptions of
+       the generated code) still hold. */
+    static _Alignas(64) char no_data[64];
+    args[base + k] = t->data ? t->data : (void *)no_data;
   }
   return QOPT_OK;
 }
@@ -367,9 +375,9 @@ static qopt_status run_impl(const qopt_model *m, int threads,
   size_t total = m->num_inputs + m->num_outputs + 1;
   void **args = total <= 64 ? stack_args : malloc(total * sizeof(void *));
   if (!args) return fail(QOPT_ERROR_OUT_OF_MEMORY, "out of memory");
-  qopt_status st = bind(m, inputs, ni, 0, args, "input");
+  qopt_status st = bind(m, inputs, ni, 0, args);
   if (!st)
-    st = bind(m, outputs, no, m->num_inputs, args, "output");
+    st = bind(m, outputs, no, 1, args);
   if (!st) {
     args[total - 1] = (void *)(uintptr_t)m->weights;
     if (threads > 0 && omp_set_num_threads)

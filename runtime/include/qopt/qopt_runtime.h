@@ -12,7 +12,7 @@
  *   qopt_model_free(m);
  *
  * Every input/output is checked (count, name, dtype, rank, shape, non-NULL
- * data) before the model runs. Data is dense, row-major (C order), and must
+ * data unless the tensor has zero elements) before the model runs. Data is dense, row-major (C order), and must
  * not overlap between inputs and outputs. qopt_run may be called from several
  * threads on the same model at once. Errors: a non-zero qopt_status and a
  * message in qopt_last_error() (thread-local).
