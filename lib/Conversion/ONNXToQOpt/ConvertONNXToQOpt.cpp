@@ -256,6 +256,8 @@ struct ConvertONNXToQOptPass
         node.inputs.push_back(it->second);
       }
       cv.loc = nodeOp.getLoc();
+      if (failed(applyLegacySemantics(cv, node)))
+        return fail();
       SmallVector<TValue> results;
       LogicalResult r =
           node.type == "Constant"

@@ -133,6 +133,12 @@ void registerNNOps(HandlerRegistry &r);
 /// All of the above.
 const HandlerRegistry &getHandlerRegistry();
 
+/// Runs before the handler: rewrites the operands of a pre-opset-7 node into
+/// their opset-7 form where the difference is only in the operands (legacy
+/// `broadcast`/`axis` of binary ops). Errors on legacy attribute values that
+/// have no such form.
+LogicalResult applyLegacySemantics(Converter &cv, Node &node);
+
 /// Scalar body builder for elementwise ops: gets one scalar per input
 /// (signless) and returns the result scalar.
 using ScalarFn = function_ref<Value(OpBuilder &b, Location loc, ValueRange)>;

@@ -222,6 +222,15 @@ LogicalResult convertGemm(Converter &cv, const Node &n, Results &res) {
     auto bs = broadcastShapes(c.shape(), os);
     if (!bs || *bs != ArrayRef<int64_t>(os))
       return cv.error(n) << "C does not broadcast to " << os[0] << "x" << os[1];
+    // Before opset 7 C is only broadcast with broadcast=1.
+    if (n.opset < 7) {
+      int64_t bc = n.i("broadcast", 0);
+      if (bc != 0 && bc != 1)
+        return cv.error(n) << "unsupported broadcast=" << bc;
+      if (bc == 0 && c.shape() != ArrayRef<int64_t>(os))
+        return cv.error(n) << "C must be " << os[0] << "x" << os[1]
+                           << " with broadcast=0";
+    }
     y = cv.elementwiseTo(
         {y, c}, os, y.dt, [&](OpBuilder &nb, Location l, ValueRange v) {
           Value cc = v[1];
@@ -775,6 +784,14 @@ LogicalResult convertBatchNorm(Converter &cv, const Node &n, Results &res) {
     return cv.error(n) << "expects 5 inputs";
   if (n.i("training_mode", 0) != 0)
     return cv.error(n) << "training_mode is unsupported";
+  // Before opset 7 the default (is_test=0) is training mode, which
+  // normalizes with batch statistics.
+  if (n.opset < 7 && n.i("is_test", 0) == 0)
+    return cv.error(n) << "is_test=0 (training mode) is unsupported";
+  // Before opset 9, spatial=0 means per-activation parameters (C x D1 x ...).
+  int64_t spatial = n.opset < 9 ? n.i("spatial", 1) : 1;
+  if (spatial != 0 && spatial != 1)
+    return cv.error(n) << "unsupported spatial=" << spatial;
   for (unsigned k = 1; k < n.numOutputs; ++k)
     if (!n.op->getResult(k).use_empty())
       return cv.error(n) << "training outputs are unsupported";
@@ -783,26 +800,39 @@ LogicalResult convertBatchNorm(Converter &cv, const Node &n, Results &res) {
     return failure();
   if (x.rank() < 2)
     return cv.error(n) << "input must have rank >= 2";
-  int64_t C = x.shape()[1];
+  // Parameters broadcast over N (spatial=0) or over N and D1... (spatial=1).
+  SmallVector<int64_t> pshape(x.shape().drop_front());
+  if (spatial)
+    pshape.resize(1);
+  int64_t P = 1;
+  for (int64_t d : pshape)
+    P *= d;
   for (unsigned k = 1; k < 5; ++k)
-    if (n.in(k).numElements() != C)
-      return cv.error(n) << "parameter #" << k << " must have " << C
-                         << " elements";
+    if (n.in(k).numElements() != P)
+      return cv.error(n) << "parameter #" << k << " must have " << P
+                         << " elements" << (spatial ? "" : " (spatial=0)");
+  auto paramVec = [&](const TValue &t) {
+    if (spatial)
+      return channelVec(cv, t, x.rank());
+    SmallVector<int64_t> s = {1};
+    s.append(pshape);
+    return cv.reshape(t, s);
+  };
   double eps = n.f("epsilon", 1e-5);
   auto sc = cv.getConst(n.in(1)), bi = cv.getConst(n.in(2)),
        mu = cv.getConst(n.in(3)), va = cv.getConst(n.in(4));
   TValue y;
   if (sc && bi && mu && va) {
     // y = x * a + c with a = scale / sqrt(var + eps), c = B - mean * a.
-    ConstTensor a(x.dt, {C}), c(x.dt, {C});
-    for (int64_t k = 0; k < C; ++k) {
+    ConstTensor a(x.dt, {P}), c(x.dt, {P});
+    for (int64_t k = 0; k < P; ++k) {
       float av = (float)(sc->getF(k) /
                          std::sqrt((double)(float)(va->getF(k) + eps)));
       a.set(k, av);
       c.set(k, bi->getF(k) - mu->getF(k) * (double)av);
     }
-    TValue av = channelVec(cv, cv.constant(a), x.rank());
-    TValue cvv = channelVec(cv, cv.constant(c), x.rank());
+    TValue av = paramVec(cv.constant(a));
+    TValue cvv = paramVec(cv.constant(c));
     y = cv.elementwise({x, av, cvv}, x.dt,
                        [](OpBuilder &b, Location l, ValueRange v) {
                          return addF(b, l, mulF(b, l, v[0], v[1]), v[2]);
@@ -812,7 +842,7 @@ LogicalResult convertBatchNorm(Converter &cv, const Node &n, Results &res) {
     for (unsigned k = 1; k < 5; ++k) {
       TValue t = n.in(k);
       if (t.dt != x.dt) t = cv.castTo(t, x.dt);
-      p.push_back(channelVec(cv, t, x.rank()));
+      p.push_back(paramVec(t));
     }
     Type et = x.elemType();
     y = cv.elementwise({x, p[0], p[1], p[2], p[3]}, x.dt,

@@ -397,6 +397,10 @@ LogicalResult convertIdentity(Converter &cv, const Node &node, Results &res) {
 
 LogicalResult convertDropout(Converter &cv, const Node &node, Results &res) {
   const TValue &x = node.in(0);
+  // Before opset 7 the default (is_test=0) is training mode.
+  if (node.opset < 7 && node.i("is_test", 0) == 0 &&
+      node.f("ratio", 0.5) != 0)
+    return cv.error(node) << "is_test=0 (training mode) is not supported";
   if (node.opset >= 12 && node.has(2)) {
     auto train = cv.getConstInts(node.in(2));
     double ratio = 0.5;
@@ -631,12 +635,25 @@ LogicalResult convertTile(Converter &cv, const Node &node, Results &res) {
   int64_t r = x.rank();
   SmallVector<int64_t> reps;
   if (node.opset < 6) {
-    return cv.error(node) << "Tile-1 (tiles/axis inputs) is not supported";
+    // Tile-1: scalar inputs `tiles` (copies) and `axis` (where).
+    if (!node.has(1) || !node.has(2))
+      return cv.error(node) << "Tile-1 expects inputs tiles and axis";
+    auto t = cv.getConstInts(node.in(1)), a = cv.getConstInts(node.in(2));
+    if (!t || t->size() != 1)
+      return needConst(cv, node, "tiles");
+    if (!a || a->size() != 1)
+      return needConst(cv, node, "axis");
+    auto axis = normalizeAxis((*a)[0], r);
+    if (!axis)
+      return cv.error(node) << "axis out of range";
+    reps.assign(r, 1);
+    reps[*axis] = (*t)[0];
+  } else {
+    auto s = cv.getConstInts(node.in(1));
+    if (!s)
+      return needConst(cv, node, "repeats");
+    reps = *s;
   }
-  auto s = cv.getConstInts(node.in(1));
-  if (!s)
-    return needConst(cv, node, "repeats");
-  reps = *s;
   if ((int64_t)reps.size() != r)
     return cv.error(node) << "repeats has " << reps.size()
                           << " entries for rank " << r;

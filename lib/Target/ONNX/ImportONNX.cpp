@@ -44,7 +44,7 @@ using namespace mlir::qopt;
 namespace {
 
 constexpr int64_t kMaxIRVersion = 10;
-constexpr int64_t kMinOpset = 7;
+constexpr int64_t kMinOpset = 1;
 constexpr int64_t kMaxOpset = 21;
 /// Tensors at least this large become dense_resource blobs.
 constexpr size_t kResourceThreshold = 1024;
