@@ -25,7 +25,7 @@ func.func @q_c2(%x: tensor<4xf32>, %s: tensor<f16>, %z: tensor<i8>) -> tensor<4x
 // -----
 
 func.func @q_c3(%x: tensor<4xf32>, %s: tensor<4xf32>, %z: tensor<i8>) -> tensor<4xi8> {
-  // expected-error @+1 {{(C3) scale and zero_point must have rank 0 or 1 and the same shape}}
+  // expected-error @+1 {{(C3) scale and zero_point must have the same shape of rank 0 or 1 (or the input}}
   %q = qopt.quantize %x, %s, %z {axis = 0 : i64} : (tensor<4xf32>, tensor<4xf32>, tensor<i8>) -> tensor<4xi8>
   return %q : tensor<4xi8>
 }
@@ -140,4 +140,68 @@ func.func @mm_rank0(%a: tensor<f32>, %b: tensor<3x4xf32>) -> tensor<4xf32> {
   // expected-error @+1 {{operands must have rank >= 1}}
   %y = qopt.matmul %a, %b : (tensor<f32>, tensor<3x4xf32>) -> tensor<4xf32>
   return %y : tensor<4xf32>
+}
+
+// -----
+
+func.func @blocked_scale_shape(%x: tensor<4x64xf32>, %s: tensor<4x3xf32>, %z: tensor<4x3xi8>) -> tensor<4x64xi8> {
+  // expected-error @+1 {{(C4) blocked scale dimension 1 must be 2, got 3}}
+  %q = qopt.quantize %x, %s, %z {axis = 1 : i64, block_size = 32 : i64} : (tensor<4x64xf32>, tensor<4x3xf32>, tensor<4x3xi8>) -> tensor<4x64xi8>
+  return %q : tensor<4x64xi8>
+}
+
+// -----
+
+func.func @dynamic_quantize_rows(%x: tensor<2x8xf32>) -> tensor<2x8xi8> {
+  // expected-error @+1 {{(C3) scale/zero_point shape must be the input shape without its last dimension}}
+  %q, %s, %z = qopt.dynamic_quantize %x {per_row, symmetric} : tensor<2x8xf32> -> tensor<2x8xi8>, tensor<8xf32>, tensor<8xi8>
+  return %q : tensor<2x8xi8>
+}
+
+// -----
+
+func.func @dynamic_quantize_float_result(%x: tensor<2x8xf32>) -> tensor<2x8xf16> {
+  // expected-error @+1 {{(C1) input must be float and result an integer of at most 16 bits}}
+  %q, %s, %z = qopt.dynamic_quantize %x : tensor<2x8xf32> -> tensor<2x8xf16>, tensor<f32>, tensor<f16>
+  return %q : tensor<2x8xf16>
+}
+
+// -----
+
+func.func @qmatmul_wide(%a: tensor<2x4xi16>, %b: tensor<4x3xi8>, %za: tensor<i16>, %zb: tensor<i8>) -> tensor<2x3xi32> {
+  // expected-error @+1 {{(C1) operands and zero points must be integers of at most 8 bits}}
+  %y = qopt.qmatmul %a, %b, %za, %zb : (tensor<2x4xi16>, tensor<4x3xi8>, tensor<i16>, tensor<i8>) -> tensor<2x3xi32>
+  return %y : tensor<2x3xi32>
+}
+
+// -----
+
+func.func @qmatmul_acc(%a: tensor<2x4xi8>, %b: tensor<4x3xi8>, %za: tensor<i8>, %zb: tensor<i8>) -> tensor<2x3xi16> {
+  // expected-error @+1 {{(C2) result must be i32}}
+  %y = qopt.qmatmul %a, %b, %za, %zb : (tensor<2x4xi8>, tensor<4x3xi8>, tensor<i8>, tensor<i8>) -> tensor<2x3xi16>
+  return %y : tensor<2x3xi16>
+}
+
+// -----
+
+func.func @qmatmul_k(%a: tensor<2x4xi8>, %b: tensor<5x3xi8>, %za: tensor<i8>, %zb: tensor<i8>) -> tensor<2x3xi32> {
+  // expected-error @+1 {{(C3) contraction dimensions differ: 4 vs 5}}
+  %y = qopt.qmatmul %a, %b, %za, %zb : (tensor<2x4xi8>, tensor<5x3xi8>, tensor<i8>, tensor<i8>) -> tensor<2x3xi32>
+  return %y : tensor<2x3xi32>
+}
+
+// -----
+
+func.func @qmatmul_zp(%a: tensor<2x4xi8>, %b: tensor<4x3xi8>, %za: tensor<i8>, %zb: tensor<4xi8>) -> tensor<2x3xi32> {
+  // expected-error @+1 {{(C4) rhs zero point must be 0-D or of size 3}}
+  %y = qopt.qmatmul %a, %b, %za, %zb : (tensor<2x4xi8>, tensor<4x3xi8>, tensor<i8>, tensor<4xi8>) -> tensor<2x3xi32>
+  return %y : tensor<2x3xi32>
+}
+
+// -----
+
+func.func @observe_id(%x: tensor<2xf32>) -> tensor<2xf32> {
+  // expected-error @+1 {{id must be >= 0}}
+  %y = qopt.observe %x {id = -1 : i64, label = "x"} : tensor<2xf32>
+  return %y : tensor<2xf32>
 }

@@ -14,7 +14,8 @@ using namespace mlir::qopt;
 static LogicalResult verifyQuantParams(Operation *op, RankedTensorType intTy,
                                        RankedTensorType floatTy,
                                        RankedTensorType scaleTy,
-                                       RankedTensorType zpTy, int64_t axis) {
+                                       RankedTensorType zpTy, int64_t axis,
+                                       int64_t blockSize) {
   if (!isa<IntegerType>(intTy.getElementType()) ||
       intTy.getElementType() != zpTy.getElementType())
     return op->emitOpError("(C1) integer side and zero_point must share an "
@@ -23,11 +24,34 @@ static LogicalResult verifyQuantParams(Operation *op, RankedTensorType intTy,
       floatTy.getElementType() != scaleTy.getElementType())
     return op->emitOpError("(C2) float side and scale must share a float "
                            "element type");
-  if (scaleTy.getRank() > 1 || scaleTy.getShape() != zpTy.getShape())
-    return op->emitOpError("(C3) scale and zero_point must have rank 0 or 1 "
-                           "and the same shape");
+  if (scaleTy.getShape() != zpTy.getShape() ||
+      (blockSize <= 0 && scaleTy.getRank() > 1))
+    return op->emitOpError("(C3) scale and zero_point must have the same "
+                           "shape of rank 0 or 1 (or the input's rank when "
+                           "blocked)");
   if (intTy.getShape() != floatTy.getShape())
     return op->emitOpError("input and result shapes differ");
+  if (blockSize < 0)
+    return op->emitOpError("block_size must be >= 0");
+  if (blockSize > 0) {
+    int64_t rank = intTy.getRank();
+    int64_t a = axis < 0 ? axis + rank : axis;
+    if (a < 0 || a >= rank)
+      return op->emitOpError("axis ") << axis << " out of range for rank "
+                                      << rank;
+    if (scaleTy.getRank() != rank)
+      return op->emitOpError("(C3) blocked scale must have the input's rank");
+    for (int64_t d = 0; d < rank; ++d) {
+      int64_t dim = intTy.getDimSize(d);
+      if (ShapedType::isDynamic(dim))
+        continue;
+      int64_t want = d == a ? (dim + blockSize - 1) / blockSize : dim;
+      if (scaleTy.getDimSize(d) != want)
+        return op->emitOpError("(C4) blocked scale dimension ")
+               << d << " must be " << want << ", got " << scaleTy.getDimSize(d);
+    }
+    return success();
+  }
   if (scaleTy.getRank() == 1) {
     int64_t rank = intTy.getRank();
     int64_t a = axis < 0 ? axis + rank : axis;
@@ -46,13 +70,13 @@ static LogicalResult verifyQuantParams(Operation *op, RankedTensorType intTy,
 LogicalResult QuantizeOp::verify() {
   return verifyQuantParams(*this, getResult().getType(), getInput().getType(),
                            getScale().getType(), getZeroPoint().getType(),
-                           getAxis());
+                           getAxis(), getBlockSize());
 }
 
 LogicalResult DequantizeOp::verify() {
   return verifyQuantParams(*this, getInput().getType(), getResult().getType(),
                            getScale().getType(), getZeroPoint().getType(),
-                           getAxis());
+                           getAxis(), getBlockSize());
 }
 
 /// quantize(dequantize(q, s, z), s, z) == q exactly: |q*s/s - q| < 0.5, so
@@ -60,7 +84,8 @@ LogicalResult DequantizeOp::verify() {
 OpFoldResult QuantizeOp::fold(FoldAdaptor) {
   auto dq = getInput().getDefiningOp<DequantizeOp>();
   if (!dq || dq.getScale() != getScale() || dq.getZeroPoint() != getZeroPoint() ||
-      dq.getAxis() != getAxis() || dq.getIsUnsigned() != getIsUnsigned() ||
+      dq.getAxis() != getAxis() || dq.getBlockSize() != getBlockSize() ||
+      dq.getIsUnsigned() != getIsUnsigned() ||
       dq.getInput().getType() != getType())
     return {};
   return dq.getInput();
@@ -103,6 +128,72 @@ LogicalResult MatMulOp::verify() {
         want != got)
       return emitOpError("(C3) result shape does not match the broadcast "
                          "matmul shape");
+  return success();
+}
+
+LogicalResult DynamicQuantizeOp::verify() {
+  RankedTensorType in = getInput().getType(), out = getResult().getType(),
+                   st = getScale().getType(), zt = getZeroPoint().getType();
+  auto it = dyn_cast<IntegerType>(out.getElementType());
+  if (!isa<FloatType>(in.getElementType()) || !it || it.getWidth() > 16)
+    return emitOpError("(C1) input must be float and result an integer of "
+                       "at most 16 bits");
+  if (in.getShape() != out.getShape())
+    return emitOpError("input and result shapes differ");
+  if (!st.getElementType().isF32() || zt.getElementType() != it)
+    return emitOpError("(C2) scale must be f32 and zero_point of the result "
+                       "element type");
+  SmallVector<int64_t> want;
+  if (getPerRow()) {
+    if (in.getRank() < 1)
+      return emitOpError("(C3) per_row needs an input of rank >= 1");
+    want.assign(in.getShape().begin(), in.getShape().end() - 1);
+  }
+  if (st.getShape() != ArrayRef<int64_t>(want) || zt.getShape() != st.getShape())
+    return emitOpError("(C3) scale/zero_point shape must be the input shape ")
+           << (getPerRow() ? "without its last dimension" : "[] (per tensor)");
+  return success();
+}
+
+LogicalResult ObserveOp::verify() {
+  if (getInput().getType() != getResult().getType())
+    return emitOpError("result type must equal the input type");
+  if (getIdAttr().getInt() < 0)
+    return emitOpError("id must be >= 0");
+  return success();
+}
+
+LogicalResult QMatMulOp::verify() {
+  RankedTensorType lt = getLhs().getType(), rt = getRhs().getType(),
+                   ot = getResult().getType();
+  auto narrow = [](Type t) {
+    auto it = dyn_cast<IntegerType>(t);
+    return it && it.getWidth() <= 8;
+  };
+  if (!narrow(lt.getElementType()) || !narrow(rt.getElementType()) ||
+      getLhsZp().getType().getElementType() != lt.getElementType() ||
+      getRhsZp().getType().getElementType() != rt.getElementType())
+    return emitOpError("(C1) operands and zero points must be integers of at "
+                       "most 8 bits, each zero point of its operand's type");
+  if (!ot.getElementType().isInteger(32))
+    return emitOpError("(C2) result must be i32");
+  if (lt.getRank() < 2 || rt.getRank() < 2)
+    return emitOpError("(C3) operands must have rank >= 2");
+  int64_t M = lt.getDimSize(lt.getRank() - 2), K1 = lt.getDimSize(lt.getRank() - 1);
+  int64_t K2 = rt.getDimSize(rt.getRank() - 2), N = rt.getDimSize(rt.getRank() - 1);
+  if (K1 != K2)
+    return emitOpError("(C3) contraction dimensions differ: ") << K1 << " vs " << K2;
+  if (ot.getRank() < 2 || ot.getDimSize(ot.getRank() - 2) != M ||
+      ot.getDimSize(ot.getRank() - 1) != N)
+    return emitOpError("(C3) result must end in ") << M << "x" << N;
+  auto checkZp = [&](RankedTensorType zt, int64_t n, StringRef what) -> LogicalResult {
+    if (zt.getRank() == 0 || (zt.getRank() == 1 && zt.getDimSize(0) == n))
+      return success();
+    return emitOpError("(C4) ") << what << " zero point must be 0-D or of size " << n;
+  };
+  if (failed(checkZp(getLhsZp().getType(), M, "lhs")) ||
+      failed(checkZp(getRhsZp().getType(), N, "rhs")))
+    return failure();
   return success();
 }
 

@@ -30,22 +30,57 @@ def QOpt_DequantizeOp : QOpt_Op<"dequantize", [Pure]> {
   let description = [{
     ONNX DequantizeLinear semantics (docs/semantics.md §2). `scale` and
     `zero_point` are 0-D (per tensor) or 1-D along `axis` (per channel).
+    With `block_size` > 0 the parameters are per group: they have the
+    input's rank, and element `i` along `axis` uses parameter
+    `i / block_size` (ONNX opset-21 blocked quantization; int4 groups).
     `is_unsigned` says how the signless storage of `input` and `zero_point`
     is read.
 
     Constraints: (C1) input and zero_point are integer tensors of the same
     element type; (C2) scale and result have the same float element type;
-    (C3) scale and zero_point have rank 0 or 1 and the same shape; (C4) a
-    rank-1 scale has the size of the input's `axis` dimension.
+    (C3) scale and zero_point have the same shape: rank 0 or 1, or the
+    input's rank when blocked; (C4) a rank-1 scale has the size of the
+    input's `axis` dimension; a blocked scale has ceil(dim / block_size)
+    along `axis` and the input's size elsewhere.
   }];
   let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$scale,
                        AnyRankedTensor:$zero_point,
                        DefaultValuedAttr<I64Attr, "1">:$axis,
+                       DefaultValuedAttr<I64Attr, "0">:$block_size,
                        UnitAttr:$is_unsigned);
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = [{
     $input `,` $scale `,` $zero_point attr-dict `:`
     functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def QOpt_DynamicQuantizeOp : QOpt_Op<"dynamic_quantize", [Pure]> {
+  let summary = "float tensor to integer with scales computed at run time";
+  let description = [{
+    Quantizes `input` with a scale and zero point derived from the data
+    itself (docs/semantics.md §4): one pair for the whole tensor, or one per
+    row (`per_row`: per token; rows are all dimensions but the last) with
+    `scale`/`zero_point` shaped like the input without its last dimension.
+    Asymmetric (ONNX DynamicQuantizeLinear for 8-bit unsigned):
+    `scale = (max(0, max x) - min(0, min x)) / (qmax - qmin)`,
+    `zp = clamp(roundeven(qmin - min(0, min x) / scale))`. Symmetric:
+    `scale = max|x| / qmax`, `zp = 0`. A zero scale (all-zero input) is
+    replaced by 1. The result is `qopt.quantize(input, scale, zp)`.
+
+    Constraints: (C1) input is float, result integer of `bits` width;
+    (C2) scale is f32 and zero_point has the result's element type; (C3)
+    their shape is [] or, with `per_row`, the input shape without its last
+    dimension.
+  }];
+  let arguments = (ins AnyRankedTensor:$input, UnitAttr:$per_row,
+                       UnitAttr:$symmetric, UnitAttr:$is_unsigned);
+  let results = (outs AnyRankedTensor:$result, AnyRankedTensor:$scale,
+                      AnyRankedTensor:$zero_point);
+  let assemblyFormat = [{
+    $input attr-dict `:` type($input) `->` type($result) `,` type($scale) `,`
+    type($zero_point)
   }];
   let hasVerifier = 1;
 }
@@ -68,6 +103,46 @@ def QOpt_MatMulOp : QOpt_Op<"matmul", [Pure]> {
   let hasVerifier = 1;
 }
 
+def QOpt_ObserveOp : QOpt_Op<"observe", [AllTypesMatch<["input", "result"]>]> {
+  let summary = "calibration probe: reports a tensor to the statistics collector";
+  let description = [{
+    Returns its input unchanged. In a calibration build the lowering calls
+    the runtime's collector with `id` and the tensor's data (docs/semantics.md
+    §6); `label` names the layer input for reports. It has a side effect so it
+    survives folding; qopt-strip-observers removes it.
+  }];
+  let arguments = (ins AnyRankedTensor:$input, I64Attr:$id, StrAttr:$label);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = [{
+    $input attr-dict `:` type($input)
+  }];
+  let hasVerifier = 1;
+}
+
+def QOpt_QMatMulOp : QOpt_Op<"qmatmul", [Pure]> {
+  let summary = "integer matrix product with int32 accumulation (ONNX MatMulInteger)";
+  let description = [{
+    `sum_k (lhs[.., m, k] - lhs_zp) * (rhs[.., k, n] - rhs_zp)` accumulated in
+    i32 with wraparound (docs/semantics.md §5). Operands are 8-bit or
+    narrower integers read as unsigned when `lhs_unsigned`/`rhs_unsigned`;
+    batch dimensions broadcast as in qopt.matmul. `lhs_zp` is 0-D or 1-D of
+    size M (per row); `rhs_zp` is 0-D or 1-D of size N (per column).
+
+    Constraints: (C1) lhs, rhs and their zero points are integers of at most
+    8 bits, each zero point of its operand's type; (C2) the result is i32;
+    (C3) shapes as qopt.matmul; (C4) zero points are 0-D or per row/column.
+  }];
+  let arguments = (ins AnyRankedTensor:$lhs, AnyRankedTensor:$rhs,
+                       AnyRankedTensor:$lhs_zp, AnyRankedTensor:$rhs_zp,
+                       UnitAttr:$lhs_unsigned, UnitAttr:$rhs_unsigned);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = [{
+    $lhs `,` $rhs `,` $lhs_zp `,` $rhs_zp attr-dict `:`
+    functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
 def QOpt_QuantizeOp : QOpt_Op<"quantize", [Pure]> {
   let summary = "float tensor to integer: saturate(round_half_even(x / scale) + zero_point)";
   let description = [{
@@ -80,6 +155,7 @@ def QOpt_QuantizeOp : QOpt_Op<"quantize", [Pure]> {
   let arguments = (ins AnyRankedTensor:$input, AnyRankedTensor:$scale,
                        AnyRankedTensor:$zero_point,
                        DefaultValuedAttr<I64Attr, "1">:$axis,
+                       DefaultValuedAttr<I64Attr, "0">:$block_size,
                        UnitAttr:$is_unsigned);
   let results = (outs AnyRankedTensor:$result);
   let assemblyFormat = [{
