@@ -71,6 +71,13 @@ void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
   else
     addText(pm, "func.func(convert-linalg-to-loops,canonicalize),"
                 "scf-forall-to-for");
+  // bf16 has no arithmetic on most x86 targets, and LLVM lowers f32 <-> bf16
+  // conversions to compiler-rt calls (__truncsfbf2) that the JIT cannot
+  // resolve: compute bf16 math/arith in f32 and expand the conversions into
+  // integer ops (round to nearest even).
+  addText(pm, "func.func(math-extend-to-supported-types{extra-types=f16 "
+              "target-type=f32},arith-emulate-unsupported-floats{"
+              "source-types=bf16 target-type=f32},arith-expand{include-bf16=1})");
   // Everything -> LLVM dialect, bare-pointer memref calling convention.
   addText(pm, "convert-vector-to-scf{full-unroll=1},lower-affine,convert-scf-to-cf,expand-strided-metadata,"
               "lower-affine,convert-vector-to-llvm,finalize-memref-to-llvm,convert-math-to-llvm,"

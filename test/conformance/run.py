@@ -59,6 +59,10 @@ PASSING_FILE = os.path.join(HERE, "passing.txt")
 DEFAULT_RTOL, DEFAULT_ATOL = 1e-4, 1e-5
 # Half-precision outputs carry ~3 significant decimal digits.
 HALF_RTOL, HALF_ATOL = 1e-3, 1e-3
+# bfloat16 outputs: one bf16 ulp (2^-7 relative). The ONNX 1.12 reference
+# truncates float -> bfloat16, we round to nearest even (what ONNX specifies
+# from opset 19 on).
+BF16_RTOL, BF16_ATOL = 2.0 ** -7, 1e-38
 
 # Per-test tolerance overrides: (regex on "suite/test", rtol, atol, why).
 # The first matching entry wins. Keep every entry justified.
@@ -100,13 +104,20 @@ def tolerance(test_id, dtype):
     for pat, rtol, atol, _ in TOLERANCES:
         if re.search(pat, test_id):
             return rtol, atol
-    if dtype == np.float16 or dtype.name == "bfloat16":
+    if dtype.name == "bfloat16":
+        return BF16_RTOL, BF16_ATOL
+    if dtype == np.float16:
         return HALF_RTOL, HALF_ATOL
     return DEFAULT_RTOL, DEFAULT_ATOL
 
 
-def compare(test_id, name, actual, expected):
-    """None if equal enough, else a one-line reason."""
+def bf16_bits_to_f32(a):
+    return (a.astype(np.uint32) << 16).view(np.float32)
+
+
+def compare(test_id, name, actual, expected, bf16=False):
+    """None if equal enough, else a one-line reason. bf16: both arrays are
+    bfloat16 bit patterns (uint16; NumPy has no bfloat16)."""
     if actual.dtype != expected.dtype:
         return "%s: dtype %s, expected %s" % (name, actual.dtype,
                                                expected.dtype)
@@ -115,8 +126,12 @@ def compare(test_id, name, actual, expected):
                                                list(expected.shape))
     if actual.size == 0:
         return None
+    bf16 = bf16 and expected.dtype == np.uint16
+    if bf16:
+        actual, expected = bf16_bits_to_f32(actual), bf16_bits_to_f32(expected)
     if np.issubdtype(expected.dtype, np.floating):
-        rtol, atol = tolerance(test_id, expected.dtype)
+        rtol, atol = (BF16_RTOL, BF16_ATOL) if bf16 else \
+            tolerance(test_id, expected.dtype)
         a = actual.astype(np.float64)
         e = expected.astype(np.float64)
         with np.errstate(invalid="ignore", over="ignore"):
@@ -195,8 +210,67 @@ def load_tensor(path):
     return t
 
 
-INT_TYPES = (onnx.TensorProto.INT32, onnx.TensorProto.INT64, onnx.TensorProto.BOOL)
 NEEDS_CONST = ("must be a constant", "non-constant")
+# "node 'N' (Op, opset 13): 'operand' must be a constant ..." (also
+# "scales must be a constant", "unsupported non-constant 'axes' input").
+NODE_ERROR_RE = re.compile(r"node '(.*?)' \((\w+), opset (\d+)\): (.*)")
+MAX_SPECIALIZE_ROUNDS = 8
+
+
+def graph_inputs_behind(model, tensor, in_names):
+    """The graph inputs (of in_names) that `tensor` is computed from."""
+    producer = {}
+    for node in model.graph.node:
+        for o in node.output:
+            producer[o] = node
+    found, seen, todo = [], set(), [tensor]
+    while todo:
+        t = todo.pop()
+        if not t or t in seen:
+            continue
+        seen.add(t)
+        if t in in_names:
+            found.append(t)
+        elif t in producer:
+            todo.extend(producer[t].input)
+    return found
+
+
+def inputs_needed_constant(model, output, in_names):
+    """Graph inputs that qopt-run's "must be a constant" error asks for: the
+    operand the message names, traced back to the graph inputs it is computed
+    from. Falls back to every input but the first when the message cannot be
+    resolved."""
+    wanted = []
+    for line in output.splitlines():
+        if not any(k in line for k in NEEDS_CONST):
+            continue
+        m = NODE_ERROR_RE.search(line)
+        if not m:
+            continue
+        name, op, opset, rest = m.group(1), m.group(2), int(m.group(3)), \
+            m.group(4)
+        operands = re.findall(r"'([^']+)'", rest)
+        lead = re.match(r"([\w/]+) must be a constant", rest)
+        if lead:
+            operands.append(lead.group(1))
+        operands = [o for x in operands for o in x.split("/")]
+        nodes = [n for n in model.graph.node if n.name == name]
+        if not nodes:  # unnamed nodes: the importer names them <Op>_<k>
+            nodes = [n for n in model.graph.node if n.op_type == op]
+        for node in nodes:
+            try:
+                schema = onnx.defs.get_schema(node.op_type, opset, node.domain)
+            except Exception:  # noqa: BLE001 - unknown op: no schema
+                continue
+            formal = [p.name for p in schema.inputs]
+            for o in operands:
+                if o in formal and formal.index(o) < len(node.input):
+                    wanted += graph_inputs_behind(
+                        model, node.input[formal.index(o)], in_names)
+    if not wanted:
+        wanted = in_names[1:]
+    return [n for n in in_names if n in set(wanted)]
 
 
 def run_test(suite, test_dir, qopt_run, timeout, extra_args, specialize=True):
@@ -213,6 +287,8 @@ def run_test(suite, test_dir, qopt_run, timeout, extra_args, specialize=True):
     inits = {i.name for i in model.graph.initializer}
     in_names = [i.name for i in model.graph.input if i.name not in inits]
     out_names = [o.name for o in model.graph.output]
+    out_bf16 = [o.type.tensor_type.elem_type == onnx.TensorProto.BFLOAT16
+                for o in model.graph.output]
     data_sets = sorted(glob.glob(os.path.join(test_dir, "test_data_set_*")))
     if not data_sets:
         return "fail", "no test_data_set_*", 0.0
@@ -226,20 +302,30 @@ def run_test(suite, test_dir, qopt_run, timeout, extra_args, specialize=True):
             return "fail", "%s: %d inputs for %d graph inputs" % (
                 ds_name, len(inputs), len(in_names)), time.time() - t0
         with tempfile.TemporaryDirectory(prefix="qopt-conf-") as tmp:
-            def command(const_ints):
+            def command(consts):
                 cmd = [qopt_run, os.path.join(test_dir, "model.onnx")]
                 for name, pb in zip(in_names, inputs):
-                    const = const_ints and load_tensor(pb).data_type in INT_TYPES
-                    cmd += ["--const-input" if const else "--input",
+                    cmd += ["--const-input" if name in consts else "--input",
                             "%s=%s" % (name, pb)]
                 return cmd + ["--output-dir", tmp] + extra_args
-            rc, out, _ = run_cmd(command(False), timeout)
-            # Shape-like operands (axes, shape, pads, repeats, ...) that are
-            # graph inputs: compile specialized for their values, as a user
-            # of a static-shape compiler would.
-            if specialize and rc not in (None, 0) and \
-                    any(k in out for k in NEEDS_CONST):
-                rc, out, _ = run_cmd(command(True), timeout)
+            consts = set()
+            rc, out, _ = run_cmd(command(consts), timeout)
+            # Operands that must be compile-time constants (shape, axes,
+            # pads, scales, depth, ...) but are graph inputs: compile
+            # specialized for the values of the inputs they are computed
+            # from, as a user of a static-shape compiler would; this is
+            # still a full compile + run of the model (README.md).
+            rounds = 0
+            while specialize and rc not in (None, 0) and \
+                    any(k in out for k in NEEDS_CONST) and \
+                    rounds < MAX_SPECIALIZE_ROUNDS:
+                more = set(inputs_needed_constant(
+                    model, out, in_names[:len(inputs)])) - consts
+                if not more:
+                    break
+                consts |= more
+                rounds += 1
+                rc, out, _ = run_cmd(command(consts), timeout)
             if rc is None:
                 return "fail", "timeout after %ss" % timeout, time.time() - t0
             if rc < 0:
@@ -269,7 +355,7 @@ def run_test(suite, test_dir, qopt_run, timeout, extra_args, specialize=True):
                 except Exception as e:  # noqa: BLE001
                     return "fail", "cannot read output '%s': %s" % (name, e), \
                         time.time() - t0
-                diff = compare(test_id, name, actual, expected)
+                diff = compare(test_id, name, actual, expected, out_bf16[k])
                 if diff:
                     if len(data_sets) > 1:
                         diff = ds_name + ": " + diff
@@ -324,8 +410,8 @@ def main():
                     metavar="N", help="print the N most common failure "
                                       "reasons (grouped; default 20)")
     ap.add_argument("--no-specialize", action="store_true",
-                    help="do not retry with int32/int64/bool inputs passed as "
-                         "--const-input when qopt-run needs them constant")
+                    help="do not retry with the inputs that qopt-run needs "
+                         "constant passed as --const-input")
     ap.add_argument("--run-arg", action="append", default=[],
                     help="extra argument passed to qopt-run (repeatable)")
     args = ap.parse_args()

@@ -111,9 +111,11 @@ bool readNpy(StringRef path, HostTensor &t, std::string &err) {
 }
 
 std::string encodeNpy(const HostTensor &t) {
-  const char *descr = "<f4";
+  // bfloat16 (16): NumPy has no such type; write the bits as uint16.
+  const char *descr = t.dtype == 16 ? "<u2" : nullptr;
   for (auto &e : kDescrs)
-    if (e.dtype == t.dtype) { descr = e.descr; break; }
+    if (!descr && e.dtype == t.dtype) { descr = e.descr; break; }
+  if (!descr) descr = "|u1"; // never happens: every ABI dtype is listed
   std::string shape = "(";
   for (int64_t d : t.shape) shape += std::to_string(d) + ", ";
   if (t.shape.size() > 1) shape.resize(shape.size() - 2);

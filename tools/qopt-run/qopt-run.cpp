@@ -6,6 +6,8 @@
 //            [--threads N] [--bench N] [--input-shape NAME:1x128]
 //
 // Inputs: .npy or ONNX TensorProto .pb. Outputs: DIR/<name>.npy.
+// bfloat16 tensors are read and written as their uint16 bit patterns ('<u2'),
+// as NumPy and the ONNX test data store them.
 //
 //===----------------------------------------------------------------------===//
 #include "Npy.h"
@@ -217,6 +219,19 @@ int main(int argc, char **argv) {
         known |= t.name == info.name;
       }
       if (!known) t.name.clear();
+    }
+    // NumPy has no bfloat16: .npy files and the ONNX test data (TensorProto
+    // UINT16) carry bfloat16 tensors as their uint16 bit patterns. Take such
+    // a tensor as bfloat16 where the model input is bfloat16.
+    if (t.dtype == 4) {
+      for (size_t k = 0; k < nin; ++k) {
+        qopt_tensor_info info;
+        if (api.inputInfo(model, k, &info) != QOPT_OK) continue;
+        if (t.name.empty() ? k == i : t.name == info.name) {
+          if (info.dtype == 16) t.dtype = 16;
+          break;
+        }
+      }
     }
     tin[i] = {t.name.empty() ? nullptr : t.name.c_str(), t.dtype,
               (int32_t)t.shape.size(), t.shape.data(), t.data.data()};
