@@ -275,7 +275,7 @@ struct ConvertONNXToQOptPass
           continue;
         }
         if (!old.use_empty())
-          return cv.error(node) << "output #" << k << " is not supported",
+          return cv.error(node) << "output #" << k << " is unsupported",
                  fail();
       }
     }

@@ -177,7 +177,7 @@ FailureOr<Type> Importer::valueType(const onnx::ValueInfoProto &vi,
              : tp.has_sparse_tensor_type() ? "a sparse tensor type"
                                            : "no tensor type";
     }
-    (void)fail(what + " has " + kind + " (only tensors are supported)");
+    (void)fail(what + " has " + kind + " (unsupported: only tensors)");
     return failure();
   }
   const auto &tt = vi.type().tensor_type();
@@ -441,7 +441,7 @@ FailureOr<Attribute> Importer::attribute(const onnx::AttributeProto &a,
   Builder b(ctx);
   if (!a.ref_attr_name().empty()) {
     (void)fail(what + " refers to function attribute '" + a.ref_attr_name() +
-               "', which is not supported");
+               "', which is unsupported");
     return failure();
   }
   auto type = a.type();
@@ -760,7 +760,7 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model) {
   ctx->loadDialect<func::FuncDialect, qonnx::QONNXDialect>();
   int64_t ir = model.ir_version();
   if (ir < 1 || ir > kMaxIRVersion) {
-    (void)fail("ir_version " + Twine(ir) + " not supported (1-" +
+    (void)fail("ir_version " + Twine(ir) + " unsupported (1-" +
                Twine(kMaxIRVersion) + ")");
     return nullptr;
   }
@@ -783,7 +783,7 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model) {
     return nullptr;
   }
   if (defaultOpset < kMinOpset || defaultOpset > kMaxOpset) {
-    (void)fail("opset " + Twine(defaultOpset) + " not supported (" +
+    (void)fail("opset " + Twine(defaultOpset) + " unsupported (" +
                Twine(kMinOpset) + "-" + Twine(kMaxOpset) + ")");
     return nullptr;
   }
