@@ -10,6 +10,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -74,6 +75,7 @@ struct QOptRecordABIPass : impl::QOptRecordABIPassBase<QOptRecordABIPass> {
                        "func.func @main or a single public function)");
       return signalPassFailure();
     }
+    distinctResults(entry);
     std::string abi;
     llvm::raw_string_ostream os(abi);
     os << "qopt-abi 1\n";
@@ -107,6 +109,16 @@ struct QOptRecordABIPass : impl::QOptRecordABIPassBase<QOptRecordABIPass> {
                << "qopt-record-abi: " << kind << " '" << name << "': dtype "
                << dt << " does not match element type "
                << shaped.getElementType();
+      // Larger than the x86-64 user address space (2^47 bytes): no process
+      // can hold it, and the element count may not even fit in 64 bits.
+      uint64_t bytes = dtypeBytes(dt);
+      for (int64_t d : shaped.getShape())
+        if (d != 0 && bytes > (uint64_t(1) << 47) / (uint64_t)d)
+          return entry.emitError()
+                 << "qopt-record-abi: " << kind << " '" << name << "' of type "
+                 << type << " is too large (more than 2^47 bytes)";
+        else
+          bytes *= (uint64_t)d;
       os << kind << " " << percentEncode(name) << " " << dt << " ";
       if (shaped.getRank() == 0)
         os << "scalar";
@@ -125,6 +137,23 @@ struct QOptRecordABIPass : impl::QOptRecordABIPassBase<QOptRecordABIPass> {
     Builder b(module.getContext());
     module->setAttr(kABIAttrName, b.getStringAttr(abi));
     module->setAttr(kEntryFuncAttrName, b.getStringAttr(entry.getSymName()));
+  }
+
+  /// A value returned twice (e.g. two graph outputs that folding or CSE
+  /// made one tensor) would give buffer-results-to-out-params one buffer for
+  /// two out-params; copy every repeat into a tensor of its own.
+  static void distinctResults(func::FuncOp entry) {
+    entry.walk([](func::ReturnOp ret) {
+      llvm::SmallPtrSet<Value, 8> seen;
+      OpBuilder b(ret);
+      for (OpOperand &o : ret->getOpOperands()) {
+        auto tt = dyn_cast<RankedTensorType>(o.get().getType());
+        if (!tt || !tt.hasStaticShape() || seen.insert(o.get()).second)
+          continue;
+        o.set(bufferization::AllocTensorOp::create(b, ret.getLoc(), tt,
+                                                   ValueRange{}, o.get()));
+      }
+    });
   }
 
   static func::FuncOp findEntry(ModuleOp module) {

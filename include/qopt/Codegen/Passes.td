@@ -13,7 +13,15 @@ def QOptRecordABIPass : Pass<"qopt-record-abi", "ModuleOp"> {
     signature). Reads each argument/result's `qopt.name` and `qopt.dtype`
     and static shape and stores the ABI description (docs/abi.md) as a
     string attribute on the module.
+
+    Also gives every result its own tensor: a value returned more than once
+    (two graph outputs that are the same tensor after folding/CSE) is
+    copied through a
+    `bufferization.alloc_tensor`, so that results-to-out-params sees
+    distinct buffers. Rejects I/O tensors of more than 2^47 bytes (the
+    x86-64 user address space).
   }];
+  let dependentDialects = ["bufferization::BufferizationDialect"];
 }
 
 def QOptExternalizeWeightsPass : Pass<"qopt-externalize-weights", "ModuleOp"> {
