@@ -24,6 +24,7 @@
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
@@ -73,6 +74,28 @@ static int fail(const Twine &msg) {
   return 1;
 }
 
+/// cl::ParseCommandLineOptions, but a bad command line is one
+/// "qopt-compile: error: ..." line (LLVM's own messages carry no "error:").
+static bool parseCommandLine(int argc, const char *const *argv,
+                             const char *overview) {
+  std::string msgs;
+  raw_string_ostream os(msgs);
+  if (cl::ParseCommandLineOptions(argc, argv, overview, &os))
+    return true;
+  std::string prefix = (sys::path::filename(argv[0]) + ": ").str();
+  SmallVector<StringRef> lines;
+  StringRef(msgs).split(lines, '\n', -1, /*KeepEmpty=*/false);
+  std::string joined;
+  for (StringRef l : lines) {
+    l.consume_front(prefix);
+    joined += (joined.empty() ? "" : " ") + l.trim().str();
+  }
+  errs() << "qopt-compile: error: "
+         << (joined.empty() ? "invalid command line (see above)" : joined)
+         << "\n";
+  return false;
+}
+
 static LogicalResult writeAtomically(StringRef path, StringRef data) {
   if (Error e = writeToOutput(path, [&](raw_ostream &os) -> Error {
         os << data;
@@ -104,11 +127,13 @@ int main(int argc, char **argv) {
   // --help shows qopt's options; MLIR/LLVM debugging flags
   // (--mlir-print-ir-after-all, --mlir-timing, ...) stay in --help-hidden.
   cl::HideUnrelatedOptions(cat);
-  cl::ParseCommandLineOptions(
-      argc, argv,
-      "qopt model compiler: ONNX -> native shared library + weights + header\n"
-      "\nMLIR debugging flags (--mlir-print-ir-after-all, --mlir-timing, "
-      "...) are accepted; see --help-hidden.\n");
+  if (!parseCommandLine(
+          argc, argv,
+          "qopt model compiler: ONNX -> native shared library + weights + "
+          "header\n"
+          "\nMLIR debugging flags (--mlir-print-ir-after-all, --mlir-timing, "
+          "...) are accepted; see --help-hidden.\n"))
+    return 1;
 
   // Validate options.
   if (optLevel.size() != 1 || optLevel[0] < '0' || optLevel[0] > '3')

@@ -98,7 +98,9 @@ bool readNpy(StringRef path, HostTensor &t, std::string &err) {
       return false;
     }
     t.shape.push_back(v);
-    count *= v;
+    // Saturate: an overflowing shape is simply larger than the file.
+    count = v && count > SIZE_MAX / 16 / (size_t)v ? SIZE_MAX / 16
+                                                    : count * (size_t)v;
   }
   size_t bytes = count * dtypeSize(t.dtype);
   if (s.size() - hoff - hlen < bytes) {
@@ -157,7 +159,18 @@ bool readTensorProto(StringRef path, HostTensor &t, std::string &err) {
   }
   t.shape.assign(tp.dims().begin(), tp.dims().end());
   size_t count = 1;
-  for (int64_t d : t.shape) count *= d;
+  for (int64_t d : t.shape) {
+    // The data lies in the file: a larger (or negative) shape is corrupt.
+    if (d < 0 || (d && count > (*buf)->getBufferSize() / (size_t)d)) {
+      err = "bad TensorProto shape in '" + path.str() + "'";
+      return false;
+    }
+    count *= d;
+  }
+  if (count > (*buf)->getBufferSize()) {
+    err = "bad TensorProto shape in '" + path.str() + "'";
+    return false;
+  }
   t.data.assign(count * es, 0);
   if (tp.has_data_location() &&
       tp.data_location() == onnx::TensorProto::EXTERNAL) {

@@ -58,6 +58,28 @@ static int fail(const Twine &msg) {
   return 1;
 }
 
+/// cl::ParseCommandLineOptions, but a bad command line is one
+/// "qopt-run: error: ..." line (LLVM's own messages carry no "error:").
+static bool parseCommandLine(int argc, const char *const *argv,
+                             const char *overview) {
+  std::string msgs;
+  raw_string_ostream os(msgs);
+  if (cl::ParseCommandLineOptions(argc, argv, overview, &os))
+    return true;
+  std::string prefix = (sys::path::filename(argv[0]) + ": ").str();
+  SmallVector<StringRef> lines;
+  StringRef(msgs).split(lines, '\n', -1, /*KeepEmpty=*/false);
+  std::string joined;
+  for (StringRef l : lines) {
+    l.consume_front(prefix);
+    joined += (joined.empty() ? "" : " ") + l.trim().str();
+  }
+  errs() << "qopt-run: error: "
+         << (joined.empty() ? "invalid command line (see above)" : joined)
+         << "\n";
+  return false;
+}
+
 namespace {
 /// The runtime entry points: from a dlopen'ed model or the linked runtime.
 struct Api {
@@ -99,9 +121,10 @@ int main(int argc, char **argv) {
       return fail("bad --threads value '" + v + "'");
   }
   int nargs = (int)args.size();
-  cl::ParseCommandLineOptions(nargs, args.data(),
-                              "qopt model runner\n\n  --threads N  worker "
-                              "threads (OpenMP; default: all cores)\n");
+  if (!parseCommandLine(nargs, args.data(),
+                        "qopt model runner\n\n  --threads N  worker "
+                        "threads (OpenMP; default: all cores)\n"))
+    return 1;
   if (threads < 0) return fail("--threads must be >= 0");
   if (bench < 0) return fail("--bench must be >= 0");
   (void)omp_get_max_threads; // keep libomp linked for JIT-compiled models

@@ -47,6 +47,25 @@ static LogicalResult parseInputShapes(StringRef spec, Location loc,
   return success();
 }
 
+/// More than 2^47 bytes (the x86-64 user address space): no process can
+/// hold the tensor, and its element count may not even fit in 64 bits.
+static bool tooLarge(Type t) {
+  auto st = dyn_cast<ShapedType>(t);
+  if (!st || !st.hasRank() || llvm::is_contained(st.getShape(), 0))
+    return false;
+  Type e = st.getElementType();
+  uint64_t bytes =
+      e.isIntOrFloat() ? std::max(1u, e.getIntOrFloatBitWidth() / 8) : 1;
+  for (int64_t d : st.getShape()) {
+    if (ShapedType::isDynamic(d))
+      continue;
+    if (bytes > (uint64_t(1) << 47) / (uint64_t)d)
+      return true;
+    bytes *= (uint64_t)d;
+  }
+  return false;
+}
+
 /// The Constant node (and initializers, which the importer emits as
 /// Constant nodes): re-typed to signless storage, data shared, not copied.
 static LogicalResult convertConstant(Converter &cv, const Node &node,
@@ -186,6 +205,10 @@ struct ConvertONNXToQOptPass
         shape.assign(rt.getShape().begin(), rt.getShape().end());
       }
       argTypes.push_back(RankedTensorType::get(shape, elementType(b.getContext(), dt)));
+      if (tooLarge(argTypes.back()))
+        return emitError(fnLoc) << "input '" << name << "' of type "
+                                << argTypes.back()
+                                << " is too large (more than 2^47 bytes)";
       argDTypes.push_back(dt);
       argNames.push_back(b.getStringAttr(name));
     }
@@ -226,6 +249,30 @@ struct ConvertONNXToQOptPass
                                     << " is not produced", fail();
           outs.push_back(it->second->v);
           outDTypes.push_back(it->second->dt);
+          // The declared type (if any) must agree with the computed one.
+          auto declared = dyn_cast<TensorType>(oldFn.getResultTypes()[k]);
+          auto computed = cast<ShapedType>(outs.back().getType());
+          bool ok = !declared || dtypeOf(declared.getElementType()) ==
+                                     outDTypes.back();
+          if (ok && declared && declared.hasRank()) {
+            ok = declared.getRank() == computed.getRank();
+            for (int64_t d = 0; ok && d < declared.getRank(); ++d)
+              ok = declared.isDynamicDim(d) ||
+                   declared.getDimSize(d) == computed.getDimSize(d);
+          }
+          if (!ok) {
+            auto nameAttr =
+                oldFn.getResultAttrOfType<StringAttr>(k, "qopt.name");
+            return emitError(fnLoc)
+                       << "graph output '"
+                       << (nameAttr ? nameAttr.str() : "#" + std::to_string(k))
+                       << "' is declared as " << declared
+                       << " but the graph computes "
+                       << RankedTensorType::get(
+                              computed.getShape(),
+                              elementType(b.getContext(), outDTypes.back())),
+                   fail();
+          }
         }
         func::ReturnOp::create(nb, ret.getLoc(), outs);
         newFn.setType(nb.getFunctionType(argTypes, ValueRange(outs).getTypes()));
@@ -268,6 +315,12 @@ struct ConvertONNXToQOptPass
       if (results.size() > node.numOutputs)
         return cv.error(node) << "internal: handler produced too many results",
                fail();
+      for (auto [k, r] : llvm::enumerate(results))
+        if (tooLarge(r.v.getType()))
+          return cv.error(node) << "result #" << k << " of type "
+                                << r.v.getType()
+                                << " is too large (more than 2^47 bytes)",
+                 fail();
       for (unsigned k = 0; k < node.numOutputs; ++k) {
         Value old = nodeOp.getResult(k);
         if (k < results.size()) {

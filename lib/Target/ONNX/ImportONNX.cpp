@@ -31,6 +31,7 @@
 #include "llvm/Support/Path.h"
 
 #include "onnx/defs/parser.h"
+#include "onnx/defs/schema.h"
 #include "onnx/onnx-ml.pb.h"
 
 #include <climits>
@@ -194,7 +195,11 @@ FailureOr<Type> Importer::valueType(const onnx::ValueInfoProto &vi,
     return Type(UnrankedTensorType::get(*et));
   SmallVector<int64_t> dims;
   for (const auto &d : tt.shape().dim()) {
-    if (d.has_dim_value() && d.dim_value() >= 0)
+    if (d.has_dim_value() && d.dim_value() < 0) {
+      (void)fail(what + " has negative dimension " + Twine(d.dim_value()));
+      return failure();
+    }
+    if (d.has_dim_value())
       dims.push_back(d.dim_value());
     else
       dims.push_back(ShapedType::kDynamic);
@@ -637,10 +642,14 @@ LogicalResult Importer::importGraph(const onnx::GraphProto &g,
   }
 
   // Graph outputs.
+  if (g.output_size() == 0)
+    return fail("graph has no outputs");
   llvm::StringMap<Type> outputTypes;
   for (const auto &out : g.output()) {
     if (out.name().empty())
       return fail("graph output without a name");
+    if (outputTypes.count(out.name()))
+      return fail("graph output '" + out.name() + "' is listed twice");
     if (!defined.contains(out.name()) && !producer.count(out.name()))
       return fail("graph output '" + out.name() +
                   "' is not produced by any node");
@@ -695,6 +704,43 @@ LogicalResult Importer::importGraph(const onnx::GraphProto &g,
       return fail("node '" + name + "' (" + node.op_type() +
                   ") uses domain '" + domain +
                   "', which has no opset_import");
+    // Arity and attribute types against the ONNX schema (when known; other
+    // ops are reported as unsupported by convert-onnx-to-qopt).
+    const onnx::OpSchema *schema =
+        domain.empty() ? onnx::OpSchemaRegistry::Schema(
+                             node.op_type(), (int)opIt->second, "")
+                       : nullptr;
+    if (schema) {
+      auto arity = [&](StringRef kind, int n, int lo, int hi) {
+        if (n >= lo && n <= hi)
+          return success();
+        std::string range = lo == hi ? std::to_string(lo)
+                            : hi == INT_MAX
+                                ? std::to_string(lo) + " or more"
+                                : std::to_string(lo) + " to " +
+                                      std::to_string(hi);
+        return fail("node '" + name + "' (" + node.op_type() + ", opset " +
+                    Twine(opIt->second) + ") has " + Twine(n) + " " + kind +
+                    "s, expected " + range);
+      };
+      if (failed(arity("input", node.input_size(), schema->min_input(),
+                       schema->max_input())) ||
+          failed(arity("output", node.output_size(), schema->min_output(),
+                       schema->max_output())))
+        return failure();
+      for (const auto &a : node.attribute()) {
+        auto it = schema->attributes().find(a.name());
+        if (it != schema->attributes().end() &&
+            a.type() != onnx::AttributeProto::UNDEFINED &&
+            a.type() != it->second.type)
+          return fail("attribute '" + a.name() + "' of node '" + name +
+                      "' (" + node.op_type() + ") has type " +
+                      onnx::AttributeProto_AttributeType_Name(a.type()) +
+                      ", expected " +
+                      onnx::AttributeProto_AttributeType_Name(
+                          it->second.type));
+      }
+    }
     SmallVector<Value> operands;
     for (const auto &in : node.input()) {
       if (in.empty()) {
