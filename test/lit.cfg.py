@@ -19,6 +19,7 @@ tools_dir = os.path.join(config.qopt_obj_root, "bin")
 lib_dir = os.path.join(config.qopt_obj_root, "lib")
 config.substitutions.append(("%qopt_libs", lib_dir))
 config.substitutions.append(("%qopt_src", config.qopt_src_root))
+config.substitutions.append(("%qopt_obj", config.qopt_obj_root))
 config.substitutions.append(("%python", "/usr/bin/python3"))
 llvm_config.add_tool_substitutions(
     ["qopt-opt", "qopt-translate", "qopt-compile", "qopt-run"], [tools_dir])
