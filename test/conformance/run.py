@@ -72,6 +72,11 @@ TOLERANCES = [
     # error of f32 dot products of length ~1e3-1e4 is ~1e-4 on outputs near 0).
     (r"^pytorch-converted/", 1e-3, 1e-4,
      "PyTorch-generated references with long f32 accumulations"),
+    # The references of the expanded (function body) window tests deviate
+    # from the exact windows by up to 7.4e-5 (e.g. hann(10)[8]: exact
+    # 0.3454915, reference 0.3455620; ours 0.3454914).
+    (r"^node/test_(blackman|hamming|hann)window(_symmetric)?_expanded$",
+     1e-4, 1e-4, "inexact references of the expanded window functions"),
 ]
 
 NON_TENSOR_FIELDS = ("sequence_type", "optional_type", "map_type",

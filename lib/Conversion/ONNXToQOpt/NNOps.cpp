@@ -275,8 +275,12 @@ LogicalResult convertEinsum(Converter &cv, const Node &n, Results &res) {
       p = q + 1;
     }
   }
-  if (terms.size() != n.numInputs() || terms.size() > 2 || terms.empty())
-    return cv.error(n) << "only 1 or 2 operands are supported";
+  if (terms.size() != n.numInputs() || terms.empty())
+    return cv.error(n) << "equation has " << terms.size() << " operand(s) for "
+                       << n.numInputs() << " input(s)";
+  if (terms.size() > 2)
+    return cv.error(n) << "einsum with " << terms.size()
+                       << " operands is unsupported (1 or 2)";
   std::map<char, int64_t> size, count;
   for (size_t t = 0; t < terms.size(); ++t) {
     const TValue &v = n.in(t);

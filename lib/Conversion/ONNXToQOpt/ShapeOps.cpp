@@ -390,7 +390,7 @@ LogicalResult convertUnsqueeze(Converter &cv, const Node &node, Results &res) {
 
 LogicalResult convertIdentity(Converter &cv, const Node &node, Results &res) {
   if (!node.has(0))
-    return cv.error(node) << "optional/sequence inputs are not supported";
+    return cv.error(node) << "optional/sequence inputs are unsupported";
   res.push_back(node.in(0));
   return success();
 }
@@ -400,7 +400,7 @@ LogicalResult convertDropout(Converter &cv, const Node &node, Results &res) {
   // Before opset 7 the default (is_test=0) is training mode.
   if (node.opset < 7 && node.i("is_test", 0) == 0 &&
       node.f("ratio", 0.5) != 0)
-    return cv.error(node) << "is_test=0 (training mode) is not supported";
+    return cv.error(node) << "is_test=0 (training mode) is unsupported";
   if (node.opset >= 12 && node.has(2)) {
     auto train = cv.getConstInts(node.in(2));
     double ratio = 0.5;
@@ -408,7 +408,7 @@ LogicalResult convertDropout(Converter &cv, const Node &node, Results &res) {
       if (auto r = cv.getConst(node.in(1)))
         ratio = r->getF(0);
     if (train && !train->empty() && (*train)[0] != 0 && ratio != 0)
-      return cv.error(node) << "training-mode Dropout is not supported";
+      return cv.error(node) << "training-mode Dropout is unsupported";
     if (!train)
       return needConst(cv, node, "training_mode");
   }
@@ -1296,7 +1296,7 @@ LogicalResult castCommon(Converter &cv, const Node &node, DType to,
                          Results &res) {
   const TValue &x = node.in(0);
   if (to == DType::String || x.dt == DType::String)
-    return cv.error(node) << "string tensors are not supported";
+    return cv.error(node) << "string tensors are unsupported";
   if (!supportedDType(to))
     return cv.error(node) << "unsupported target type " << (int)to;
   if (x.dt == to) {
@@ -1316,7 +1316,7 @@ LogicalResult convertCast(Converter &cv, const Node &node, Results &res) {
   if (!node.hasAttr("to"))
     return cv.error(node) << "missing 'to'";
   if (auto s = dyn_cast_or_null<StringAttr>(node.attr("to"))) // Cast-1
-    return cv.error(node) << "string 'to' (Cast-1) is not supported";
+    return cv.error(node) << "string 'to' (Cast-1) is unsupported";
   return castCommon(cv, node, (DType)node.i("to", 1), res);
 }
 

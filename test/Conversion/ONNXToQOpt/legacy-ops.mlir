@@ -109,7 +109,7 @@ func.func @bn_training(%x: tensor<2x3xf32> {qopt.name = "x"}, %p: tensor<3xf32> 
 // -----
 
 func.func @dropout_training(%x: tensor<2x3xf32> {qopt.name = "x"}) -> !qonnx.value {
-  // expected-error @+1 {{is_test=0 (training mode) is not supported}}
+  // expected-error @+1 {{is_test=0 (training mode) is unsupported}}
   %y = qonnx.node "Dropout"(%x) {domain = "", opset = 6 : i64, name = "d", attrs = {}} : (tensor<2x3xf32>) -> !qonnx.value
   return %y : !qonnx.value
 }

@@ -18,7 +18,7 @@ func.func @reshape_count(%x: tensor<2x3xf32> {qopt.name = "x"}) -> !qonnx.value 
 // -----
 
 func.func @cast_string(%x: tensor<2xf32> {qopt.name = "x"}) -> !qonnx.value {
-  // expected-error @+1 {{string tensors are not supported}}
+  // expected-error @+1 {{string tensors are unsupported}}
   %y = qonnx.node "Cast"(%x) {domain = "", opset = 13 : i64, name = "c", attrs = {to = 8 : i64}} : (tensor<2xf32>) -> !qonnx.value
   return %y : !qonnx.value
 }
