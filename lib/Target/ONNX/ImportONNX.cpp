@@ -824,10 +824,11 @@ OwningOpRef<ModuleOp> Importer::run(const onnx::ModelProto &model) {
       defaultOpset = op.version();
     }
   }
-  if (!haveDefault) {
-    (void)fail("model has no opset_import for the default ONNX domain");
-    return nullptr;
-  }
+  // A model may import only other domains (e.g. ai.onnx.preview.training);
+  // it then has no default-domain nodes (each node's domain is checked), and
+  // the default opset only versions the initializers' Constant nodes.
+  if (!haveDefault)
+    defaultOpset = kMaxOpset;
   if (defaultOpset < kMinOpset || defaultOpset > kMaxOpset) {
     (void)fail("opset " + Twine(defaultOpset) + " unsupported (" +
                Twine(kMinOpset) + "-" + Twine(kMaxOpset) + ")");
