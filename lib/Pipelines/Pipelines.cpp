@@ -6,6 +6,8 @@
 #include "mlir/Pass/PassRegistry.h"
 #include "qopt/Codegen/Passes.h"
 #include "qopt/Conversion/Passes.h"
+#include "qopt/Transforms/Passes.h"
+#include "llvm/Support/Regex.h"
 #include "llvm/Support/ErrorHandling.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -27,6 +29,60 @@ void mlir::qopt::buildFrontendPipeline(OpPassManager &pm,
   ConvertONNXToQOptPassOptions o;
   o.inputShapes = opts.inputShapes;
   pm.addPass(createConvertONNXToQOptPass(o));
+  addText(pm, "canonicalize,cse");
+}
+
+std::string mlir::qopt::validateQuantOptions(const PipelineOptions &o) {
+  static const char *schemes[] = {"fp32", "w8", "w4", "w8a8", "w8a8-dynamic",
+                                  "w4a8"};
+  if (!llvm::is_contained(schemes, o.quant))
+    return "unknown quantization scheme '" + o.quant +
+           "' (expected fp32, w8, w4, w8a8, w8a8-dynamic or w4a8)";
+  if (o.groupSize < 0)
+    return "group size must be >= 0 (0: per output channel), got " +
+           std::to_string(o.groupSize);
+  if (o.weightScheme != "sym" && o.weightScheme != "asym")
+    return "unknown weight scheme '" + o.weightScheme +
+           "' (expected sym or asym)";
+  if (o.actScheme != "sym" && o.actScheme != "asym")
+    return "unknown activation scheme '" + o.actScheme +
+           "' (expected sym or asym)";
+  if (o.actGranularity != "token" && o.actGranularity != "tensor")
+    return "unknown activation granularity '" + o.actGranularity +
+           "' (expected token or tensor)";
+  std::string err;
+  if (!o.exclude.empty() && !llvm::Regex(o.exclude).isValid(err))
+    return "bad exclude regex '" + o.exclude + "': " + err;
+  if (o.quant == "w8a8" && o.calibFile.empty())
+    return "static w8a8 needs calibration statistics: pass --calib=FILE "
+           "(or use --quant=w8a8-dynamic for run-time activation scales)";
+  if (o.quant == "w8a8")
+    return "static w8a8 (calibrated activation scales) is not implemented "
+           "yet; use --quant=w8a8-dynamic";
+  return "";
+}
+
+void mlir::qopt::buildQuantizationPipeline(OpPassManager &pm,
+                                           const PipelineOptions &opts) {
+  if (opts.quant == "w8" || opts.quant == "w4") {
+    QOptQuantizeWeightsPassOptions o;
+    o.bits = opts.quant == "w8" ? 8 : 4;
+    o.groupSize = opts.groupSize;
+    o.scheme = opts.weightScheme;
+    o.exclude = opts.exclude;
+    pm.addPass(createQOptQuantizeWeightsPass(o));
+  } else if (opts.quant == "w8a8-dynamic" || opts.quant == "w4a8") {
+    QOptQuantizeDynamicPassOptions o;
+    o.weightBits = opts.quant == "w4a8" ? 4 : 8;
+    o.groupSize = opts.groupSize;
+    o.weightScheme = opts.weightScheme;
+    o.actScheme = opts.actScheme;
+    o.perToken = opts.actGranularity == "token";
+    o.exclude = opts.exclude;
+    pm.addPass(createQOptQuantizeDynamicPass(o));
+  } else {
+    return; // fp32; static w8a8 is rejected by validateQuantOptions
+  }
   addText(pm, "canonicalize,cse");
 }
 
@@ -109,12 +165,29 @@ LogicalResult mlir::qopt::lowerModule(
   using Builder = void (*)(OpPassManager &, const PipelineOptions &);
   const Builder builders[] = {buildFrontendPipeline, buildLowerToLinalgPipeline,
                               buildLowerToLLVMPipeline};
-  for (int s = (int)from; s < (int)last; ++s) {
+  auto run = [&](Builder build) -> LogicalResult {
     PassManager pm(module.getContext());
-    builders[s](pm, opts);
+    build(pm, opts);
     if (configure && failed(configure(pm)))
       return failure();
-    if (failed(pm.run(module)))
+    return pm.run(module);
+  };
+  for (int s = (int)from; s <= (int)last; ++s) {
+    // Quantization runs once, on the legalized graph (an ONNX model after
+    // the frontend, or a qopt-level input).
+    if (s == (int)Stage::QOpt && opts.quant != "fp32" &&
+        !module->hasAttr(kQuantizedAttrName)) {
+      std::string err = validateQuantOptions(opts);
+      if (!err.empty())
+        return module.emitError(err);
+      if (failed(run(buildQuantizationPipeline)))
+        return failure();
+      module->setAttr(kQuantizedAttrName,
+                      StringAttr::get(module.getContext(), opts.quant));
+    }
+    if (s == (int)last)
+      break;
+    if (failed(run(builders[s])))
       return failure();
   }
   return success();
@@ -140,6 +213,28 @@ struct CLOptions : public PassPipelineOptions<CLOptions> {
   Option<bool> parallel{*this, "parallel",
                         llvm::cl::desc("OpenMP-parallel loops"),
                         llvm::cl::init(true)};
+  Option<std::string> quant{
+      *this, "quant",
+      llvm::cl::desc("fp32 | w8 | w4 | w8a8 | w8a8-dynamic | w4a8"),
+      llvm::cl::init("fp32")};
+  Option<int64_t> groupSize{*this, "group-size",
+                            llvm::cl::desc("int4 weight group size along K"),
+                            llvm::cl::init(128)};
+  Option<std::string> weightScheme{*this, "weight-scheme",
+                                   llvm::cl::desc("sym | asym"),
+                                   llvm::cl::init("sym")};
+  Option<std::string> actScheme{*this, "act-scheme",
+                                llvm::cl::desc("sym | asym"),
+                                llvm::cl::init("sym")};
+  Option<std::string> actGranularity{*this, "act-granularity",
+                                     llvm::cl::desc("token | tensor"),
+                                     llvm::cl::init("token")};
+  Option<std::string> exclude{
+      *this, "exclude", llvm::cl::desc("regex of layer/weight names kept f32"),
+      llvm::cl::init("")};
+  Option<std::string> calib{*this, "calib",
+                            llvm::cl::desc("calibration statistics file"),
+                            llvm::cl::init("")};
 
   PipelineOptions get() const {
     PipelineOptions o;
@@ -149,12 +244,46 @@ struct CLOptions : public PassPipelineOptions<CLOptions> {
     o.weightThreshold = weightThreshold;
     o.weightsFile = weightsFile;
     o.parallel = parallel;
+    o.quant = quant;
+    o.groupSize = groupSize;
+    o.weightScheme = weightScheme;
+    o.actScheme = actScheme;
+    o.actGranularity = actGranularity;
+    o.exclude = exclude;
+    o.calibFile = calib;
     return o;
   }
 };
 } // namespace
 
+/// PassPipelineRegistration<CLOptions>, but bad quantization options are
+/// parse errors of the pipeline string (not a crash or a silent no-op).
+static void registerPipeline(
+    StringRef arg, StringRef desc,
+    std::function<void(OpPassManager &, const PipelineOptions &)> build) {
+  registerPassPipeline(
+      arg, desc,
+      [build](OpPassManager &pm, StringRef optionsStr,
+              function_ref<LogicalResult(const Twine &)> errorHandler) {
+        CLOptions o;
+        if (failed(o.parseFromString(optionsStr)))
+          return failure();
+        PipelineOptions p = o.get();
+        std::string err = validateQuantOptions(p);
+        if (!err.empty())
+          return errorHandler(err);
+        build(pm, p);
+        return success();
+      },
+      [](function_ref<void(const mlir::detail::PassOptions &)> optHandler) {
+        optHandler(CLOptions());
+      });
+}
+
 void mlir::qopt::registerQOptPipelines() {
+  registerPipeline("qopt-quantize",
+                   "quantization passes on the qopt graph (quant=...)",
+                   buildQuantizationPipeline);
   PassPipelineRegistration<CLOptions>(
       "qopt-frontend", "qonnx -> qopt/linalg on tensors (legalize, cleanup)",
       [](OpPassManager &pm, const CLOptions &o) {
@@ -171,11 +300,12 @@ void mlir::qopt::registerQOptPipelines() {
       [](OpPassManager &pm, const CLOptions &o) {
         buildLowerToLLVMPipeline(pm, o.get());
       });
-  PassPipelineRegistration<CLOptions>(
-      "qopt-full", "qopt-frontend + qopt-lower-to-linalg + qopt-lower-to-llvm",
-      [](OpPassManager &pm, const CLOptions &o) {
-        PipelineOptions p = o.get();
+  registerPipeline(
+      "qopt-full",
+      "qopt-frontend + qopt-quantize + qopt-lower-to-linalg + qopt-lower-to-llvm",
+      [](OpPassManager &pm, const PipelineOptions &p) {
         buildFrontendPipeline(pm, p);
+        buildQuantizationPipeline(pm, p);
         buildLowerToLinalgPipeline(pm, p);
         buildLowerToLLVMPipeline(pm, p);
       });

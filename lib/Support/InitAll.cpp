@@ -11,6 +11,7 @@
 #include "qopt/Dialect/QONNX/QONNXDialect.h"
 #include "qopt/Dialect/QOpt/QOptDialect.h"
 #include "qopt/Pipelines/Pipelines.h"
+#include "qopt/Transforms/Passes.h"
 
 void mlir::qopt::registerAllDialects(DialectRegistry &registry) {
   registry.insert<qonnx::QONNXDialect, qopt::QOptDialect>();
@@ -25,5 +26,6 @@ void mlir::qopt::registerAllPasses() {
   mlir::registerAllPasses();
   registerQOptConversionPasses();
   registerQOptCodegenPasses();
+  registerQOptTransformsPasses();
   registerQOptPipelines();
 }

@@ -69,6 +69,32 @@ static cl::opt<bool> openmp("openmp",
                             cl::desc("parallel loops through OpenMP (libomp)"),
                             cl::init(true), cl::cat(cat));
 
+// Quantization (docs/quantization.md).
+static cl::opt<std::string>
+    quant("quant",
+          cl::desc("fp32 | w8 | w4 | w8a8 | w8a8-dynamic | w4a8 (default "
+                   "fp32); w8a8 (static) needs --calib"),
+          cl::init("fp32"), cl::cat(cat));
+static cl::opt<int64_t>
+    groupSize("group-size",
+              cl::desc("int4 weight group size along K (0: per channel)"),
+              cl::init(128), cl::cat(cat));
+static cl::opt<std::string> weightScheme("weight-scheme",
+                                         cl::desc("sym | asym (weights)"),
+                                         cl::init("sym"), cl::cat(cat));
+static cl::opt<std::string>
+    actScheme("act-scheme", cl::desc("sym | asym (quantized activations)"),
+              cl::init("sym"), cl::cat(cat));
+static cl::opt<std::string>
+    actGranularity("act-granularity",
+                   cl::desc("token | tensor (dynamic activation scales)"),
+                   cl::init("token"), cl::cat(cat));
+static cl::opt<std::string>
+    excludeLayers("exclude",
+                  cl::desc("regex of layer (ONNX node) or weight names to "
+                           "keep in f32"),
+                  cl::value_desc("regex"), cl::cat(cat));
+
 static int fail(const Twine &msg) {
   errs() << "qopt-compile: error: " << msg << "\n";
   return 1;
@@ -160,6 +186,14 @@ int main(int argc, char **argv) {
       return fail("bad --input-shape='" + s + "' (expected NAME:1x128)");
     popts.inputShapes += (popts.inputShapes.empty() ? "" : ",") + s.str();
   }
+  popts.quant = quant;
+  popts.groupSize = groupSize;
+  popts.weightScheme = weightScheme;
+  popts.actScheme = actScheme;
+  popts.actGranularity = actGranularity;
+  popts.exclude = excludeLayers;
+  if (std::string e = qopt::validateQuantOptions(popts); !e.empty())
+    return fail("--quant=" + quant + ": " + e);
   std::vector<char> blob;
   popts.weightsSink = &blob;
 
@@ -179,6 +213,7 @@ int main(int argc, char **argv) {
   if (dumpPipeline) {
     mlir::PassManager pm(&ctx);
     qopt::buildFrontendPipeline(pm, popts);
+    qopt::buildQuantizationPipeline(pm, popts);
     qopt::buildLowerToLinalgPipeline(pm, popts);
     qopt::buildLowerToLLVMPipeline(pm, popts);
     pm.printAsTextualPipeline(outs());

@@ -28,10 +28,31 @@ struct PipelineOptions {
   /// If set, qopt-externalize-weights appends the blob here (drivers that
   /// write it themselves or keep it in memory); must outlive the run.
   std::vector<char> *weightsSink = nullptr;
+
+  // Quantization (buildQuantizationPipeline, docs/quantization.md).
+  /// fp32 | w8 | w4 | w8a8 (static, needs calibration) | w8a8-dynamic | w4a8
+  std::string quant = "fp32";
+  int64_t groupSize = 128;          ///< int4 weight group along K (0: per channel)
+  std::string weightScheme = "sym"; ///< sym | asym
+  std::string actScheme = "sym";    ///< sym | asym (dynamic activations)
+  std::string actGranularity = "token"; ///< token | tensor
+  std::string exclude;              ///< regex of layer/weight names kept f32
+  std::string calibFile;            ///< calibration statistics (static w8a8)
 };
+
+/// Module attribute naming the scheme a module was quantized with.
+inline constexpr const char *kQuantizedAttrName = "qopt.quantized";
+
+/// Checks the quantization fields; returns an error message ("" if valid).
+std::string validateQuantOptions(const PipelineOptions &opts);
 
 /// qonnx -> qopt (+ linalg/tensor/arith/math): legalization and cleanup.
 void buildFrontendPipeline(OpPassManager &pm, const PipelineOptions &opts);
+/// Quantization passes on the legalized qopt graph (nothing for fp32). Run
+/// by lowerModule when a module reaches Stage::QOpt; the module is then
+/// tagged `qopt.quantized = "<scheme>"` so it is not quantized twice.
+/// Expects validateQuantOptions(opts) to be "".
+void buildQuantizationPipeline(OpPassManager &pm, const PipelineOptions &opts);
 /// qopt -> linalg on tensors, elementwise fusion.
 void buildLowerToLinalgPipeline(OpPassManager &pm, const PipelineOptions &opts);
 /// tensors -> memrefs -> loops/vectors -> LLVM dialect with the qopt_entry ABI.
@@ -52,8 +73,8 @@ LogicalResult lowerModule(ModuleOp module, const PipelineOptions &opts,
                           llvm::function_ref<LogicalResult(PassManager &)>
                               configure = nullptr);
 
-/// Registers qopt-frontend, qopt-lower-to-linalg, qopt-lower-to-llvm and
-/// qopt-full (all three) with PassPipelineRegistration.
+/// Registers qopt-frontend, qopt-quantize, qopt-lower-to-linalg,
+/// qopt-lower-to-llvm and qopt-full (frontend + quantize + lowering).
 void registerQOptPipelines();
 
 } // namespace qopt

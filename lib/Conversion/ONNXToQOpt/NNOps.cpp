@@ -192,6 +192,10 @@ LogicalResult convertMatMul(Converter &cv, const Node &n, Results &res) {
     return cv.error(n) << "incompatible shapes " << a.type() << " and "
                        << b.type();
   res.push_back(emitMatMul(cv, a, b, *shape));
+  // The quantizers match --exclude against the ONNX node name.
+  if (!n.name.empty())
+    res.back().v.getDefiningOp()->setAttr("qopt.layer",
+                                          cv.b.getStringAttr(n.name));
   return success();
 }
 
@@ -208,6 +212,8 @@ LogicalResult convertGemm(Converter &cv, const Node &n, Results &res) {
   SmallVector<int64_t> os = {a.shape()[0], b.shape()[1]};
   double alpha = n.f("alpha", 1.0), beta = n.f("beta", 1.0);
   TValue y = emitMatMul(cv, a, b, os);
+  if (!n.name.empty())
+    y.v.getDefiningOp()->setAttr("qopt.layer", cv.b.getStringAttr(n.name));
   bool fl = isFloat(y.dt);
   Type et = y.elemType();
   if (alpha != 1.0)

@@ -1,0 +1,80 @@
+//===- Passes.td - qopt graph transformations (quantization) -*- tablegen -*-===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//===----------------------------------------------------------------------===//
+#ifndef QOPT_TRANSFORMS_PASSES
+#define QOPT_TRANSFORMS_PASSES
+
+include "mlir/Pass/PassBase.td"
+
+def QOptQuantizeWeightsPass : Pass<"qopt-quantize-weights", "ModuleOp"> {
+  let summary = "Weight-only quantization (RTN) of matmuls with constant weights";
+  let description = [{
+    Every `qopt.matmul` whose rhs is a constant f32 `[K, N]` weight gets an
+    integer weight: `bits=8` is int8 per output channel (axis N); `bits=4`
+    is int4 in groups of `group-size` rows along K (per channel when
+    `group-size` is 0 or >= K). Round half to even with saturation
+    (lib/Transforms/QuantMath.cpp, docs/semantics.md §1). `scheme=sym`:
+    zero point 0, scale = max|w| / qmax; `asym`: min/max (widened to
+    include 0). The weight becomes an i8 constant (int4 values are stored
+    one per byte in [-8, 7]) feeding a `qopt.dequantize` (per axis, or
+    blocked with `block_size` = group size) into the unchanged f32 matmul:
+    activations stay f32.
+
+    `exclude` is a regular expression (searched, not anchored) matched
+    against the layer's ONNX node name (`qopt.layer`), its location name
+    and the weight's name; matching layers stay f32. Quantized matmuls get
+    `qopt.quant = "w8"|"w4"`.
+  }];
+  let options = [
+    Option<"bits", "bits", "int64_t", /*default=*/"8", "weight bits: 8 or 4">,
+    Option<"groupSize", "group-size", "int64_t", /*default=*/"128",
+           "rows of K per scale for bits=4 (0: per output channel)">,
+    Option<"scheme", "scheme", "std::string", /*default=*/"\"sym\"",
+           "sym | asym">,
+    Option<"exclude", "exclude", "std::string", /*default=*/"\"\"",
+           "regex of layer / weight names to keep in f32">,
+  ];
+  let dependentDialects = ["::mlir::qopt::QOptDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+def QOptQuantizeDynamicPass : Pass<"qopt-quantize-dynamic", "ModuleOp"> {
+  let summary = "Dynamic activation quantization: w8a8-dynamic and w4a8";
+  let description = [{
+    Every `qopt.matmul` with a constant f32 `[K, N]` rhs and a static-shape
+    lhs becomes integer arithmetic: the lhs, flattened to `[M, K]`, is
+    quantized at run time to int8 (`qopt.dynamic_quantize`, per token with
+    `act-granularity=token`, else per tensor; `act-scheme=asym` gives u8
+    with a zero point), the weight is quantized at compile time like
+    qopt-quantize-weights, and the product is `qopt.qmatmul` (int32
+    accumulation; activation and int8 weight zero points are handled inside
+    it) followed by an f32 epilogue `acc * s_x[m] * s_w[n]`.
+
+    With `weight-bits=4` the weight is int4 in groups of `group-size` along
+    K: the weight is stored `[G, gs, N]`, the activation is reshaped to
+    `[G, M, gs]`, one batched qmatmul gives `[G, M, N]` int32 partial sums
+    and the epilogue is `sum_g acc[g] * s_x[m] * s_w[g, n]` in f32. Asym
+    int4 weights are stored with their zero point subtracted (values in
+    [-15, 15], still exact in i8). K must be a multiple of the group size.
+  }];
+  let options = [
+    Option<"weightBits", "weight-bits", "int64_t", /*default=*/"8",
+           "weight bits: 8 or 4">,
+    Option<"groupSize", "group-size", "int64_t", /*default=*/"128",
+           "rows of K per weight scale for weight-bits=4 (0: per channel)">,
+    Option<"weightScheme", "weight-scheme", "std::string", /*default=*/"\"sym\"",
+           "sym | asym">,
+    Option<"actScheme", "act-scheme", "std::string", /*default=*/"\"sym\"",
+           "sym (i8, zp 0) | asym (u8 with zero point)">,
+    Option<"perToken", "per-token", "bool", /*default=*/"true",
+           "one activation scale per row (token); false: per tensor">,
+    Option<"exclude", "exclude", "std::string", /*default=*/"\"\"",
+           "regex of layer / weight names to keep in f32">,
+  ];
+  let dependentDialects = ["::mlir::qopt::QOptDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+#endif // QOPT_TRANSFORMS_PASSES

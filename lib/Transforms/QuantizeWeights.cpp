@@ -1,0 +1,103 @@
+//===- QuantizeWeights.cpp - weight-only RTN quantization ------------------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//===----------------------------------------------------------------------===//
+//
+// qopt.matmul(x, W: f32 [K, N] constant)
+//   -> qopt.matmul(x, qopt.dequantize(Wq: i8 [K, N], s, zp))
+// int8 per output channel (axis 1) or int4 per group of K rows (axis 0,
+// block_size). Activations stay f32.
+//
+//===----------------------------------------------------------------------===//
+#include "qopt/Transforms/Passes.h"
+
+#include "QuantUtils.h"
+
+namespace mlir::qopt {
+#define GEN_PASS_DEF_QOPTQUANTIZEWEIGHTSPASS
+#include "qopt/Transforms/Passes.h.inc"
+} // namespace mlir::qopt
+
+using namespace mlir;
+using namespace mlir::qopt;
+
+namespace {
+struct QOptQuantizeWeightsPass
+    : qopt::impl::QOptQuantizeWeightsPassBase<QOptQuantizeWeightsPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    if (bits != 8 && bits != 4) {
+      module.emitError("qopt-quantize-weights: bits must be 8 or 4, got ")
+          << (int64_t)bits;
+      return signalPassFailure();
+    }
+    if (scheme != "sym" && scheme != "asym") {
+      module.emitError("qopt-quantize-weights: scheme must be sym or asym, "
+                       "got '")
+          << scheme << "'";
+      return signalPassFailure();
+    }
+    if (groupSize < 0) {
+      module.emitError("qopt-quantize-weights: group-size must be >= 0");
+      return signalPassFailure();
+    }
+    ExcludeFilter filter;
+    std::string err;
+    if (failed(filter.init(exclude, err))) {
+      module.emitError("qopt-quantize-weights: bad exclude regex '")
+          << exclude << "': " << err;
+      return signalPassFailure();
+    }
+    SmallVector<WeightMatMul> todo;
+    module.walk([&](MatMulOp op) {
+      if (auto m = matchWeightMatMul(op))
+        if (!filter.excludes(*m))
+          todo.push_back(*m);
+    });
+    // One quantized weight per constant, shared by its matmuls.
+    llvm::DenseMap<Operation *, Value> done;
+    bool sym = scheme == "sym";
+    std::string tag = bits == 8 ? "w8" : "w4";
+    for (WeightMatMul &m : todo) {
+      Value &deq = done[m.weight];
+      if (!deq) {
+        auto data = readF32(m.weight.getValue());
+        if (!data) {
+          m.weight.emitError("qopt-quantize-weights: cannot read the data of "
+                             "weight '")
+              << m.weightName << "'";
+          return signalPassFailure();
+        }
+        int64_t gs = bits == 4 ? groupSize : 0;
+        QuantizedWeight q =
+            quantizeWeightKN(*data, m.K, m.N, bits, sym, gs);
+        OpBuilder b(m.weight);
+        Location loc = m.weight.getLoc();
+        auto qTy = RankedTensorType::get({m.K, m.N}, b.getI8Type());
+        Value wq = makeI8Constant(b, loc, qTy, q.values, m.weight.getValue(),
+                                  bits == 8 ? ".q8" : ".q4");
+        wq.getDefiningOp()->setAttr("qopt.bits", b.getI64IntegerAttr(bits));
+        Value s, z;
+        int64_t axis = 1, block = 0;
+        if (q.numGroups == 1) {
+          s = makeF32Constant(b, loc, {m.N}, q.scales);
+          z = makeZpConstant(b, loc, {m.N}, q.zeroPoints);
+        } else {
+          s = makeF32Constant(b, loc, {q.numGroups, m.N}, q.scales);
+          z = makeZpConstant(b, loc, {q.numGroups, m.N}, q.zeroPoints);
+          axis = 0;
+          block = q.groupSize;
+        }
+        deq = DequantizeOp::create(b, loc, m.weight.getType(), wq, s, z,
+                                   (uint64_t)axis, (uint64_t)block, false);
+      }
+      m.op.getRhsMutable().assign(deq);
+      m.op->setAttr(kQuantAttrName, StringAttr::get(&getContext(), tag));
+    }
+    for (auto &[op, v] : done)
+      if (op->use_empty())
+        op->erase();
+  }
+};
+} // namespace
