@@ -29,6 +29,9 @@ void mlir::qopt::buildFrontendPipeline(OpPassManager &pm,
   ConvertONNXToQOptPassOptions o;
   o.inputShapes = opts.inputShapes;
   pm.addPass(createConvertONNXToQOptPass(o));
+  // QDQ graphs (QAT, ONNX Runtime's QDQ format) become integer kernels that
+  // keep their scales (docs/semantics.md §9).
+  pm.addPass(createQOptFoldQDQPass());
   addText(pm, "canonicalize,cse");
 }
 

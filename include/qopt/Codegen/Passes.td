@@ -124,4 +124,14 @@ def QOptLowerVectorsPass : Pass<"qopt-lower-vectors", "func::FuncOp"> {
                            "::mlir::memref::MemRefDialect"];
 }
 
+def QOptStripObserversPass : Pass<"qopt-strip-observers"> {
+  let summary = "Replace every qopt.observe by its input";
+  let description = [{
+    For builds that do not calibrate: the calibration probes
+    (`qopt.observe`, docs/semantics.md §6) are removed and their results
+    replaced by their inputs. convert-qopt-to-linalg leaves them alone.
+  }];
+  let dependentDialects = ["::mlir::qopt::QOptDialect"];
+}
+
 #endif // QOPT_CODEGEN_PASSES

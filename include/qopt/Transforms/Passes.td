@@ -77,4 +77,23 @@ def QOptQuantizeDynamicPass : Pass<"qopt-quantize-dynamic", "ModuleOp"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def QOptFoldQDQPass : Pass<"qopt-fold-qdq"> {
+  let summary = "Fold QuantizeLinear/DequantizeLinear (QDQ) matmuls into integer kernels";
+  let description = [{
+    Graphs that carry their quantization as QDQ pairs (QAT exports, ONNX
+    Runtime's QDQ format) keep their scales and become integer kernels:
+    `qopt.matmul(qopt.dequantize(xq), qopt.dequantize(wq))` with a per-tensor
+    activation and a per-tensor or per-output-column (axis = last dim)
+    weight, both stored in at most 8 bits, becomes
+    `qopt.dequantize(qopt.qmatmul(xq, wq, zx, zw), sx * sw[n], 0)`: an
+    int32-accumulated product and an f32 epilogue (docs/semantics.md §9).
+    A `qopt.quantize` of the result (the output's Q parameters) stays in
+    place after the epilogue.
+  }];
+  let dependentDialects = ["::mlir::qopt::QOptDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 #endif // QOPT_TRANSFORMS_PASSES

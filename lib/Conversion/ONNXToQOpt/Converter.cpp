@@ -645,6 +645,7 @@ const HandlerRegistry &onnx::getHandlerRegistry() {
     registerShapeOps(*reg);
     registerReductionOps(*reg);
     registerNNOps(*reg);
+    registerQuantOps(*reg);
     return reg;
   }();
   return *r;

@@ -130,6 +130,7 @@ void registerElementwiseOps(HandlerRegistry &r);
 void registerShapeOps(HandlerRegistry &r);
 void registerReductionOps(HandlerRegistry &r);
 void registerNNOps(HandlerRegistry &r);
+void registerQuantOps(HandlerRegistry &r);
 /// All of the above.
 const HandlerRegistry &getHandlerRegistry();
 
@@ -201,6 +202,14 @@ public:
                ArrayRef<int64_t> sizes, ArrayRef<int64_t> strides);
   TValue concat(ArrayRef<TValue> parts, int64_t axis);
 };
+
+/// The Conv window of `node` (group/strides/pads/dilations/auto_pad) over
+/// X (N,C,spatial...) and W (M,C/G,k...), padding with 0, accumulating in the
+/// element type (integer sums wrap). Result (N,M,out...). NNOps.cpp.
+FailureOr<TValue> emitConv(Converter &cv, const Node &node, TValue x,
+                           TValue w);
+/// y + bias[channel] for y of shape (N,C,...) and a bias of C elements.
+TValue emitChannelBias(Converter &cv, const TValue &y, const TValue &bias);
 
 /// Normalizes a possibly negative axis; nullopt if out of [-rank, rank).
 std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank);

@@ -3,9 +3,8 @@
 //===----------------------------------------------------------------------===//
 //
 // MatMul/Gemm/Einsum (qopt.matmul), Conv/ConvTranspose/pools (linalg.generic
-// windows over tensor.pad'ed inputs), normalizations, Softmax family, Resize,
-// and QuantizeLinear/DequantizeLinear/DynamicQuantizeLinear (qopt.quantize /
-// qopt.dequantize, docs/semantics.md §1-2).
+// windows over tensor.pad'ed inputs), normalizations, Softmax family and
+// Resize. The quantization ops are in QuantOps.cpp.
 //
 //===----------------------------------------------------------------------===//
 #include "Converter.h"
@@ -517,12 +516,12 @@ TValue addBias(Converter &cv, const TValue &y, const TValue &bias) {
                         });
 }
 
-LogicalResult convertConv(Converter &cv, const Node &n, Results &res) {
-  if (!n.has(0) || !n.has(1))
-    return cv.error(n) << "expects X and W";
-  TValue x = n.in(0), wt = n.in(1);
-  if (failed(requireFloat(cv, n, x)))
-    return failure();
+} // namespace
+
+/// The Conv window of `n` over x (N,C,spatial...) and W (M,C/G,k...); the
+/// padding is 0 and integer types accumulate in their own (wrapping) type.
+FailureOr<TValue> mlir::qopt::onnx::emitConv(Converter &cv, const Node &n,
+                                             TValue x, TValue wt) {
   int64_t R = x.rank(), S = R - 2;
   if (S < 1 || wt.rank() != R)
     return cv.error(n) << "X and W must have the same rank >= 3";
@@ -549,13 +548,32 @@ LogicalResult convertConv(Converter &cv, const Node &n, Results &res) {
   TValue y = convCore(cv, xp, wr, w, false);
   SmallVector<int64_t> ys = {N, M};
   ys.append(w.out);
-  y = cv.reshape(y, ys);
+  return cv.reshape(y, ys);
+}
+
+TValue mlir::qopt::onnx::emitChannelBias(Converter &cv, const TValue &y,
+                                         const TValue &bias) {
+  return addBias(cv, y, bias);
+}
+
+namespace {
+
+LogicalResult convertConv(Converter &cv, const Node &n, Results &res) {
+  if (!n.has(0) || !n.has(1))
+    return cv.error(n) << "expects X and W";
+  TValue x = n.in(0), wt = n.in(1);
+  if (failed(requireFloat(cv, n, x)))
+    return failure();
+  FailureOr<TValue> y = emitConv(cv, n, x, wt);
+  if (failed(y))
+    return failure();
+  int64_t M = wt.shape()[0];
   if (n.has(2)) {
     if (n.in(2).numElements() != M)
       return cv.error(n) << "bias must have " << M << " elements";
-    y = addBias(cv, y, n.in(2));
+    *y = addBias(cv, *y, n.in(2));
   }
-  res.push_back(y);
+  res.push_back(*y);
   return success();
 }
 
@@ -1337,135 +1355,6 @@ LogicalResult convertUpsample(Converter &cv, const Node &n, Results &res) {
                     "asymmetric", "floor");
 }
 
-//===----------------------------------------------------------------------===//
-// Quantization
-//===----------------------------------------------------------------------===//
-
-/// Scale/zero point as qopt wants them: 0-D or 1-D, scale in `floatDt`.
-LogicalResult quantParams(Converter &cv, const Node &n, const TValue &data,
-                          DType floatDt, DType intDt, int64_t &axis,
-                          TValue &scale, TValue &zp) {
-  scale = n.in(1);
-  if (!isFloat(scale.dt))
-    return cv.error(n) << "scale must be a float tensor";
-  if (n.i("block_size", 0) != 0)
-    return cv.error(n) << "blocked quantization is unsupported";
-  if (n.has(2) && n.in(2).numElements() > 0) {
-    zp = n.in(2);
-    if (zp.shape() != scale.shape() &&
-        zp.numElements() != scale.numElements())
-      return cv.error(n) << "scale and zero point shapes differ";
-    zp = cv.reshape(zp, scale.shape());
-  } else {
-    zp = cv.splat(intDt, scale.shape(), 0.0);
-  }
-  if (scale.rank() > 1)
-    return cv.error(n) << "scale must be a scalar or 1-D";
-  if (scale.rank() == 1 && scale.numElements() == 1 &&
-      (data.rank() == 0 || n.opset < 13)) {
-    scale = cv.reshape(scale, {});
-    zp = cv.reshape(zp, {});
-  }
-  auto a = normalizeAxis(n.i("axis", 1), std::max<int64_t>(data.rank(), 1));
-  if (scale.rank() == 1) {
-    if (!a || *a >= data.rank() || data.shape()[*a] != scale.numElements()) {
-      if (scale.numElements() != 1)
-        return cv.error(n) << "per-axis scale does not match the axis dim";
-      scale = cv.reshape(scale, {});
-      zp = cv.reshape(zp, {});
-    }
-  }
-  axis = a ? *a : 1;
-  if (scale.dt != floatDt)
-    scale = cv.castTo(scale, floatDt);
-  return success();
-}
-
-LogicalResult convertQuantizeLinear(Converter &cv, const Node &n, Results &res) {
-  if (n.numInputs() < 2)
-    return cv.error(n) << "expects x and y_scale";
-  TValue x = n.in(0);
-  if (failed(requireFloat(cv, n, x)))
-    return failure();
-  DType outDt = DType::U8;
-  if (n.has(2))
-    outDt = n.in(2).dt;
-  else if (n.hasAttr("output_dtype") && n.i("output_dtype", 0) != 0)
-    outDt = (DType)n.i("output_dtype", 2);
-  if (!isInteger(outDt) || bitWidth(outDt) > 32)
-    return cv.error(n) << "unsupported output type " << dtypeName(outDt);
-  int64_t axis;
-  TValue scale, zp;
-  if (failed(quantParams(cv, n, x, x.dt, outDt, axis, scale, zp)))
-    return failure();
-  auto ty = cv.tensorType(x.shape(), outDt);
-  auto q = qopt::QuantizeOp::create(cv.b, cv.loc, ty, x.v, scale.v, zp.v,
-                                    axis, isUnsigned(outDt));
-  res.push_back({q.getResult(), outDt});
-  return success();
-}
-
-LogicalResult convertDequantizeLinear(Converter &cv, const Node &n,
-                                      Results &res) {
-  if (n.numInputs() < 2)
-    return cv.error(n) << "expects x and x_scale";
-  TValue x = n.in(0);
-  if (!isInteger(x.dt) || bitWidth(x.dt) > 32)
-    return cv.error(n) << "unsupported input type " << dtypeName(x.dt);
-  if (n.has(2) && n.in(2).dt != x.dt)
-    return cv.error(n) << "x and x_zero_point types differ";
-  DType fdt = n.in(1).dt;
-  if (!isFloat(fdt))
-    return cv.error(n) << "scale must be a float tensor";
-  int64_t axis;
-  TValue scale, zp;
-  if (failed(quantParams(cv, n, x, fdt, x.dt, axis, scale, zp)))
-    return failure();
-  auto ty = cv.tensorType(x.shape(), fdt);
-  auto d = qopt::DequantizeOp::create(cv.b, cv.loc, ty, x.v, scale.v, zp.v,
-                                      axis, isUnsigned(x.dt));
-  res.push_back({d.getResult(), fdt});
-  return success();
-}
-
-LogicalResult convertDynamicQuantizeLinear(Converter &cv, const Node &n,
-                                           Results &res) {
-  TValue x = n.in(0);
-  if (x.dt != DType::F32)
-    return cv.error(n) << "expects a float input";
-  Type f32 = cv.b.getF32Type();
-  SmallVector<int64_t> all;
-  for (int64_t k = 0; k < x.rank(); ++k) all.push_back(k);
-  // Reductions seeded with 0 give min(0, min(x)) and max(0, max(x)).
-  TValue mn = cv.reduce(x, all, false, cv.scalarOfType(f32, 0.0),
-                        [](OpBuilder &b, Location l, Value v, Value acc) {
-                          return arith::MinimumFOp::create(b, l, v, acc);
-                        });
-  TValue mx = cv.reduce(x, all, false, cv.scalarOfType(f32, 0.0),
-                        [](OpBuilder &b, Location l, Value v, Value acc) {
-                          return arith::MaximumFOp::create(b, l, v, acc);
-                        });
-  TValue scale = cv.elementwise(
-      {mx, mn}, DType::F32, [&](OpBuilder &b, Location l, ValueRange v) {
-        return divF(b, l, subF(b, l, v[0], v[1]), cstF(b, l, f32, 255.0));
-      });
-  TValue zp = cv.elementwise(
-      {mn, scale}, DType::U8, [&](OpBuilder &b, Location l, ValueRange v) {
-        Value z = subF(b, l, cstF(b, l, f32, 0.0), divF(b, l, v[0], v[1]));
-        z = arith::MaxNumFOp::create(b, l, z, cstF(b, l, f32, 0.0));
-        z = arith::MinNumFOp::create(b, l, z, cstF(b, l, f32, 255.0));
-        z = math::RoundEvenOp::create(b, l, z);
-        return arith::FPToUIOp::create(b, l, b.getI8Type(), z);
-      });
-  auto ty = cv.tensorType(x.shape(), DType::U8);
-  auto q = qopt::QuantizeOp::create(cv.b, cv.loc, ty, x.v, scale.v, zp.v, 1,
-                                    true);
-  res.push_back({q.getResult(), DType::U8});
-  res.push_back(scale);
-  res.push_back(zp);
-  return success();
-}
-
 LogicalResult convertPRelu(Converter &cv, const Node &n, Results &res) {
   TValue x = n.in(0), s = n.in(1);
   if (failed(requireFloat(cv, n, x)))
@@ -1526,9 +1415,6 @@ void mlir::qopt::onnx::registerNNOps(HandlerRegistry &r) {
   });
   r.add("Resize", convertResize);
   r.add("Upsample", convertUpsample);
-  r.add("QuantizeLinear", convertQuantizeLinear);
-  r.add("DequantizeLinear", convertDequantizeLinear);
-  r.add("DynamicQuantizeLinear", convertDynamicQuantizeLinear);
   if (!r.lookup("PRelu"))
     r.add("PRelu", convertPRelu);
 }

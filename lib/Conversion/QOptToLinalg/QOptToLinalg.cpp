@@ -4,9 +4,16 @@
 //
 // qopt.matmul      -> linalg.matmul / linalg.batch_matmul (zero-filled init),
 //                     with 1-D promotion and materialised batch broadcasts.
-// qopt.quantize    -> linalg.generic: saturate(roundeven(x / s) + zp) in f32.
+// qopt.quantize    -> linalg.generic: saturate(roundeven(x / s) + zp) in f32
+//                     (per tensor, per axis, per group via `d floordiv B`).
 // qopt.dequantize  -> linalg.generic: sitofp(ext(x) - ext(zp)) * s.
-// Numerics: docs/semantics.md §1 and §2.
+// qopt.dynamic_quantize -> min/max (or max|x|) reductions, a scale/zero-point
+//                     generic, then qopt.quantize (per row: blocked along the
+//                     last dim with one block per row).
+// qopt.qmatmul     -> extend + subtract zero points to i32 (linalg.generic),
+//                     then qopt.matmul on i32 (linalg.matmul/batch_matmul).
+// qopt.observe is left alone (calibration lowers it; qopt-strip-observers
+// removes it). Numerics: docs/semantics.md §1, §2, §4, §5.
 //
 //===----------------------------------------------------------------------===//
 #include "qopt/Conversion/Passes.h"
@@ -199,12 +206,20 @@ struct MatMulLowering : OpRewritePattern<MatMulOp> {
   }
 };
 
-/// Indexing map of a 0-D / 1-D (along `axis`) quantization parameter.
+/// Indexing map of a 0-D / 1-D (along `axis`) quantization parameter, or of
+/// a blocked one (the input's rank; `d_axis floordiv blockSize` along axis).
 AffineMap paramMap(OpBuilder &b, int64_t rank, RankedTensorType pty,
-                   int64_t axis) {
+                   int64_t axis, int64_t blockSize = 0) {
   if (pty.getRank() == 0)
     return AffineMap::get(rank, 0, {}, b.getContext());
   int64_t a = axis < 0 ? axis + rank : axis;
+  if (blockSize > 0) {
+    SmallVector<AffineExpr> ex;
+    for (int64_t d = 0; d < rank; ++d)
+      ex.push_back(d == a ? b.getAffineDimExpr(d).floorDiv(blockSize)
+                          : b.getAffineDimExpr(d));
+    return AffineMap::get(rank, 0, ex, b.getContext());
+  }
   return AffineMap::get(rank, 0, {b.getAffineDimExpr(a)}, b.getContext());
 }
 
@@ -234,8 +249,9 @@ Value quantGeneric(PatternRewriter &b, OpTy op,
   Value init = tensor::EmptyOp::create(b, loc, ot.getShape(), ot.getElementType());
   SmallVector<AffineMap> maps = {
       b.getMultiDimIdentityMap(R),
-      paramMap(b, R, op.getScale().getType(), op.getAxis()),
-      paramMap(b, R, op.getZeroPoint().getType(), op.getAxis()),
+      paramMap(b, R, op.getScale().getType(), op.getAxis(), op.getBlockSize()),
+      paramMap(b, R, op.getZeroPoint().getType(), op.getAxis(),
+               op.getBlockSize()),
       b.getMultiDimIdentityMap(R)};
   SmallVector<utils::IteratorType> it(R, utils::IteratorType::parallel);
   return linalg::GenericOp::create(
@@ -310,6 +326,187 @@ struct DequantizeLowering : OpRewritePattern<DequantizeOp> {
   }
 };
 
+
+/// [qmin, qmax] of an integer storage type (docs/semantics.md preamble).
+std::pair<double, double> storageRange(unsigned w, bool uns) {
+  if (uns)
+    return {0.0, std::ldexp(1.0, w) - 1};
+  return {-std::ldexp(1.0, w - 1), std::ldexp(1.0, w - 1) - 1};
+}
+
+Value extTo32(OpBuilder &b, Location l, Value v, bool uns) {
+  Type i32 = b.getI32Type();
+  unsigned w = v.getType().getIntOrFloatBitWidth();
+  if (w == 32)
+    return v;
+  if (w > 32)
+    return arith::TruncIOp::create(b, l, i32, v);
+  return uns ? (Value)arith::ExtUIOp::create(b, l, i32, v)
+             : (Value)arith::ExtSIOp::create(b, l, i32, v);
+}
+
+Value cstF32(OpBuilder &b, Location l, double v) {
+  return arith::ConstantOp::create(b, l, b.getF32Type(), b.getF32FloatAttr(v));
+}
+
+/// docs/semantics.md §4.
+struct DynamicQuantizeLowering : OpRewritePattern<DynamicQuantizeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(DynamicQuantizeOp op,
+                                PatternRewriter &b) const override {
+    Location loc = op.getLoc();
+    auto it = op.getInput().getType();
+    if (!it.hasStaticShape())
+      return b.notifyMatchFailure(op, "dynamic shape");
+    Type f32 = b.getF32Type();
+    int64_t R = it.getRank();
+    MLIRContext *ctx = b.getContext();
+    Value x = op.getInput();
+    if (it.getElementType() != f32) {
+      Value init = tensor::EmptyOp::create(b, loc, it.getShape(), f32);
+      x = linalg::GenericOp::create(
+              b, loc, TypeRange{init.getType()}, ValueRange{x},
+              ValueRange{init},
+              SmallVector<AffineMap>(2, b.getMultiDimIdentityMap(R)),
+              SmallVector<utils::IteratorType>(R, utils::IteratorType::parallel),
+              [](OpBuilder &nb, Location l, ValueRange a) {
+                linalg::YieldOp::create(nb, l, toF32(nb, l, a[0]));
+              })
+              .getResult(0);
+    }
+    auto st = op.getScale().getType();
+    int64_t P = st.getRank(); // params: the first P dims of the input
+    bool sym = op.getSymmetric(), uns = op.getIsUnsigned();
+    auto qt = cast<IntegerType>(op.getResult().getType().getElementType());
+    auto [qmin, qmax] = storageRange(qt.getWidth(), uns);
+    // Reductions seeded with 0: min(0, min x), max(0, max x), max|x|.
+    SmallVector<AffineExpr> pe;
+    for (int64_t d = 0; d < P; ++d)
+      pe.push_back(b.getAffineDimExpr(d));
+    SmallVector<AffineMap> rmaps = {b.getMultiDimIdentityMap(R),
+                                    AffineMap::get(R, 0, pe, ctx)};
+    SmallVector<utils::IteratorType> rit(R, utils::IteratorType::reduction);
+    for (int64_t d = 0; d < P; ++d)
+      rit[d] = utils::IteratorType::parallel;
+    auto reduce = [&](function_ref<Value(OpBuilder &, Location, Value, Value)>
+                          fn) {
+      Value init = zeroFilled(b, loc, st.getShape(), f32);
+      return linalg::GenericOp::create(
+                 b, loc, TypeRange{init.getType()}, ValueRange{x},
+                 ValueRange{init}, rmaps, rit,
+                 [&](OpBuilder &nb, Location l, ValueRange a) {
+                   linalg::YieldOp::create(nb, l, fn(nb, l, a[0], a[1]));
+                 })
+          .getResult(0);
+    };
+    Value hi = reduce([&](OpBuilder &nb, Location l, Value v, Value acc) {
+      if (sym)
+        v = math::AbsFOp::create(nb, l, v);
+      return (Value)arith::MaximumFOp::create(nb, l, v, acc);
+    });
+    Value lo = sym ? hi : reduce([](OpBuilder &nb, Location l, Value v, Value acc) {
+      return (Value)arith::MinimumFOp::create(nb, l, v, acc);
+    });
+    // scale and zero point, elementwise over the parameter shape.
+    Value sInit = tensor::EmptyOp::create(b, loc, st.getShape(), f32);
+    Value zInit = tensor::EmptyOp::create(b, loc, st.getShape(), qt);
+    SmallVector<AffineMap> pmaps(4, b.getMultiDimIdentityMap(P));
+    auto params = linalg::GenericOp::create(
+        b, loc, TypeRange{sInit.getType(), zInit.getType()},
+        ValueRange{hi, lo}, ValueRange{sInit, zInit}, pmaps,
+        SmallVector<utils::IteratorType>(P, utils::IteratorType::parallel),
+        [&](OpBuilder &nb, Location l, ValueRange a) {
+          Value one = cstF32(nb, l, 1.0), zero = cstF32(nb, l, 0.0);
+          Value s, z;
+          if (sym) {
+            s = arith::DivFOp::create(nb, l, a[0], cstF32(nb, l, qmax));
+          } else {
+            s = arith::SubFOp::create(nb, l, a[0], a[1]);
+            s = arith::DivFOp::create(nb, l, s, cstF32(nb, l, qmax - qmin));
+          }
+          Value isZero =
+              arith::CmpFOp::create(nb, l, arith::CmpFPredicate::OEQ, s, zero);
+          s = arith::SelectOp::create(nb, l, isZero, one, s);
+          if (sym) {
+            z = arith::ConstantOp::create(nb, l, qt, nb.getIntegerAttr(qt, 0));
+          } else {
+            Value zf = arith::SubFOp::create(
+                nb, l, cstF32(nb, l, qmin), arith::DivFOp::create(nb, l, a[1], s));
+            zf = math::RoundEvenOp::create(nb, l, zf);
+            zf = arith::MaxNumFOp::create(nb, l, zf, cstF32(nb, l, qmin));
+            zf = arith::MinNumFOp::create(nb, l, zf, cstF32(nb, l, qmax));
+            Value zi = arith::FPToSIOp::create(nb, l, nb.getI32Type(), zf);
+            z = qt.getWidth() == 32 ? zi
+                                    : (Value)arith::TruncIOp::create(nb, l, qt, zi);
+          }
+          linalg::YieldOp::create(nb, l, ValueRange{s, z});
+        });
+    Value scale = params.getResult(0), zp = params.getResult(1);
+    // Quantize: per tensor, or per row as one block per row of the last dim.
+    Value q;
+    auto rt = RankedTensorType::get(it.getShape(), qt);
+    if (P == 0) {
+      q = QuantizeOp::create(b, loc, rt, x, scale, zp, /*axis=*/0,
+                             /*block_size=*/0, uns);
+    } else {
+      SmallVector<int64_t> ps(st.getShape());
+      ps.push_back(1);
+      SmallVector<ReassociationIndices> g;
+      for (int64_t d = 0; d < P; ++d)
+        g.push_back({d});
+      g.back().push_back(P);
+      Value s2 = tensor::ExpandShapeOp::create(
+          b, loc, RankedTensorType::get(ps, f32), scale, g);
+      Value z2 = tensor::ExpandShapeOp::create(
+          b, loc, RankedTensorType::get(ps, qt), zp, g);
+      q = QuantizeOp::create(b, loc, rt, x, s2, z2, /*axis=*/R - 1,
+                             /*block_size=*/it.getDimSize(R - 1), uns);
+    }
+    b.replaceOp(op, {q, scale, zp});
+    return success();
+  }
+};
+
+/// docs/semantics.md §5: the operands minus their zero points in i32, then
+/// an i32 qopt.matmul (lowered to linalg.matmul / linalg.batch_matmul).
+struct QMatMulLowering : OpRewritePattern<QMatMulOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(QMatMulOp op,
+                                PatternRewriter &b) const override {
+    Location loc = op.getLoc();
+    auto ot = op.getResult().getType();
+    if (!op.getLhs().getType().hasStaticShape() ||
+        !op.getRhs().getType().hasStaticShape() || !ot.hasStaticShape())
+      return b.notifyMatchFailure(op, "dynamic shapes");
+    // zpDim: the operand dim a 1-D zero point runs along (-2 rows, -1 cols).
+    auto widen = [&](Value v, Value zp, bool uns, int64_t zpDim) -> Value {
+      auto vt = cast<RankedTensorType>(v.getType());
+      int64_t R = vt.getRank();
+      Type i32 = b.getI32Type();
+      Value init = tensor::EmptyOp::create(b, loc, vt.getShape(), i32);
+      SmallVector<AffineMap> maps = {
+          b.getMultiDimIdentityMap(R),
+          paramMap(b, R, cast<RankedTensorType>(zp.getType()), R + zpDim),
+          b.getMultiDimIdentityMap(R)};
+      return linalg::GenericOp::create(
+                 b, loc, TypeRange{init.getType()}, ValueRange{v, zp},
+                 ValueRange{init}, maps,
+                 SmallVector<utils::IteratorType>(R,
+                                                  utils::IteratorType::parallel),
+                 [&](OpBuilder &nb, Location l, ValueRange a) {
+                   Value d = arith::SubIOp::create(nb, l, extTo32(nb, l, a[0], uns),
+                                                   extTo32(nb, l, a[1], uns));
+                   linalg::YieldOp::create(nb, l, d);
+                 })
+          .getResult(0);
+    };
+    Value l = widen(op.getLhs(), op.getLhsZp(), op.getLhsUnsigned(), -2);
+    Value r = widen(op.getRhs(), op.getRhsZp(), op.getRhsUnsigned(), -1);
+    b.replaceOpWithNewOp<MatMulOp>(op, ot, l, r);
+    return success();
+  }
+};
+
 struct ConvertQOptToLinalgPass
     : qopt::impl::ConvertQOptToLinalgPassBase<ConvertQOptToLinalgPass> {
   using Base::Base;
@@ -320,7 +517,8 @@ struct ConvertQOptToLinalgPass
       return signalPassFailure();
     bool left = false;
     getOperation()->walk([&](Operation *op) {
-      if (isa<MatMulOp, QuantizeOp, DequantizeOp>(op)) {
+      if (isa<MatMulOp, QuantizeOp, DequantizeOp, DynamicQuantizeOp, QMatMulOp>(
+              op)) {
         op->emitError("could not lower to linalg (dynamic shape?)");
         left = true;
       }
@@ -333,6 +531,7 @@ struct ConvertQOptToLinalgPass
 } // namespace
 
 void mlir::qopt::populateQOptToLinalgPatterns(RewritePatternSet &patterns) {
-  patterns.add<MatMulLowering, QuantizeLowering, DequantizeLowering>(
+  patterns.add<MatMulLowering, QuantizeLowering, DequantizeLowering,
+               DynamicQuantizeLowering, QMatMulLowering>(
       patterns.getContext());
 }

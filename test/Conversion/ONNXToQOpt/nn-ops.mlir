@@ -119,10 +119,7 @@ func.func @qdq(%x: tensor<2x3xf32> {qopt.name = "x"}) -> (!qonnx.value, !qonnx.v
 // -----
 
 // CHECK-LABEL: func @dynq
-// CHECK: arith.minimumf
-// CHECK: arith.maximumf
-// CHECK: math.roundeven
-// CHECK: qopt.quantize %{{.*}}, %{{.*}}, %{{.*}} {is_unsigned} : (tensor<6xf32>, tensor<f32>, tensor<i8>) -> tensor<6xi8>
+// CHECK: qopt.dynamic_quantize %{{.*}} {is_unsigned} : tensor<6xf32> -> tensor<6xi8>, tensor<f32>, tensor<i8>
 func.func @dynq(%x: tensor<6xf32> {qopt.name = "x"}) -> (!qonnx.value, !qonnx.value, !qonnx.value) {
   %y, %s, %z = qonnx.node "DynamicQuantizeLinear"(%x) {domain = "", opset = 11 : i64, name = "dq", attrs = {}} : (tensor<6xf32>) -> (!qonnx.value, !qonnx.value, !qonnx.value)
   return %y, %s, %z : !qonnx.value, !qonnx.value, !qonnx.value
