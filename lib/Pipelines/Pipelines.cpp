@@ -59,9 +59,6 @@ std::string mlir::qopt::validateQuantOptions(const PipelineOptions &o) {
   if (o.quant == "w8a8" && o.calibFile.empty())
     return "static w8a8 needs calibration statistics: pass --calib=FILE "
            "(or use --quant=w8a8-dynamic for run-time activation scales)";
-  if (o.quant == "w8a8")
-    return "static w8a8 (calibrated activation scales) is not implemented "
-           "yet; use --quant=w8a8-dynamic";
   return "";
 }
 
@@ -83,8 +80,16 @@ void mlir::qopt::buildQuantizationPipeline(OpPassManager &pm,
     o.perToken = opts.actGranularity == "token";
     o.exclude = opts.exclude;
     pm.addPass(createQOptQuantizeDynamicPass(o));
+  } else if (opts.quant == "w8a8") {
+    // Static activations: the calibration driver (lib/Calibration,
+    // qopt-compile --calib) attaches qopt.act_scale / qopt.act_zp to the
+    // matmuls first; this replays the rewrite from those attributes.
+    QOptQuantizeStaticPassOptions o;
+    o.actScheme = opts.actScheme;
+    o.exclude = opts.exclude;
+    pm.addPass(createQOptQuantizeStaticPass(o));
   } else {
-    return; // fp32; static w8a8 is rejected by validateQuantOptions
+    return; // fp32
   }
   addText(pm, "canonicalize,cse");
 }

@@ -15,6 +15,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Tools/Plugins/PassPlugin.h"
+#include "qopt/Calibration/Calibration.h"
 #include "qopt/InitAll.h"
 #include "qopt/Pipelines/Pipelines.h"
 #include "qopt/Target/LLVMIR/EmitObject.h"
@@ -28,6 +29,8 @@
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include <unistd.h>
 
 using namespace mlir;
 using namespace llvm;
@@ -94,6 +97,34 @@ static cl::opt<std::string>
                   cl::desc("regex of layer (ONNX node) or weight names to "
                            "keep in f32"),
                   cl::value_desc("regex"), cl::cat(cat));
+
+// Static w8a8: calibration (docs/quantization.md, "static").
+static cl::opt<std::string> calibData(
+    "calib",
+    cl::desc("calibration data for --quant=w8a8: .npy (single input, leading "
+             "sample axis), .npz (one array per input name) or a directory "
+             "of ONNX test-data sets"),
+    cl::value_desc("file"), cl::cat(cat));
+static cl::opt<std::string> calibMethod(
+    "calib-method",
+    cl::desc("activation range: minmax | percentile[:99.99] | entropy | mse"),
+    cl::init("minmax"), cl::cat(cat));
+static cl::opt<int64_t>
+    calibSamples("calib-samples",
+                 cl::desc("use the first N calibration samples (0: all)"),
+                 cl::init(0), cl::cat(cat));
+static cl::opt<std::string> saveCalibration(
+    "save-calibration", cl::desc("write the activation statistics (JSON)"),
+    cl::value_desc("file"), cl::cat(cat));
+static cl::opt<std::string> loadCalibration(
+    "load-calibration",
+    cl::desc("read activation statistics saved by --save-calibration "
+             "instead of calibrating"),
+    cl::value_desc("file"), cl::cat(cat));
+static cl::opt<std::string> reportFile(
+    "report",
+    cl::desc("--quant=w8a8: per-layer noise report (JSON) + FILE.svg chart"),
+    cl::value_desc("file.json"), cl::cat(cat));
 
 static int fail(const Twine &msg) {
   errs() << "qopt-compile: error: " << msg << "\n";
@@ -192,6 +223,22 @@ int main(int argc, char **argv) {
   popts.actScheme = actScheme;
   popts.actGranularity = actGranularity;
   popts.exclude = excludeLayers;
+  popts.calibFile = !calibData.empty() ? calibData : loadCalibration;
+  qopt::calib::Method method;
+  {
+    std::string merr;
+    if (!qopt::calib::parseMethod(calibMethod, method, merr))
+      return fail(merr);
+  }
+  if (quant != "w8a8" &&
+      (!calibData.empty() || !loadCalibration.empty() ||
+       !saveCalibration.empty() || !reportFile.empty()))
+    return fail("--calib, --load-calibration, --save-calibration and "
+                "--report are for --quant=w8a8 (static activations)");
+  if (calibSamples < 0)
+    return fail("--calib-samples must be >= 0");
+  if (!saveCalibration.empty() && calibData.empty())
+    return fail("--save-calibration needs --calib=FILE");
   if (std::string e = qopt::validateQuantOptions(popts); !e.empty())
     return fail("--quant=" + quant + ": " + e);
   std::vector<char> blob;
@@ -263,6 +310,32 @@ int main(int argc, char **argv) {
   auto configure = [](mlir::PassManager &pm) {
     return applyPassManagerCLOptions(pm);
   };
+  if (quant == "w8a8" && !(*module)->hasAttr(qopt::kQuantizedAttrName)) {
+    // Static activations: calibrate the FP32 graph (JIT), then quantize.
+    if ((int)qopt::detectStage(*module) > (int)qopt::Stage::QOpt)
+      return fail("--quant=w8a8 needs an ONNX or qopt-level input");
+    qopt::PipelineOptions fp = popts;
+    fp.quant = "fp32";
+    if (failed(qopt::lowerModule(*module, fp, qopt::Stage::QOpt, configure)))
+      return 1;
+    qopt::calib::StaticQuantOptions so;
+    so.calibPath = calibData;
+    so.loadPath = loadCalibration;
+    so.savePath = saveCalibration;
+    so.reportPath = reportFile;
+    so.exclude = excludeLayers;
+    so.modelName = sys::path::filename(inputFile).str();
+    so.method = method;
+    so.asym = actScheme == "asym";
+    so.maxSamples = calibSamples;
+    so.progress = ::isatty(2);
+    so.pipeline = fp;
+    so.pipeline.weightsSink = nullptr;
+    std::string qerr;
+    if (failed(qopt::calib::quantizeStaticW8A8(*module, so, qerr)))
+      return fail(qerr);
+    (*module)->setAttr(qopt::kQuantizedAttrName, StringAttr::get(&ctx, "w8a8"));
+  }
   if (!graphPasses.empty()) {
     // User passes see the legalized graph, before any lowering.
     if ((int)qopt::detectStage(*module) > (int)qopt::Stage::QOpt)

@@ -96,4 +96,67 @@ def QOptFoldQDQPass : Pass<"qopt-fold-qdq"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def QOptInsertObserversPass : Pass<"qopt-insert-observers", "ModuleOp"> {
+  let summary = "Insert calibration observers around the layers w8a8 quantizes";
+  let description = [{
+    Every `qopt.matmul` with a constant f32 `[K, N]` weight gets a
+    `qopt.observe` on its activation input (label = the layer name) and,
+    with `observe-outputs`, one on its result (label `<layer>:output`, for
+    the output SQNR of the noise report). Ids are unique in the module
+    (continuing after existing observers). The layer name is `qopt.layer`,
+    else the location name, else the weight's name, else `matmul_<i>`;
+    duplicates get a `#k` suffix, and the name is written back to the
+    matmul as `qopt.layer`. Matmuls whose input is already observed are
+    skipped (the pass is idempotent).
+  }];
+  let options = [
+    Option<"observeOutputs", "observe-outputs", "bool", /*default=*/"true",
+           "also observe each layer's output">,
+  ];
+  let dependentDialects = ["::mlir::qopt::QOptDialect"];
+}
+
+def QOptLowerObserversPass : Pass<"qopt-lower-observers", "ModuleOp"> {
+  let summary = "Calibration builds: qopt.observe -> call @qopt_observe(id, data, numel)";
+  let description = [{
+    Runs on the tensor level, before bufferization, in calibration builds
+    only (other builds strip the observers). Each f32 `qopt.observe` becomes
+    `bufferization.to_buffer` (read-only) + `memref.extract_aligned_pointer_as_index`
+    + `func.call @qopt_observe(i64 id, !llvm.ptr data, i64 numel)` and its
+    result is replaced by its input. `qopt_observe` is declared private
+    here and resolved at JIT time against the process (the calibration
+    collector).
+  }];
+  let dependentDialects = ["::mlir::bufferization::BufferizationDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::LLVM::LLVMDialect",
+                           "::mlir::func::FuncDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+def QOptQuantizeStaticPass : Pass<"qopt-quantize-static", "ModuleOp"> {
+  let summary = "Static w8a8: calibrated per-tensor activation scales, int8 per-channel weights";
+  let description = [{
+    Every `qopt.matmul` with a constant f32 `[K, N]` rhs, an lhs of rank
+    >= 2 and the attributes `qopt.act_scale` (f32) / `qopt.act_zp` (integer;
+    attached by the calibration driver, so the rewrite replays from IR)
+    becomes `qopt.quantize(x, s_x, z_x)` (i8; u8 with `act-scheme=asym`) ->
+    `qopt.qmatmul` with the weight quantized to int8 per output channel
+    (symmetric, zero point 0, lib/Transforms/QuantMath.cpp) -> an f32
+    epilogue `qopt.dequantize(acc, s_x * s_w[n], 0)` along the last axis.
+    Matmuls without `qopt.act_scale`, or whose layer / weight name matches
+    `exclude` (regex, searched), stay f32. The qmatmul keeps the matmul's
+    attributes and gets `qopt.quant = "w8a8"`.
+  }];
+  let options = [
+    Option<"actScheme", "act-scheme", "std::string", /*default=*/"\"sym\"",
+           "sym (i8, zero point 0) | asym (u8 with zero point)">,
+    Option<"exclude", "exclude", "std::string", /*default=*/"\"\"",
+           "regex of layer / weight names to keep in f32">,
+  ];
+  let dependentDialects = ["::mlir::qopt::QOptDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 #endif // QOPT_TRANSFORMS_PASSES

@@ -255,8 +255,9 @@ LogicalResult mlir::qopt::linkSharedLibrary(llvm::ArrayRef<char> objectBytes,
   return success();
 }
 
-FailureOr<JITModel> mlir::qopt::jitCompile(ModuleOp module,
-                                           const TargetOptions &opts) {
+FailureOr<JITModel>
+mlir::qopt::jitCompile(ModuleOp module, const TargetOptions &opts,
+                       llvm::ArrayRef<JITSymbol> extraSymbols) {
   std::string err;
   auto tm = createTargetMachine(opts, err);
   if (!tm)
@@ -284,6 +285,14 @@ FailureOr<JITModel> mlir::qopt::jitCompile(ModuleOp module,
     return failure();
   }
   jm.engine = std::move(*engine);
+  if (!extraSymbols.empty())
+    jm.engine->registerSymbols([&](llvm::orc::MangleAndInterner interner) {
+      llvm::orc::SymbolMap map;
+      for (const JITSymbol &s : extraSymbols)
+        map[interner(s.name)] = {llvm::orc::ExecutorAddr::fromPtr(s.address),
+                                 llvm::JITSymbolFlags::Exported};
+      return map;
+    });
   auto sym = jm.engine->lookup("qopt_entry");
   if (!sym) {
     module.emitError("JIT: no qopt_entry: ") << llvm::toString(sym.takeError());

@@ -63,9 +63,18 @@ struct JITModel {
   std::string abi;
 };
 
+/// A symbol the JIT resolves to a given address (e.g. the calibration
+/// collector `qopt_observe`), ahead of the process's own symbols.
+struct JITSymbol {
+  std::string name;
+  void *address;
+};
+
 /// JIT-compiles an LLVM-dialect module produced by qopt-lower-to-llvm. The
-/// runtime's/libm's/libomp's symbols resolve against the process.
-FailureOr<JITModel> jitCompile(ModuleOp module, const TargetOptions &opts);
+/// runtime's/libm's/libomp's symbols resolve against the process;
+/// `extraSymbols` are registered first.
+FailureOr<JITModel> jitCompile(ModuleOp module, const TargetOptions &opts,
+                               llvm::ArrayRef<JITSymbol> extraSymbols = {});
 
 } // namespace qopt
 } // namespace mlir

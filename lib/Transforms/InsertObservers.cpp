@@ -1,0 +1,85 @@
+//===- InsertObservers.cpp - calibration probes on quantizable layers ------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//===----------------------------------------------------------------------===//
+//
+// For every qopt.matmul with a constant f32 [K, N] weight (the layers that
+// w8a8 quantizes):
+//
+//   %x' = qopt.observe %x {id = 2i,   label = "<layer>"}
+//   %y  = qopt.matmul %x', %W {qopt.layer = "<layer>"}
+//   %y' = qopt.observe %y {id = 2i+1, label = "<layer>:output"}
+//
+// The layer name is `qopt.layer` (set by the importer), else the location
+// name, else the weight's name, else "matmul_<i>"; duplicates get a "#k"
+// suffix. The name is written back as `qopt.layer` so that the statistics
+// (keyed by label) can be attached to the matmul again after calibration.
+//
+//===----------------------------------------------------------------------===//
+#include "qopt/Transforms/Passes.h"
+
+#include "QuantUtils.h"
+#include "qopt/Transforms/StaticQuant.h"
+#include "llvm/ADT/StringSet.h"
+
+namespace mlir::qopt {
+#define GEN_PASS_DEF_QOPTINSERTOBSERVERSPASS
+#include "qopt/Transforms/Passes.h.inc"
+} // namespace mlir::qopt
+
+using namespace mlir;
+using namespace mlir::qopt;
+
+namespace {
+struct QOptInsertObserversPass
+    : qopt::impl::QOptInsertObserversPassBase<QOptInsertObserversPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    MLIRContext *ctx = &getContext();
+    int64_t nextId = 0;
+    llvm::StringSet<> labels;
+    module.walk([&](ObserveOp o) {
+      nextId = std::max(nextId, (int64_t)o.getId() + 1);
+      labels.insert(o.getLabel());
+    });
+    SmallVector<WeightMatMul> todo;
+    module.walk([&](MatMulOp op) {
+      if (auto m = matchWeightMatMul(op))
+        if (!op.getLhs().getDefiningOp<ObserveOp>()) // idempotent
+          todo.push_back(*m);
+    });
+    int64_t index = 0;
+    for (WeightMatMul &m : todo) {
+      std::string name = m.layer;
+      if (name.empty())
+        name = m.weightName;
+      if (name.empty())
+        name = "matmul_" + std::to_string(index);
+      ++index;
+      std::string unique = name;
+      for (int k = 1; labels.contains(unique); ++k)
+        unique = name + "#" + std::to_string(k);
+      labels.insert(unique);
+      labels.insert(unique + ":output");
+      MatMulOp op = m.op;
+      op->setAttr(kLayerAttrName, StringAttr::get(ctx, unique));
+      OpBuilder b(op);
+      Location loc = op.getLoc();
+      Value lhs = op.getLhs();
+      auto in = ObserveOp::create(b, loc, lhs.getType(), lhs,
+                                  b.getI64IntegerAttr(nextId++),
+                                  b.getStringAttr(unique));
+      op.getLhsMutable().assign(in.getResult());
+      if (observeOutputs) {
+        b.setInsertionPointAfter(op);
+        Value y = op.getResult();
+        auto out = ObserveOp::create(b, loc, y.getType(), y,
+                                     b.getI64IntegerAttr(nextId++),
+                                     b.getStringAttr(unique + ":output"));
+        op.getResult().replaceAllUsesExcept(out.getResult(), out);
+      }
+    }
+  }
+};
+} // namespace
