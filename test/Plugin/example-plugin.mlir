@@ -13,6 +13,6 @@ func.func @two_layers(%a: tensor<2x3xf32>, %b: tensor<3x4xf32>, %c: tensor<4x5xf
 // The same plugin drives qopt-compile: its pass runs on the legalized graph
 // of a real ONNX model (the Gemm of the bundled CNN becomes a qopt.matmul).
 // RUN: qopt-compile %qopt_src/examples/models/tiny_cnn.onnx --load-pass-plugin=%qopt_libs/QOptExamplePlugin.so --graph-passes=qopt-example-mark-matmuls --emit=qopt | FileCheck %s --check-prefix=COMPILE
-// COMPILE: qopt.matmul {{.*}} {example.layer = 0 : i64}
+// COMPILE: qopt.matmul {{.*}} {example.layer = 0 : i64, qopt.layer = "fc"}
 // RUN: not qopt-compile %qopt_src/examples/models/tiny_cnn.onnx --graph-passes=no-such-pass --emit=qopt 2>&1 | FileCheck %s --check-prefix=BAD
 // BAD: bad --graph-passes 'no-such-pass'
