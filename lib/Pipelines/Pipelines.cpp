@@ -47,7 +47,7 @@ std::string mlir::qopt::validateQuantOptions(const PipelineOptions &o) {
   if (o.weightScheme != "sym" && o.weightScheme != "asym")
     return "unknown weight scheme '" + o.weightScheme +
            "' (expected sym or asym)";
-  if (o.actScheme != "sym" && o.actScheme != "asym")
+  if (!o.actScheme.empty() && o.actScheme != "sym" && o.actScheme != "asym")
     return "unknown activation scheme '" + o.actScheme +
            "' (expected sym or asym)";
   if (o.actGranularity != "token" && o.actGranularity != "tensor")
@@ -76,7 +76,7 @@ void mlir::qopt::buildQuantizationPipeline(OpPassManager &pm,
     o.weightBits = opts.quant == "w4a8" ? 4 : 8;
     o.groupSize = opts.groupSize;
     o.weightScheme = opts.weightScheme;
-    o.actScheme = opts.actScheme;
+    o.actScheme = opts.actScheme.empty() ? "asym" : opts.actScheme;
     o.perToken = opts.actGranularity == "token";
     o.exclude = opts.exclude;
     pm.addPass(createQOptQuantizeDynamicPass(o));
@@ -85,7 +85,7 @@ void mlir::qopt::buildQuantizationPipeline(OpPassManager &pm,
     // qopt-compile --calib) attaches qopt.act_scale / qopt.act_zp to the
     // matmuls first; this replays the rewrite from those attributes.
     QOptQuantizeStaticPassOptions o;
-    o.actScheme = opts.actScheme;
+    o.actScheme = opts.actScheme.empty() ? "sym" : opts.actScheme;
     o.exclude = opts.exclude;
     pm.addPass(createQOptQuantizeStaticPass(o));
   } else {
@@ -231,9 +231,10 @@ struct CLOptions : public PassPipelineOptions<CLOptions> {
   Option<std::string> weightScheme{*this, "weight-scheme",
                                    llvm::cl::desc("sym | asym"),
                                    llvm::cl::init("sym")};
-  Option<std::string> actScheme{*this, "act-scheme",
-                                llvm::cl::desc("sym | asym"),
-                                llvm::cl::init("sym")};
+  Option<std::string> actScheme{
+      *this, "act-scheme",
+      llvm::cl::desc("sym | asym (default: asym dynamic, sym static)"),
+      llvm::cl::init("")};
   Option<std::string> actGranularity{*this, "act-granularity",
                                      llvm::cl::desc("token | tensor"),
                                      llvm::cl::init("token")};

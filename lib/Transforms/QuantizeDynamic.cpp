@@ -97,6 +97,12 @@ struct QOptQuantizeDynamicPass
     int64_t G = 1, gs = 0;
   };
   llvm::DenseMap<Operation *, QW> cache;
+  /// One dynamic_quantize per activation (q/k/v and gate/up share theirs).
+  struct DQ {
+    Value xq, sx, zx;
+    Block *block;
+  };
+  llvm::DenseMap<Value, DQ> actCache;
 
   FailureOr<QW> weightFor(WeightMatMul &m) {
     auto it = cache.find(m.weight);
@@ -164,25 +170,35 @@ struct QOptQuantizeDynamicPass
     auto lt = op.getLhs().getType();
     auto ot = op.getType();
     int64_t K = m.K, N = m.N, M = lt.getNumElements() / K;
-    // x -> [M, K].
-    Value x = op.getLhs();
-    if (lt.getRank() != 2) {
-      ReassociationIndices lead =
-          llvm::to_vector(llvm::seq<int64_t>(0, lt.getRank() - 1));
-      x = tensor::CollapseShapeOp::create(
-          b, loc, RankedTensorType::get({M, K}, f32), x,
-          ArrayRef<ReassociationIndices>{lead, {lt.getRank() - 1}});
-    }
     bool asymAct = actScheme == "asym";
-    SmallVector<int64_t> pshape;
-    if (perToken)
-      pshape.push_back(M);
-    auto dq = DynamicQuantizeOp::create(
-        b, loc, RankedTensorType::get({M, K}, i8),
-        RankedTensorType::get(pshape, f32), RankedTensorType::get(pshape, i8),
-        x, (bool)perToken, /*symmetric=*/!asymAct, /*is_unsigned=*/asymAct);
-    Value xq = dq.getResult(), sx = dq.getScale();
-    Value zx = asymAct ? dq.getZeroPoint() : zeroI8Scalar(b, loc);
+    auto cached = actCache.find(op.getLhs());
+    if (cached == actCache.end() || cached->second.block != op->getBlock()) {
+      // x -> [M, K], quantized at run time (walk order is program order, so
+      // later matmuls of the same activation in this block are dominated).
+      Value x = op.getLhs();
+      if (lt.getRank() != 2) {
+        ReassociationIndices lead =
+            llvm::to_vector(llvm::seq<int64_t>(0, lt.getRank() - 1));
+        x = tensor::CollapseShapeOp::create(
+            b, loc, RankedTensorType::get({M, K}, f32), x,
+            ArrayRef<ReassociationIndices>{lead, {lt.getRank() - 1}});
+      }
+      SmallVector<int64_t> pshape;
+      if (perToken)
+        pshape.push_back(M);
+      auto dq = DynamicQuantizeOp::create(
+          b, loc, RankedTensorType::get({M, K}, i8),
+          RankedTensorType::get(pshape, f32), RankedTensorType::get(pshape, i8),
+          x, (bool)perToken, /*symmetric=*/!asymAct, /*is_unsigned=*/asymAct);
+      dq->setAttr(kQuantAttrName, StringAttr::get(
+                                      ctx, weightBits == 8 ? "w8a8-dynamic"
+                                                           : "w4a8"));
+      DQ e{dq.getResult(), dq.getScale(),
+           asymAct ? dq.getZeroPoint() : zeroI8Scalar(b, loc), op->getBlock()};
+      cached = actCache.insert_or_assign(op.getLhs(), e).first;
+    }
+    Value xq = cached->second.xq, sx = cached->second.sx,
+          zx = cached->second.zx;
 
     int64_t R = qw->G > 1 ? 3 : 2;
     Value acc;
@@ -251,11 +267,10 @@ struct QOptQuantizeDynamicPass
           ArrayRef<ReassociationIndices>{lead, {ot.getRank() - 1}});
     }
     std::string tag = weightBits == 8 ? "w8a8-dynamic" : "w4a8";
-    for (Operation *o : {acc.getDefiningOp(), dq.getOperation()}) {
-      o->setAttr(kQuantAttrName, StringAttr::get(ctx, tag));
-      if (!m.layer.empty())
-        o->setAttr(kLayerAttrName, StringAttr::get(ctx, m.layer));
-    }
+    Operation *qm = acc.getDefiningOp();
+    qm->setAttr(kQuantAttrName, StringAttr::get(ctx, tag));
+    if (!m.layer.empty())
+      qm->setAttr(kLayerAttrName, StringAttr::get(ctx, m.layer));
     op.replaceAllUsesWith(y);
     op.erase();
     return success();

@@ -1,7 +1,7 @@
-// RUN: qopt-opt %s --qopt-quantize-dynamic --split-input-file | FileCheck %s --check-prefix=W8
+// RUN: qopt-opt %s --qopt-quantize-dynamic="act-scheme=sym" --split-input-file | FileCheck %s --check-prefix=W8
 // RUN: qopt-opt %s --qopt-quantize-dynamic="act-scheme=asym weight-scheme=asym" --split-input-file | FileCheck %s --check-prefix=ASYM
-// RUN: qopt-opt %s --qopt-quantize-dynamic="per-token=false" --split-input-file | FileCheck %s --check-prefix=TENSOR
-// RUN: qopt-opt %s --qopt-quantize-dynamic="weight-bits=4 group-size=2" --split-input-file | FileCheck %s --check-prefix=W4
+// RUN: qopt-opt %s --qopt-quantize-dynamic="per-token=false act-scheme=sym" --split-input-file | FileCheck %s --check-prefix=TENSOR
+// RUN: qopt-opt %s --qopt-quantize-dynamic="weight-bits=4 group-size=2 act-scheme=sym" --split-input-file | FileCheck %s --check-prefix=W4
 // RUN: not qopt-opt %s --qopt-quantize-dynamic="weight-bits=4 group-size=3" 2>&1 | FileCheck %s --check-prefix=GS
 // RUN: not qopt-opt %s --qopt-quantize-dynamic="act-scheme=foo" 2>&1 | FileCheck %s --check-prefix=SCHEME
 
@@ -51,6 +51,23 @@ func.func @w4a8(%x: tensor<3x4xf32>) -> tensor<3x1xf32> {
   %w = arith.constant dense<[[7.0], [-4.0], [3.0], [-14.0]]> : tensor<4x1xf32>
   %y = qopt.matmul %x, %w : (tensor<3x4xf32>, tensor<4x1xf32>) -> tensor<3x1xf32>
   return %y : tensor<3x1xf32>
+}
+
+// -----
+
+// Two layers reading one activation (q/k/v, gate/up) share its
+// dynamic_quantize.
+// W8-LABEL: func @shared
+// W8-COUNT-1: qopt.dynamic_quantize
+// W8-NOT: qopt.dynamic_quantize
+// W8: qopt.qmatmul
+// W8: qopt.qmatmul
+func.func @shared(%x: tensor<3x4xf32>) -> (tensor<3x2xf32>, tensor<3x2xf32>) {
+  %w0 = arith.constant dense<[[1.0, 2.0], [3.0, 4.0], [5.0, 6.0], [7.0, 8.0]]> : tensor<4x2xf32>
+  %w1 = arith.constant dense<[[8.0, 7.0], [6.0, 5.0], [4.0, 3.0], [2.0, 1.0]]> : tensor<4x2xf32>
+  %y0 = qopt.matmul %x, %w0 : (tensor<3x4xf32>, tensor<4x2xf32>) -> tensor<3x2xf32>
+  %y1 = qopt.matmul %x, %w1 : (tensor<3x4xf32>, tensor<4x2xf32>) -> tensor<3x2xf32>
+  return %y0, %y1 : tensor<3x2xf32>, tensor<3x2xf32>
 }
 
 // GS: K = 4 of layer '{{.*}}' is not a multiple of group-size 3

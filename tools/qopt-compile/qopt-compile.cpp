@@ -86,8 +86,10 @@ static cl::opt<std::string> weightScheme("weight-scheme",
                                          cl::desc("sym | asym (weights)"),
                                          cl::init("sym"), cl::cat(cat));
 static cl::opt<std::string>
-    actScheme("act-scheme", cl::desc("sym | asym (quantized activations)"),
-              cl::init("sym"), cl::cat(cat));
+    actScheme("act-scheme",
+              cl::desc("sym | asym (quantized activations; default asym "
+                       "for dynamic, sym for static)"),
+              cl::init(""), cl::cat(cat));
 static cl::opt<std::string>
     actGranularity("act-granularity",
                    cl::desc("token | tensor (dynamic activation scales)"),

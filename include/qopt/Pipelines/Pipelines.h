@@ -34,7 +34,9 @@ struct PipelineOptions {
   std::string quant = "fp32";
   int64_t groupSize = 128;          ///< int4 weight group along K (0: per channel)
   std::string weightScheme = "sym"; ///< sym | asym
-  std::string actScheme = "sym";    ///< sym | asym (dynamic activations)
+  /// sym | asym; empty: the scheme's default (asym u8 for dynamic
+  /// activations, as ONNX Runtime's DynamicQuantizeLinear; sym for static)
+  std::string actScheme;
   std::string actGranularity = "token"; ///< token | tensor
   std::string exclude;              ///< regex of layer/weight names kept f32
   std::string calibFile;            ///< calibration statistics (static w8a8)

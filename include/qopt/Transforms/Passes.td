@@ -64,7 +64,7 @@ def QOptQuantizeDynamicPass : Pass<"qopt-quantize-dynamic", "ModuleOp"> {
            "rows of K per weight scale for weight-bits=4 (0: per channel)">,
     Option<"weightScheme", "weight-scheme", "std::string", /*default=*/"\"sym\"",
            "sym | asym">,
-    Option<"actScheme", "act-scheme", "std::string", /*default=*/"\"sym\"",
+    Option<"actScheme", "act-scheme", "std::string", /*default=*/"\"asym\"",
            "sym (i8, zp 0) | asym (u8 with zero point)">,
     Option<"perToken", "per-token", "bool", /*default=*/"true",
            "one activation scale per row (token); false: per tensor">,
