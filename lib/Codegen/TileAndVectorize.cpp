@@ -42,7 +42,8 @@ struct QOptTileAndVectorizePass
       if (isa<linalg::MatmulOp, linalg::BatchMatmulOp>(op) &&
           op.hasPureTensorSemantics() && op.hasDynamicShape() == false &&
           op->getResult(0).getType() == op.getDpsInits()[0].getType() &&
-          cast<ShapedType>(op->getResult(0).getType()).getElementType().isF32())
+          (cast<ShapedType>(op->getResult(0).getType()).getElementType().isF32() ||
+           cast<ShapedType>(op->getResult(0).getType()).getElementType().isInteger(32)))
         targets.push_back(op);
     });
     IRRewriter rewriter(&getContext());

@@ -41,3 +41,18 @@ func.func @odd(%a: tensor<4x3xf32>, %b: tensor<3x5xf32>, %c: tensor<4x5xf32>) ->
   %r = linalg.matmul ins(%a, %b : tensor<4x3xf32>, tensor<3x5xf32>) outs(%c : tensor<4x5xf32>) -> tensor<4x5xf32>
   return %r : tensor<4x5xf32>
 }
+
+// -----
+
+// The i32 product of the integer path (qopt.qmatmul after extension) is
+// register-tiled the same way; integer math stays integer.
+// CHECK-LABEL: func.func @mm_i32
+// CHECK: scf.forall
+// CHECK: vector.contract {{.*}} : vector<8x4xi32>, vector<4x32xi32> into vector<8x32xi32>
+func.func @mm_i32(%a: tensor<16x64xi32>, %b: tensor<64x32xi32>) -> tensor<16x32xi32> {
+  %c0 = arith.constant 0 : i32
+  %e = tensor.empty() : tensor<16x32xi32>
+  %f = linalg.fill ins(%c0 : i32) outs(%e : tensor<16x32xi32>) -> tensor<16x32xi32>
+  %r = linalg.matmul ins(%a, %b : tensor<16x64xi32>, tensor<64x32xi32>) outs(%f : tensor<16x32xi32>) -> tensor<16x32xi32>
+  return %r : tensor<16x32xi32>
+}

@@ -91,8 +91,9 @@ def QOptFuseElementwisePass : Pass<"qopt-fuse-elementwise", "func::FuncOp"> {
 def QOptTileAndVectorizePass : Pass<"qopt-tile-and-vectorize", "func::FuncOp"> {
   let summary = "Tile matmul-like linalg ops to a register tile and vectorize them";
   let description = [{
-    On tensors, before bufferization. Every static linalg.matmul /
-    linalg.batch_matmul whose dimensions divide the register tile is tiled
+    On tensors, before bufferization. Every static f32 or i32 (the int8
+    qmatmul after extension) linalg.matmul / linalg.batch_matmul whose
+    dimensions divide the register tile is tiled
     with scf.forall over (batch, M, N) tiles of `tile-m` x `tile-n` (the
     threads' work items), then with scf.for over K in steps of `tile-k`, and
     the innermost tile becomes vector.transfer_read + vector.contract +
