@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //===----------------------------------------------------------------------===//
 #include "qopt/Calibration/Calibration.h"
+#include "qopt/Support/TensorFile.h"
 
 #include "onnx/onnx_pb.h"
 #include "llvm/ADT/STLExtras.h"
@@ -18,16 +19,6 @@
 using namespace llvm;
 using namespace mlir::qopt;
 using namespace mlir::qopt::calib;
-
-static size_t dtypeSize(int32_t dt) {
-  switch (dt) {
-  case 2: case 3: case 9: return 1;
-  case 4: case 5: case 10: case 16: return 2;
-  case 1: case 6: case 12: return 4;
-  case 7: case 11: case 13: return 8;
-  }
-  return 0;
-}
 
 static const char *dtypeName(int32_t dt) {
   switch (dt) {
@@ -47,101 +38,8 @@ static std::string shapeStr(ArrayRef<int64_t> s) {
   return r + "]";
 }
 
-namespace {
-struct Array {
-  int32_t dtype = 0;
-  std::vector<int64_t> shape;
-  StringRef data; ///< points into the owning buffer
-};
-} // namespace
-
-static const struct { const char *descr; int32_t dtype; } kDescrs[] = {
-    {"<f4", 1}, {"|u1", 2}, {"|i1", 3}, {"<u2", 4}, {"<i2", 5}, {"<i4", 6},
-    {"<i8", 7}, {"|b1", 9}, {"<f2", 10}, {"<f8", 11}, {"<u4", 12}, {"<u8", 13},
-    {"<u1", 2}, {"<i1", 3}, {"<b1", 9}};
-
-/// Parses .npy bytes (`what` names the file / archive member in errors).
-static bool parseNpy(StringRef s, const std::string &what, Array &a,
-                     std::string &err) {
-  if (s.size() < 10 || !s.starts_with("\x93NUMPY")) {
-    err = what + " is not a .npy array";
-    return false;
-  }
-  unsigned major = (unsigned char)s[6];
-  size_t hlen, hoff;
-  if (major == 1) {
-    hlen = (unsigned char)s[8] | ((unsigned char)s[9] << 8);
-    hoff = 10;
-  } else {
-    if (s.size() < 12) {
-      err = "truncated .npy header in " + what;
-      return false;
-    }
-    hlen = (unsigned char)s[8] | ((unsigned char)s[9] << 8) |
-           ((unsigned char)s[10] << 16) | ((size_t)(unsigned char)s[11] << 24);
-    hoff = 12;
-  }
-  if (hoff + hlen > s.size()) {
-    err = "truncated .npy header in " + what;
-    return false;
-  }
-  StringRef h = s.substr(hoff, hlen);
-  auto field = [&](StringRef key) -> StringRef {
-    size_t p = h.find(("'" + key + "'").str());
-    if (p == StringRef::npos)
-      return {};
-    return h.substr(p + key.size() + 2).ltrim(" :");
-  };
-  StringRef d = field("descr");
-  if (d.size() < 2 || (d[0] != '\'' && d[0] != '"')) {
-    err = "bad .npy header in " + what;
-    return false;
-  }
-  StringRef descr = d.substr(1, d.find(d[0], 1) - 1);
-  a.dtype = 0;
-  for (auto &e : kDescrs)
-    if (descr == e.descr)
-      a.dtype = e.dtype;
-  if (!a.dtype) {
-    err = "unsupported .npy dtype '" + descr.str() + "' in " + what +
-          " (little-endian numeric or bool only)";
-    return false;
-  }
-  if (field("fortran_order").starts_with("True")) {
-    err = "Fortran-order .npy is not supported: " + what;
-    return false;
-  }
-  StringRef sh = field("shape");
-  if (!sh.starts_with("(")) {
-    err = "bad .npy shape in " + what;
-    return false;
-  }
-  sh = sh.substr(1, sh.find(')') - 1);
-  SmallVector<StringRef> parts;
-  sh.split(parts, ',');
-  uint64_t count = 1;
-  a.shape.clear();
-  for (StringRef p : parts) {
-    p = p.trim();
-    if (p.empty())
-      continue;
-    int64_t v;
-    if (p.getAsInteger(10, v) || v < 0) {
-      err = "bad .npy shape in " + what;
-      return false;
-    }
-    a.shape.push_back(v);
-    count = v && count > s.size() ? s.size() + 1 : count * (uint64_t)v;
-  }
-  uint64_t bytes = count * dtypeSize(a.dtype);
-  if (s.size() - hoff - hlen < bytes) {
-    err = what + " holds fewer bytes than its shape " + shapeStr(a.shape) +
-          " says";
-    return false;
-  }
-  a.data = s.substr(hoff + hlen, bytes);
-  return true;
-}
+using Array = ::qopt::HostTensor;
+using ::qopt::dtypeSize;
 
 /// The members of a .npz (zip) archive, read through its central directory;
 /// stored and deflated members.
@@ -268,66 +166,14 @@ static void splitSamples(const Array &a, size_t inputIndex,
 
 static bool readTensorProtoFile(StringRef path, InputTensor &t,
                                 std::string &err) {
-  auto buf = MemoryBuffer::getFile(path, /*IsText=*/false);
-  if (!buf) {
-    err = "cannot read '" + path.str() + "': " + buf.getError().message();
+  ::qopt::HostTensor h;
+  if (!::qopt::readTensorProto(path, h, err))
     return false;
-  }
-  onnx::TensorProto tp;
-  if (!tp.ParseFromArray((*buf)->getBufferStart(),
-                         (int)(*buf)->getBufferSize())) {
-    err = "'" + path.str() + "' is not a binary ONNX TensorProto";
-    return false;
-  }
-  t.name = tp.name();
-  t.dtype = tp.data_type();
-  size_t es = dtypeSize(t.dtype);
-  if (!es) {
-    err = "unsupported TensorProto data type " + std::to_string(t.dtype) +
-          " in '" + path.str() + "'";
-    return false;
-  }
-  t.shape.assign(tp.dims().begin(), tp.dims().end());
-  uint64_t count = 1;
-  for (int64_t d : t.shape) {
-    if (d < 0 || (d && count > (*buf)->getBufferSize() / (uint64_t)d)) {
-      err = "bad TensorProto shape in '" + path.str() + "'";
-      return false;
-    }
-    count *= d;
-  }
-  if (tp.has_data_location() &&
-      tp.data_location() == onnx::TensorProto::EXTERNAL) {
-    err = "external data in '" + path.str() + "' is not supported";
-    return false;
-  }
-  t.data.assign(count * es, 0);
-  if (!tp.raw_data().empty()) {
-    if (tp.raw_data().size() != count * es) {
-      err = "raw_data size mismatch in '" + path.str() + "'";
-      return false;
-    }
-    memcpy(t.data.data(), tp.raw_data().data(), count * es);
-    return true;
-  }
-  auto fill = [&](auto &field, auto conv) -> bool {
-    if ((uint64_t)field.size() != count) {
-      err = "element count mismatch in '" + path.str() + "'";
-      return false;
-    }
-    for (uint64_t i = 0; i < count; ++i)
-      conv(i, field.Get(i));
-    return true;
-  };
-  char *p = t.data.data();
-  switch (t.dtype) {
-  case 1: return fill(tp.float_data(), [&](size_t i, float v) { memcpy(p + 4 * i, &v, 4); });
-  case 11: return fill(tp.double_data(), [&](size_t i, double v) { memcpy(p + 8 * i, &v, 8); });
-  case 7: return fill(tp.int64_data(), [&](size_t i, int64_t v) { memcpy(p + 8 * i, &v, 8); });
-  case 12: case 13: return fill(tp.uint64_data(), [&](size_t i, uint64_t v) { memcpy(p + es * i, &v, es); });
-  default:
-    return fill(tp.int32_data(), [&](size_t i, int32_t v) { memcpy(p + es * i, &v, es); });
-  }
+  t.name = std::move(h.name);
+  t.dtype = h.dtype;
+  t.shape = std::move(h.shape);
+  t.data = std::move(h.data);
+  return true;
 }
 
 bool calib::loadCalibrationData(StringRef path,
@@ -425,7 +271,7 @@ bool calib::loadCalibrationData(StringRef path,
       return false;
     }
     Array a;
-    if (!parseNpy(bytes, "'" + p + "'", a, err) ||
+    if (!::qopt::parseNpy(bytes, "'" + p + "'", a, err) ||
         !checkStacked(a, inputs[0], "'" + p + "'", err))
       return false;
     if (a.shape[0] == 0) {
@@ -457,7 +303,7 @@ bool calib::loadCalibrationData(StringRef path,
         return false;
       }
       std::string what = "'" + p + "' array '" + in.name + "'";
-      if (!parseNpy(it->second, what, arrays[k], err) ||
+      if (!::qopt::parseNpy(it->second, what, arrays[k], err) ||
           !checkStacked(arrays[k], in, what, err))
         return false;
       if (count >= 0 && arrays[k].shape[0] != count) {

@@ -10,7 +10,7 @@
 // as NumPy and the ONNX test data store them.
 //
 //===----------------------------------------------------------------------===//
-#include "Npy.h"
+#include "qopt/Support/TensorFile.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"

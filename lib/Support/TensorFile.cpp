@@ -1,7 +1,7 @@
-//===- Npy.cpp - minimal .npy and ONNX TensorProto tensor files ------------===//
+//===- TensorFile.cpp - .npy and ONNX TensorProto tensor files ------------===//
 // SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //===----------------------------------------------------------------------===//
-#include "Npy.h"
+#include "qopt/Support/TensorFile.h"
 
 #include "onnx/onnx_pb.h"
 #include "llvm/ADT/StringExtras.h"
@@ -34,9 +34,13 @@ bool readNpy(StringRef path, HostTensor &t, std::string &err) {
     err = "cannot read '" + path.str() + "': " + buf.getError().message();
     return false;
   }
-  StringRef s = (*buf)->getBuffer();
+  return parseNpy((*buf)->getBuffer(), "'" + path.str() + "'", t, err);
+}
+
+bool parseNpy(StringRef s, const std::string &what, HostTensor &t,
+              std::string &err) {
   if (s.size() < 10 || !s.starts_with("\x93NUMPY")) {
-    err = "'" + path.str() + "' is not a .npy file";
+    err = what + " is not a .npy file";
     return false;
   }
   unsigned major = (unsigned char)s[6];
@@ -45,13 +49,13 @@ bool readNpy(StringRef path, HostTensor &t, std::string &err) {
     hlen = (unsigned char)s[8] | ((unsigned char)s[9] << 8);
     hoff = 10;
   } else {
-    if (s.size() < 12) { err = "truncated .npy header in '" + path.str() + "'"; return false; }
+    if (s.size() < 12) { err = "truncated .npy header in " + what; return false; }
     hlen = (unsigned char)s[8] | ((unsigned char)s[9] << 8) |
            ((unsigned char)s[10] << 16) | ((size_t)(unsigned char)s[11] << 24);
     hoff = 12;
   }
   if (hoff + hlen > s.size()) {
-    err = "truncated .npy header in '" + path.str() + "'";
+    err = "truncated .npy header in " + what;
     return false;
   }
   StringRef h = s.substr(hoff, hlen);
@@ -63,7 +67,7 @@ bool readNpy(StringRef path, HostTensor &t, std::string &err) {
   };
   StringRef d = field("descr");
   if (d.size() < 2 || (d[0] != '\'' && d[0] != '"')) {
-    err = "bad .npy header in '" + path.str() + "'";
+    err = "bad .npy header in " + what;
     return false;
   }
   StringRef descr = d.substr(1, d.find(d[0], 1) - 1);
@@ -71,17 +75,17 @@ bool readNpy(StringRef path, HostTensor &t, std::string &err) {
   for (auto &e : kDescrs)
     if (descr == e.descr) t.dtype = e.dtype;
   if (!t.dtype) {
-    err = "unsupported .npy dtype '" + descr.str() + "' in '" + path.str() +
-          "' (little-endian numeric or bool only)";
+    err = "unsupported .npy dtype '" + descr.str() + "' in " + what +
+          " (little-endian numeric or bool only)";
     return false;
   }
   if (field("fortran_order").starts_with("True")) {
-    err = "Fortran-order .npy not supported: '" + path.str() + "'";
+    err = "Fortran-order .npy not supported: " + what;
     return false;
   }
   StringRef sh = field("shape");
   if (!sh.starts_with("(")) {
-    err = "bad .npy shape in '" + path.str() + "'";
+    err = "bad .npy shape in " + what;
     return false;
   }
   sh = sh.substr(1, sh.find(')') - 1);
@@ -94,7 +98,7 @@ bool readNpy(StringRef path, HostTensor &t, std::string &err) {
     if (p.empty()) continue;
     int64_t v;
     if (p.getAsInteger(10, v) || v < 0) {
-      err = "bad .npy shape in '" + path.str() + "'";
+      err = "bad .npy shape in " + what;
       return false;
     }
     t.shape.push_back(v);
@@ -104,7 +108,7 @@ bool readNpy(StringRef path, HostTensor &t, std::string &err) {
   }
   size_t bytes = count * dtypeSize(t.dtype);
   if (s.size() - hoff - hlen < bytes) {
-    err = "'" + path.str() + "' holds fewer bytes than its shape says";
+    err = what + " holds fewer bytes than its shape says";
     return false;
   }
   const char *p = s.data() + hoff + hlen;

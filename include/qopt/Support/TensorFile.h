@@ -1,8 +1,8 @@
-//===- Npy.h - minimal .npy and ONNX TensorProto tensor files ---*- C++ -*-===//
+//===- TensorFile.h - .npy and ONNX TensorProto tensor files ----*- C++ -*-===//
 // SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //===----------------------------------------------------------------------===//
-#ifndef QOPT_TOOLS_NPY_H
-#define QOPT_TOOLS_NPY_H
+#ifndef QOPT_SUPPORT_TENSORFILE_H
+#define QOPT_SUPPORT_TENSORFILE_H
 
 #include "llvm/ADT/StringRef.h"
 #include <cstdint>
@@ -19,6 +19,9 @@ struct HostTensor {
 
 /// Reads a little-endian, C-order .npy file. False + `err` on failure.
 bool readNpy(llvm::StringRef path, HostTensor &t, std::string &err);
+/// Parses .npy bytes; `what` names the source in errors (e.g. "'f.npz:x'").
+bool parseNpy(llvm::StringRef bytes, const std::string &what, HostTensor &t,
+              std::string &err);
 /// Serializes `t` as .npy (version 1.0).
 std::string encodeNpy(const HostTensor &t);
 /// Reads a binary ONNX TensorProto (.pb).
