@@ -543,6 +543,23 @@ TValue Converter::transpose(const TValue &v, ArrayRef<int64_t> perm) {
   SmallVector<int64_t> shape;
   for (int64_t p : perm)
     shape.push_back(v.shape()[p]);
+  // A transposed constant (Gemm transB weights, ...) folds on the host, so
+  // the weight stays a constant that quantization passes can see.
+  if (auto c = getConst(v)) {
+    ConstTensor out(v.dt, shape);
+    SmallVector<int64_t> inStrides = stridesOf(v.shape());
+    SmallVector<int64_t> outStrides = stridesOf(shape);
+    for (int64_t k = 0, n = out.size(); k < n; ++k) {
+      int64_t rem = k, src = 0;
+      for (size_t d = 0; d < shape.size(); ++d) {
+        int64_t idx = rem / outStrides[d];
+        rem %= outStrides[d];
+        src += idx * inStrides[perm[d]];
+      }
+      out.copyElem(k, *c, src);
+    }
+    return constant(out);
+  }
   Value init = emptyTensor(shape, v.elemType());
   auto t = linalg::TransposeOp::create(b, loc, v.v, init, perm);
   return {t.getResult()[0], v.dt};

@@ -32,3 +32,18 @@ func.func @main(%x: tensor<2x3xui8> {qopt.name = "x"}) -> (!qonnx.value {qopt.na
   %n = qonnx.node "Add"(%d, %o) {domain = "", opset = 17 : i64, name = "add", attrs = {}} : (!qonnx.value, tensor<i64>) -> !qonnx.value
   return %n : !qonnx.value
 }
+
+// -----
+
+// Gemm transB on a constant weight: the transpose folds at compile time, so
+// the matmul's right operand is a constant [K, N] (what weight quantization
+// looks for), not a linalg.transpose.
+// CHECK-LABEL: func.func @main(
+// CHECK: %[[W:.*]] = arith.constant dense<{{\[\[}}1.000000e+00, 3.000000e+00], [2.000000e+00, 4.000000e+00]]> : tensor<2x2xf32>
+// CHECK-NOT: linalg.transpose
+// CHECK: qopt.matmul %{{.*}}, %[[W]]
+func.func @main(%x: tensor<2x3xf32> {qopt.name = "x"}, %a: tensor<1x2xf32> {qopt.name = "a"}) -> (!qonnx.value {qopt.name = "y"}) {
+  %w = qonnx.node "Constant"() {domain = "", opset = 17 : i64, name = "w", attrs = {value = dense<[[1.0, 2.0], [3.0, 4.0]]> : tensor<2x2xf32>}} : () -> tensor<2x2xf32>
+  %y = qonnx.node "Gemm"(%a, %w) {domain = "", opset = 17 : i64, name = "fc", attrs = {transB = 1 : i64}} : (tensor<1x2xf32>, tensor<2x2xf32>) -> !qonnx.value
+  return %y : !qonnx.value
+}
