@@ -17,6 +17,7 @@
 #include "mlir/Tools/Plugins/PassPlugin.h"
 #include "qopt/Calibration/Calibration.h"
 #include "qopt/InitAll.h"
+#include "qopt/Support/ToolSupport.h"
 #include "qopt/Pipelines/Pipelines.h"
 #include "qopt/Target/LLVMIR/EmitObject.h"
 #include "qopt/Target/ONNX/ImportONNX.h"
@@ -134,28 +135,6 @@ static int fail(const Twine &msg) {
   return 1;
 }
 
-/// cl::ParseCommandLineOptions, but a bad command line is one
-/// "qopt-compile: error: ..." line (LLVM's own messages carry no "error:").
-static bool parseCommandLine(int argc, const char *const *argv,
-                             const char *overview) {
-  std::string msgs;
-  raw_string_ostream os(msgs);
-  if (cl::ParseCommandLineOptions(argc, argv, overview, &os))
-    return true;
-  std::string prefix = (sys::path::filename(argv[0]) + ": ").str();
-  SmallVector<StringRef> lines;
-  StringRef(msgs).split(lines, '\n', -1, /*KeepEmpty=*/false);
-  std::string joined;
-  for (StringRef l : lines) {
-    l.consume_front(prefix);
-    joined += (joined.empty() ? "" : " ") + l.trim().str();
-  }
-  errs() << "qopt-compile: error: "
-         << (joined.empty() ? "invalid command line (see above)" : joined)
-         << "\n";
-  return false;
-}
-
 static LogicalResult writeAtomically(StringRef path, StringRef data) {
   if (Error e = writeToOutput(path, [&](raw_ostream &os) -> Error {
         os << data;
@@ -187,7 +166,7 @@ int main(int argc, char **argv) {
   // --help shows qopt's options; MLIR/LLVM debugging flags
   // (--mlir-print-ir-after-all, --mlir-timing, ...) stay in --help-hidden.
   cl::HideUnrelatedOptions(cat);
-  if (!parseCommandLine(
+  if (!mlir::qopt::parseToolCommandLine(
           argc, argv,
           "qopt model compiler: ONNX -> native shared library + weights + "
           "header\n"

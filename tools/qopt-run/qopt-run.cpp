@@ -16,6 +16,7 @@
 #include "mlir/Parser/Parser.h"
 #include "mlir/Support/FileUtilities.h"
 #include "qopt/InitAll.h"
+#include "qopt/Support/ToolSupport.h"
 #include "qopt/Pipelines/Pipelines.h"
 #include "qopt/Target/LLVMIR/EmitObject.h"
 #include "qopt/qopt_runtime.h"
@@ -56,28 +57,6 @@ static cl::opt<int> optLevel("opt-level", cl::desc("JIT opt level"), cl::init(3)
 static int fail(const Twine &msg) {
   errs() << "qopt-run: error: " << msg << "\n";
   return 1;
-}
-
-/// cl::ParseCommandLineOptions, but a bad command line is one
-/// "qopt-run: error: ..." line (LLVM's own messages carry no "error:").
-static bool parseCommandLine(int argc, const char *const *argv,
-                             const char *overview) {
-  std::string msgs;
-  raw_string_ostream os(msgs);
-  if (cl::ParseCommandLineOptions(argc, argv, overview, &os))
-    return true;
-  std::string prefix = (sys::path::filename(argv[0]) + ": ").str();
-  SmallVector<StringRef> lines;
-  StringRef(msgs).split(lines, '\n', -1, /*KeepEmpty=*/false);
-  std::string joined;
-  for (StringRef l : lines) {
-    l.consume_front(prefix);
-    joined += (joined.empty() ? "" : " ") + l.trim().str();
-  }
-  errs() << "qopt-run: error: "
-         << (joined.empty() ? "invalid command line (see above)" : joined)
-         << "\n";
-  return false;
 }
 
 namespace {
@@ -121,7 +100,7 @@ int main(int argc, char **argv) {
       return fail("bad --threads value '" + v + "'");
   }
   int nargs = (int)args.size();
-  if (!parseCommandLine(nargs, args.data(),
+  if (!mlir::qopt::parseToolCommandLine(nargs, args.data(),
                         "qopt model runner\n\n  --threads N  worker "
                         "threads (OpenMP; default: all cores)\n"))
     return 1;
