@@ -96,6 +96,11 @@ void mlir::qopt::buildQuantizationPipeline(OpPassManager &pm,
 
 void mlir::qopt::buildLowerToLinalgPipeline(OpPassManager &pm,
                                             const PipelineOptions &opts) {
+  // Constant-weight int8 matmuls -> packed weights + microkernel generic
+  // (targets with an exact int8 dot; qopt/Codegen/TargetDesc.h).
+  QOptPackQMatMulPassOptions pack;
+  pack.target = opts.target;
+  pm.addPass(createQOptPackQMatMulPass(pack));
   pm.addPass(createConvertQOptToLinalgPass());
   addText(pm, "canonicalize,func.func(qopt-fuse-elementwise),canonicalize,cse");
 }
@@ -127,6 +132,12 @@ void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
   }
   pm.addPass(createQOptMemRefCopyToLinalgPass());
   addText(pm, "buffer-deallocation-pipeline,func.func(qopt-lower-vectors)");
+  // int8 dot microkernels (-O0 keeps the packed generic's reference loops).
+  if (opts.optLevel >= 1) {
+    QOptLowerUkernelsPassOptions uk;
+    uk.target = opts.target;
+    pm.addPass(createQOptLowerUkernelsPass(uk));
+  }
   // Linalg -> loops (parallel dims as scf.parallel -> OpenMP worksharing).
   if (opts.parallel)
     addText(pm, "func.func(convert-linalg-to-parallel-loops,canonicalize),"

@@ -16,6 +16,7 @@
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Tools/Plugins/PassPlugin.h"
 #include "qopt/Calibration/Calibration.h"
+#include "qopt/Codegen/TargetDesc.h"
 #include "qopt/InitAll.h"
 #include "qopt/Support/ToolSupport.h"
 #include "qopt/Pipelines/Pipelines.h"
@@ -43,7 +44,8 @@ static cl::opt<std::string> inputFile(cl::Positional, cl::Required,
 static cl::opt<std::string> outputFile("o", cl::desc("output file ('-': stdout)"),
                                        cl::value_desc("file"), cl::cat(cat));
 static cl::opt<std::string> target("target",
-                                   cl::desc("host | avx512 | avx2 | x86-64"),
+                                   cl::desc("host | avx512 | avx2 | avx2-vnni | x86-64 | neon | neon-i8mm "
+                                           "(qopt/Codegen/TargetDesc.h)"),
                                    cl::init("host"), cl::cat(cat));
 static cl::opt<std::string> optLevel("O", cl::Prefix, cl::desc("0..3"),
                                      cl::init("3"), cl::cat(cat));
@@ -183,10 +185,9 @@ int main(int argc, char **argv) {
   if (!llvm::is_contained(emits, emit))
     return fail("bad --emit=" + emit +
                 " (expected qonnx|qopt|linalg|llvm-mlir|llvm|asm|obj|so)");
-  if (target != "host" && target != "avx512" && target != "avx2" &&
-      target != "x86-64")
-    return fail("unknown --target=" + target +
-                " (expected host, avx512, avx2 or x86-64)");
+  if (!qopt::lookupTargetDesc(target))
+    return fail("unknown --target=" + target + " (expected " +
+                qopt::targetNames() + ")");
   qopt::PipelineOptions popts;
   popts.target = target;
   popts.optLevel = optLevel[0] - '0';

@@ -135,4 +135,59 @@ def QOptStripObserversPass : Pass<"qopt-strip-observers"> {
   let dependentDialects = ["::mlir::qopt::QOptDialect"];
 }
 
+def QOptPackQMatMulPass : Pass<"qopt-pack-qmatmul", "ModuleOp"> {
+  let summary = "Pack constant int8 qmatmul weights into the target's microkernel layout";
+  let description = [{
+    Before qopt -> linalg. On targets whose description (qopt/Codegen/
+    TargetDesc.h) has an exact int8 dot instruction, every `qopt.qmatmul`
+    with a constant signed 8-bit weight `[K, N]`, a zero weight zero point,
+    an 8-bit activation (0-D or per-row zero point), K a multiple of the dot's
+    K group G and N a multiple of the vector's i32 lanes L becomes
+
+      * an elementwise generic: the initial accumulators, the zero-point
+        compensation `-(za[m] (+128 for s8)) * colsum[n]` (the weight column
+        sums are a compile-time constant), and
+      * the int8 dot generic over the activations `[M, K]` (batch dims folded
+        into M) and the weights packed at compile time to `[N/L, K/G, L, G]`
+        (the VNNI / sdot layout):
+        `out[m, n] += extui(a[m, k] (^ 0x80 for s8)) * extsi(w[k, n])`,
+
+    together exactly the qmatmul they replace (docs/semantics.md §5). The
+    dot generic lowers to plain loops, or with qopt-lower-ukernels to the
+    microkernel. Other qmatmuls keep the portable path.
+  }];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"host\"",
+           "--target name (qopt/Codegen/TargetDesc.h)">,
+  ];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+def QOptLowerUkernelsPass : Pass<"qopt-lower-ukernels", "ModuleOp"> {
+  let summary = "Lower int8 dot linalg.generics to register-tiled microkernels";
+  let description = [{
+    After bufferization. Each int8 dot generic of qopt-pack-qmatmul (matched
+    by its structure for this target's L and G) becomes scf.parallel loops
+    over MR x (NRV*L) register tiles (remainder tiles included, shapes are
+    static). A tile loads its MR*NRV i32 accumulator vectors from the output
+    (the compensation), runs the K loop with them in registers issuing the
+    target's dot instruction through `llvm.call_intrinsic` (AVX-512:
+    `llvm.x86.avx512.vpdpbusd.512`, u8 x s8; s8 activations are flipped with
+    an xor), and stores them. A zero linalg.fill of the output right before
+    is dropped (the accumulators start at zero). MR, NRV, L, G and the
+    intrinsic come from the target description.
+  }];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"host\"",
+           "--target name (qopt/Codegen/TargetDesc.h)">,
+  ];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::LLVM::LLVMDialect"];
+}
+
 #endif // QOPT_CODEGEN_PASSES

@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //===----------------------------------------------------------------------===//
 #include "qopt/Target/LLVMIR/EmitObject.h"
+#include "qopt/Codegen/TargetDesc.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/OpenMP/OpenMPDialect.h"
@@ -49,41 +50,35 @@ static llvm::CodeGenOptLevel cgLevel(int o) {
   }
 }
 
-static bool cpuAndFeatures(const TargetOptions &opts, std::string &cpu,
-                           std::string &features, std::string &err) {
-  if (opts.target == "host") {
-    cpu = llvm::sys::getHostCPUName().str();
-    std::vector<std::string> fs;
-    for (auto &f : llvm::sys::getHostCPUFeatures())
-      fs.push_back((f.second ? "+" : "-") + f.first().str());
-    features = llvm::join(fs, ",");
-  } else if (opts.target == "avx512") {
-    cpu = "skylake-avx512";
-    features = "+avx512f,+avx512bw,+avx512vl,+avx512dq,+avx512cd,+avx512vnni";
-  } else if (opts.target == "avx2") {
-    cpu = "haswell";
-    features = "+avx2,+fma";
-  } else if (opts.target == "x86-64") {
-    cpu = "x86-64";
-  } else {
-    err = "unknown target '" + opts.target +
-          "' (expected host, avx512, avx2 or x86-64)";
-    return false;
+/// CPU and features from the target table (qopt/Codegen/TargetDesc.h).
+static const TargetDesc *cpuAndFeatures(const TargetOptions &opts,
+                                        std::string &cpu, std::string &features,
+                                        std::string &err) {
+  const TargetDesc *d = lookupTargetDesc(opts.target);
+  if (!d) {
+    err = "unknown target '" + opts.target + "' (expected " + targetNames() +
+          ")";
+    return nullptr;
   }
-  return true;
+  cpu = d->cpu;
+  features = d->features;
+  return d;
 }
 
 std::unique_ptr<llvm::TargetMachine>
 mlir::qopt::createTargetMachine(const TargetOptions &opts, std::string &err) {
   initializeLLVMTargets();
   llvm::Triple triple(llvm::sys::getProcessTriple());
-  if (opts.target != "host" && triple.getArch() != llvm::Triple::x86_64) {
-    err = "target '" + opts.target + "' needs an x86-64 host";
+  std::string cpu, features;
+  const TargetDesc *desc = cpuAndFeatures(opts, cpu, features, err);
+  if (!desc)
+    return nullptr;
+  if (llvm::Triple(desc->arch + "-unknown-unknown").getArch() !=
+      triple.getArch()) {
+    err = "target '" + opts.target + "' needs an " + desc->arch +
+          " host (cross-compilation is not supported yet)";
     return nullptr;
   }
-  std::string cpu, features;
-  if (!cpuAndFeatures(opts, cpu, features, err))
-    return nullptr;
   const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, err);
   if (!target)
     return nullptr;

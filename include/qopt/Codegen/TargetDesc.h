@@ -1,0 +1,65 @@
+//===- TargetDesc.h - CPU targets as data -----------------------*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//===----------------------------------------------------------------------===//
+//
+// One table entry per --target: the LLVM triple/CPU/features, the vector
+// width, the int8 dot instruction and the microkernel's register tile and
+// weight pack layout. Codegen passes (qopt-pack-qmatmul,
+// qopt-lower-ukernels) and the object emitter read only this description,
+// so a target is added here without touching the passes.
+//
+//===----------------------------------------------------------------------===//
+#ifndef QOPT_CODEGEN_TARGETDESC_H
+#define QOPT_CODEGEN_TARGETDESC_H
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/StringRef.h"
+
+#include <string>
+
+namespace mlir::qopt {
+
+/// The int8 dot-product instruction a target's microkernel is built on.
+enum class Int8Dot {
+  None,      ///< no exact int8 dot: the portable i32 matmul path
+  VpdpbusdZ, ///< AVX-512 VNNI vpdpbusd on zmm: u8 x s8, 4-byte K groups
+  VpdpbusdY, ///< AVX-VNNI / AVX512VL vpdpbusd on ymm
+  Pmaddubsw, ///< AVX2 vpmaddubsw (saturates to i16: not exact, unused)
+  Sdot,      ///< AArch64 dotprod sdot: s8 x s8, 4-byte K groups
+  Smmla,     ///< AArch64 i8mm smmla: 2x8 by 8x2 s8 blocks
+};
+
+struct TargetDesc {
+  std::string name;     ///< --target= spelling
+  std::string arch;     ///< llvm::Triple arch name: x86_64 | aarch64
+  std::string cpu;      ///< LLVM CPU ("" with name == host: detected)
+  std::string features; ///< LLVM feature string
+  unsigned vectorBits;  ///< widest vector register
+  Int8Dot dot;          ///< int8 dot instruction (None: portable path)
+  bool dotUnsignedLhs;  ///< the dot reads activations as u8 (x86) or s8
+  std::string dotIntrinsic; ///< LLVM intrinsic name for llvm.call_intrinsic
+  unsigned kGroup;      ///< K bytes interleaved per i32 lane (pack layout)
+  unsigned mr;          ///< microkernel rows (register tile M)
+  unsigned nrVectors;   ///< microkernel accumulator vectors per row (tile N)
+
+  /// i32 lanes of one vector register (the N block of the pack layout).
+  unsigned lanes() const { return vectorBits / 32; }
+  bool hasInt8Microkernel() const {
+    return dot == Int8Dot::VpdpbusdZ || dot == Int8Dot::VpdpbusdY;
+  }
+};
+
+/// All known targets except `host`.
+llvm::ArrayRef<TargetDesc> getTargetDescs();
+
+/// The description of `name` ("host" is resolved by CPU feature detection
+/// to the closest table entry, with the host's own CPU and features), or
+/// nullptr for an unknown name.
+const TargetDesc *lookupTargetDesc(llvm::StringRef name);
+
+/// "host, avx512, avx2, ..." for error messages and --help.
+std::string targetNames();
+
+} // namespace mlir::qopt
+
+#endif

@@ -1,0 +1,256 @@
+//===- LowerUkernels.cpp - int8 dot microkernels --------------------------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//===----------------------------------------------------------------------===//
+//
+// linalg.generic {qopt.ukernel = "int8_dot"} on buffers (qopt-pack-qmatmul)
+// -> scf.parallel over register tiles; per tile a K loop of the target's dot
+// intrinsic on MR x NRV accumulator vectors, then the zero-point epilogue.
+// The tile and the intrinsic come from the target description.
+//
+//===----------------------------------------------------------------------===//
+#include "qopt/Codegen/Passes.h"
+#include "qopt/Codegen/TargetDesc.h"
+
+#include "mlir/IR/Matchers.h"
+
+namespace mlir::qopt {
+#define GEN_PASS_DEF_QOPTLOWERUKERNELSPASS
+#include "qopt/Codegen/Passes.h.inc"
+} // namespace mlir::qopt
+
+using namespace mlir;
+using namespace mlir::qopt;
+
+namespace {
+
+struct Kernel {
+  const TargetDesc &t;
+  Value a, w, out; // w: [N/L, K/G, L*G]
+  int64_t M, N, K;
+  bool uns, zeroInit;
+
+  Value idx(OpBuilder &b, Location l, int64_t v) const {
+    return arith::ConstantIndexOp::create(b, l, v);
+  }
+
+  /// One rows x (vecs * L) tile at (m0, n0).
+  void tile(OpBuilder &b, Location loc, Value m0, Value n0, int64_t rows,
+            int64_t vecs) const {
+    int64_t L = t.lanes(), G = t.kGroup;
+    Type i32 = b.getI32Type();
+    auto accTy = VectorType::get({L}, i32);
+    auto bytesTy = VectorType::get({L * G}, b.getI8Type());
+    auto row = [&](int64_t r) {
+      return arith::AddIOp::create(b, loc, m0, idx(b, loc, r)).getResult();
+    };
+    auto col = [&](int64_t v) {
+      return arith::AddIOp::create(b, loc, n0, idx(b, loc, v * L)).getResult();
+    };
+    SmallVector<Value> acc;
+    Value zeroVec = arith::ConstantOp::create(b, loc, accTy,
+                                              DenseElementsAttr::get(accTy, 0));
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t v = 0; v < vecs; ++v)
+        acc.push_back(zeroInit ? zeroVec
+                               : (Value)vector::LoadOp::create(
+                                     b, loc, accTy, out,
+                                     ValueRange{row(r), col(v)}));
+    Value nb0 = arith::DivUIOp::create(b, loc, n0, idx(b, loc, L));
+    auto loop = scf::ForOp::create(
+        b, loc, idx(b, loc, 0), idx(b, loc, K / G), idx(b, loc, 1), acc,
+        [&](OpBuilder &nb, Location l, Value kb, ValueRange it) {
+          SmallVector<Value> ws;
+          Value c0 = idx(nb, l, 0);
+          for (int64_t v = 0; v < vecs; ++v) {
+            Value n1 = arith::AddIOp::create(nb, l, nb0, idx(nb, l, v));
+            ws.push_back(vector::LoadOp::create(nb, l, bytesTy, w,
+                                                ValueRange{n1, kb, c0}));
+          }
+          Value k = arith::MulIOp::create(nb, l, kb, idx(nb, l, G));
+          SmallVector<Value> next;
+          for (int64_t r = 0; r < rows; ++r) {
+            // G activation bytes as one i32, broadcast to every lane.
+            Value m = arith::AddIOp::create(nb, l, m0, idx(nb, l, r));
+            Value ab = vector::LoadOp::create(
+                nb, l, VectorType::get({G}, nb.getI8Type()), a,
+                ValueRange{m, k});
+            Value ai = vector::BitCastOp::create(
+                nb, l, VectorType::get({1}, i32), ab);
+            Value s = vector::ExtractOp::create(nb, l, ai, 0);
+            if (!uns) // s8 -> u8: +128 per byte
+              s = arith::XOrIOp::create(
+                  nb, l, s,
+                  arith::ConstantOp::create(
+                      nb, l, i32, nb.getI32IntegerAttr((int32_t)0x80808080)));
+            Value bc = vector::BroadcastOp::create(nb, l, accTy, s);
+            Value bytes = vector::BitCastOp::create(nb, l, bytesTy, bc);
+            for (int64_t v = 0; v < vecs; ++v)
+              next.push_back(
+                  LLVM::CallIntrinsicOp::create(
+                      nb, l, accTy, nb.getStringAttr(t.dotIntrinsic),
+                      ValueRange{it[r * vecs + v], bytes, ws[v]})
+                      .getResult(0));
+          }
+          scf::YieldOp::create(nb, l, next);
+        });
+    // The accumulators (which started at the output's initial value: the
+    // zero-point compensation) are the result.
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t v = 0; v < vecs; ++v)
+        vector::StoreOp::create(b, loc, loop.getResult(r * vecs + v), out,
+                                ValueRange{row(r), col(v)});
+  }
+
+  /// scf.parallel over the tiles of one (rows, vecs) shape.
+  void region(OpBuilder &b, Location loc, int64_t mBegin, int64_t mTiles,
+              int64_t rows, int64_t nBegin, int64_t nTiles,
+              int64_t vecs) const {
+    if (mTiles == 0 || nTiles == 0 || rows == 0 || vecs == 0)
+      return;
+    int64_t L = t.lanes();
+    scf::ParallelOp::create(
+        b, loc, ValueRange{idx(b, loc, 0), idx(b, loc, 0)},
+        ValueRange{idx(b, loc, mTiles), idx(b, loc, nTiles)},
+        ValueRange{idx(b, loc, 1), idx(b, loc, 1)},
+        [&](OpBuilder &nb, Location l, ValueRange ivs) {
+          Value m0 = arith::AddIOp::create(
+              nb, l, idx(nb, l, mBegin),
+              arith::MulIOp::create(nb, l, ivs[0], idx(nb, l, rows)));
+          Value n0 = arith::AddIOp::create(
+              nb, l, idx(nb, l, nBegin),
+              arith::MulIOp::create(nb, l, ivs[1], idx(nb, l, vecs * L)));
+          tile(nb, l, m0, n0, rows, vecs);
+        });
+  }
+
+  void emit(OpBuilder &b, Location loc) const {
+    int64_t mr = t.mr, L = t.lanes(), nr = t.nrVectors * L;
+    int64_t mMain = M / mr * mr, nMain = N / nr * nr;
+    int64_t remRows = M - mMain, remVecs = (N - nMain) / L;
+    region(b, loc, 0, M / mr, mr, 0, N / nr, t.nrVectors);
+    region(b, loc, 0, M / mr, mr, nMain, 1, remVecs);
+    region(b, loc, mMain, 1, remRows, 0, N / nr, t.nrVectors);
+    region(b, loc, mMain, 1, remRows, nMain, 1, remVecs);
+  }
+};
+
+struct QOptLowerUkernelsPass
+    : qopt::impl::QOptLowerUkernelsPassBase<QOptLowerUkernelsPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    const TargetDesc *t = lookupTargetDesc(target);
+    if (!t) {
+      getOperation().emitError("unknown target '" + target + "'");
+      return signalPassFailure();
+    }
+    if (!t->hasInt8Microkernel())
+      return; // left to the loops (the generic is the exact reference)
+    SmallVector<std::pair<linalg::GenericOp, bool>> ops;
+    getOperation().walk([&](linalg::GenericOp op) {
+      bool uns;
+      if (matches(op, *t, uns))
+        ops.push_back({op, uns});
+    });
+    for (auto [op, uns] : ops)
+      lower(op, *t, uns);
+  }
+
+  /// Matches the int8 dot generic of qopt-pack-qmatmul for this target by
+  /// its structure (canonicalization may drop discardable attributes):
+  /// out[m, n1*L+l] += extui(a[m, k1*G+g] (^ 0x80)) * extsi(w[n1, k1, l, g]).
+  /// Sets `uns` false when the activations are flipped (s8 input).
+  static bool matches(linalg::GenericOp op, const TargetDesc &t, bool &uns) {
+    if (!op.hasPureBufferSemantics() || op.getNumLoops() != 5 ||
+        op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1)
+      return false;
+    auto at = dyn_cast<MemRefType>(op.getDpsInputs()[0].getType());
+    auto wt = dyn_cast<MemRefType>(op.getDpsInputs()[1].getType());
+    auto ot = dyn_cast<MemRefType>(op.getDpsInits()[0].getType());
+    int64_t L = t.lanes(), G = t.kGroup;
+    if (!at || !wt || !ot || !at.hasStaticShape() || !ot.hasStaticShape() ||
+        at.getRank() != 2 || wt.getRank() != 4 || ot.getRank() != 2 ||
+        !at.getElementType().isInteger(8) || !wt.getElementType().isInteger(8) ||
+        !ot.getElementType().isInteger(32) || wt.getDimSize(2) != L ||
+        wt.getDimSize(3) != G || !wt.getLayout().isIdentity() ||
+        !at.getLayout().isIdentity() || !ot.getLayout().isIdentity())
+      return false;
+    MLIRContext *ctx = op.getContext();
+    AffineExpr m, n1, l, k1, g;
+    bindDims(ctx, m, n1, l, k1, g);
+    auto map = [&](ArrayRef<AffineExpr> e) {
+      return AffineMap::get(5, 0, e, ctx);
+    };
+    SmallVector<AffineMap> want = {map({m, k1 * G + g}), map({n1, k1, l, g}),
+                                   map({m, n1 * L + l})};
+    if (op.getIndexingMapsArray() != want)
+      return false;
+    using IT = utils::IteratorType;
+    if (op.getIteratorTypesArray() !=
+        SmallVector<IT>{IT::parallel, IT::parallel, IT::parallel,
+                        IT::reduction, IT::reduction})
+      return false;
+    Block *body = op.getBody();
+    auto yield = cast<linalg::YieldOp>(body->getTerminator());
+    auto add = yield.getValues()[0].getDefiningOp<arith::AddIOp>();
+    if (!add)
+      return false;
+    Value acc = body->getArgument(2);
+    Value prod = add.getLhs() == acc ? add.getRhs() : add.getLhs();
+    if ((add.getLhs() != acc && add.getRhs() != acc) || prod == acc)
+      return false;
+    auto mul = prod.getDefiningOp<arith::MulIOp>();
+    if (!mul)
+      return false;
+    auto xa = mul.getLhs().getDefiningOp<arith::ExtUIOp>();
+    auto xw = mul.getRhs().getDefiningOp<arith::ExtSIOp>();
+    if (!xa || !xw || xw.getIn() != body->getArgument(1))
+      return false;
+    Value x = xa.getIn();
+    uns = true;
+    if (auto flip = x.getDefiningOp<arith::XOrIOp>()) {
+      APInt c;
+      if (flip.getLhs() != body->getArgument(0) ||
+          !matchPattern(flip.getRhs(), m_ConstantInt(&c)) ||
+          (c.getZExtValue() & 0xff) != 0x80)
+        return false;
+      uns = false;
+      x = flip.getLhs();
+    }
+    return x == body->getArgument(0);
+  }
+
+  void lower(linalg::GenericOp op, const TargetDesc &t, bool uns) {
+    OpBuilder b(op);
+    Location loc = op.getLoc();
+    Value a = op.getDpsInputs()[0], w = op.getDpsInputs()[1];
+    Value out = op.getDpsInits()[0];
+    auto ot = cast<MemRefType>(out.getType());
+    Kernel k{t, a, nullptr, out, ot.getDimSize(0), ot.getDimSize(1),
+             cast<MemRefType>(a.getType()).getDimSize(1), uns, false};
+    k.w = memref::CollapseShapeOp::create(
+        b, loc, w, ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}});
+    // A zero fill of the output before it (nothing else touching the
+    // output in between): start from zero registers and drop the fill.
+    for (Operation *p = op->getPrevNode(); p; p = p->getPrevNode()) {
+      auto fill = dyn_cast<linalg::FillOp>(p);
+      Attribute v;
+      if (fill && fill.getDpsInits()[0] == out) {
+        auto iv = matchPattern(fill.getDpsInputs()[0], m_Constant(&v))
+                      ? dyn_cast<IntegerAttr>(v)
+                      : IntegerAttr();
+        if (iv && iv.getValue().isZero()) {
+          k.zeroInit = true;
+          fill.erase();
+        }
+        break;
+      }
+      if (llvm::is_contained(p->getOperands(), out))
+        break;
+    }
+    k.emit(b, loc);
+    op.erase();
+  }
+};
+
+} // namespace

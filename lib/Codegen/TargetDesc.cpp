@@ -1,0 +1,85 @@
+//===- TargetDesc.cpp - the CPU target table ------------------------------===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//===----------------------------------------------------------------------===//
+#include "qopt/Codegen/TargetDesc.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringMap.h"
+#include "llvm/TargetParser/Host.h"
+
+#include <mutex>
+#include <vector>
+
+using namespace mlir::qopt;
+
+// Register tiles: on AVX-512 6 rows x 4 zmm = 24 accumulators + 4 weight
+// vectors + 1 broadcast of the 32 zmm registers; 4 dot instructions per 4+1
+// loads keep one vpdpbusd per cycle fed from L1.
+static const TargetDesc kTargets[] = {
+    {"avx512", "x86_64", "skylake-avx512",
+     "+avx512f,+avx512bw,+avx512vl,+avx512dq,+avx512cd,+avx512vnni", 512,
+     Int8Dot::VpdpbusdZ, true, "llvm.x86.avx512.vpdpbusd.512", 4, 6, 4},
+    // AVX2 machines without AVX-VNNI only have vpmaddubsw, whose i16
+    // saturation is not exact for u8 x s8: the portable path is used.
+    {"avx2", "x86_64", "haswell", "+avx2,+fma", 256, Int8Dot::Pmaddubsw, true,
+     "", 4, 4, 2},
+    {"avx2-vnni", "x86_64", "alderlake", "+avx2,+fma,+avxvnni", 256,
+     Int8Dot::VpdpbusdY, true, "llvm.x86.avx512.vpdpbusd.256", 4, 4, 2},
+    {"x86-64", "x86_64", "x86-64", "", 128, Int8Dot::None, false, "", 1, 1, 1},
+    {"neon", "aarch64", "generic", "+neon,+dotprod", 128, Int8Dot::Sdot, false,
+     "llvm.aarch64.neon.sdot.v4i32.v16i8", 4, 8, 2},
+    {"neon-i8mm", "aarch64", "generic", "+neon,+dotprod,+i8mm", 128,
+     Int8Dot::Smmla, false, "llvm.aarch64.neon.smmla.v4i32.v16i8", 8, 8, 2},
+};
+
+llvm::ArrayRef<TargetDesc> mlir::qopt::getTargetDescs() { return kTargets; }
+
+static const TargetDesc *byName(llvm::StringRef name) {
+  for (const TargetDesc &t : kTargets)
+    if (t.name == name)
+      return &t;
+  return nullptr;
+}
+
+/// The host: the richest table entry of the host's architecture whose
+/// features the CPU has, with the detected CPU name and feature string.
+static TargetDesc detectHost() {
+  llvm::StringMap<bool> f = llvm::sys::getHostCPUFeatures();
+  auto has = [&](const char *n) { return f.lookup(n); };
+  const TargetDesc *base = byName("x86-64");
+#if defined(__aarch64__)
+  base = byName(has("i8mm") ? "neon-i8mm" : "neon");
+#else
+  if (has("avx512vnni") && has("avx512bw"))
+    base = byName("avx512");
+  else if (has("avxvnni") && has("avx2"))
+    base = byName("avx2-vnni");
+  else if (has("avx2") && has("fma"))
+    base = byName("avx2");
+#endif
+  TargetDesc d = *base;
+  d.name = "host";
+  d.cpu = llvm::sys::getHostCPUName().str();
+  std::vector<std::string> fs;
+  for (auto &e : f)
+    fs.push_back((e.second ? "+" : "-") + e.first().str());
+  d.features = llvm::join(fs, ",");
+  return d;
+}
+
+const TargetDesc *mlir::qopt::lookupTargetDesc(llvm::StringRef name) {
+  if (name == "host") {
+    static TargetDesc host;
+    static std::once_flag once;
+    std::call_once(once, [] { host = detectHost(); });
+    return &host;
+  }
+  return byName(name);
+}
+
+std::string mlir::qopt::targetNames() {
+  std::string s = "host";
+  for (const TargetDesc &t : kTargets)
+    s += ", " + t.name;
+  return s;
+}

@@ -1,0 +1,70 @@
+// RUN: qopt-opt %s --qopt-lower-ukernels=target=avx512 --split-input-file | FileCheck %s
+// RUN: qopt-opt %s --qopt-lower-ukernels=target=x86-64 --split-input-file | FileCheck %s --check-prefix=GENERIC
+
+// M=7, N=80, K=8 on AVX-512 (6 x 4 zmm tiles): four scf.parallel regions
+// (6x64 main, 6x16 N remainder, 1x64 M remainder, 1x16 corner); each tile
+// loads its accumulators from the output, the K loop carries them and issues
+// vpdpbusd, the epilogue stores them.
+// CHECK-LABEL: func.func @k
+// CHECK: memref.collapse_shape %{{.*}} {{\[\[}}0], [1], [2, 3]] : memref<5x2x16x4xi8> into memref<5x2x64xi8>
+// CHECK: scf.parallel
+// CHECK: vector.load %arg2{{.*}} : memref<7x80xi32>, vector<16xi32>
+// CHECK: scf.for {{.*}} iter_args({{.*}}) -> (vector<16xi32>, vector<16xi32>
+// CHECK: vector.load {{.*}} : memref<5x2x64xi8>, vector<64xi8>
+// CHECK: vector.load {{.*}} : memref<7x8xi8>, vector<4xi8>
+// CHECK: vector.bitcast {{.*}} : vector<4xi8> to vector<1xi32>
+// CHECK: vector.broadcast {{.*}} : i32 to vector<16xi32>
+// CHECK-COUNT-4: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"({{.*}}) : (vector<16xi32>, vector<64xi8>, vector<64xi8>) -> vector<16xi32>
+// CHECK: vector.store {{.*}}, %arg2{{.*}} : memref<7x80xi32>, vector<16xi32>
+// CHECK: scf.parallel
+// CHECK: scf.parallel
+// CHECK: scf.parallel
+// CHECK-NOT: linalg.generic
+// GENERIC-LABEL: func.func @k
+// GENERIC: linalg.generic
+#a = affine_map<(d0, d1, d2, d3, d4) -> (d0, d3 * 4 + d4)>
+#w = affine_map<(d0, d1, d2, d3, d4) -> (d1, d3, d2, d4)>
+#o = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1 * 16 + d2)>
+func.func @k(%x: memref<7x8xi8>, %w: memref<5x2x16x4xi8>, %y: memref<7x80xi32>) {
+  linalg.generic {indexing_maps = [#a, #w, #o], iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction"]}
+      ins(%x, %w : memref<7x8xi8>, memref<5x2x16x4xi8>) outs(%y : memref<7x80xi32>) {
+  ^bb0(%in: i8, %wi: i8, %out: i32):
+    %0 = arith.extui %in : i8 to i32
+    %1 = arith.extsi %wi : i8 to i32
+    %2 = arith.muli %0, %1 : i32
+    %3 = arith.addi %out, %2 : i32
+    linalg.yield %3 : i32
+  }
+  return
+}
+
+// -----
+
+// A zero fill right before: the accumulators start at zero, the fill goes.
+// s8 activations (xor 0x80 in the body): the broadcast i32 is flipped.
+// CHECK-LABEL: func.func @zero_signed
+// CHECK-NOT: linalg.fill
+// CHECK: scf.for
+// CHECK: arith.xori %{{.*}}, %c-2139062144_i32 : i32
+// CHECK: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// GENERIC-LABEL: func.func @zero_signed
+// GENERIC: linalg.fill
+#a = affine_map<(d0, d1, d2, d3, d4) -> (d0, d3 * 4 + d4)>
+#w = affine_map<(d0, d1, d2, d3, d4) -> (d1, d3, d2, d4)>
+#o = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1 * 16 + d2)>
+func.func @zero_signed(%x: memref<6x4xi8>, %w: memref<4x1x16x4xi8>, %y: memref<6x64xi32>) {
+  %c0 = arith.constant 0 : i32
+  %f = arith.constant -128 : i8
+  linalg.fill ins(%c0 : i32) outs(%y : memref<6x64xi32>)
+  linalg.generic {indexing_maps = [#a, #w, #o], iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction"]}
+      ins(%x, %w : memref<6x4xi8>, memref<4x1x16x4xi8>) outs(%y : memref<6x64xi32>) {
+  ^bb0(%in: i8, %wi: i8, %out: i32):
+    %u = arith.xori %in, %f : i8
+    %0 = arith.extui %u : i8 to i32
+    %1 = arith.extsi %wi : i8 to i32
+    %2 = arith.muli %0, %1 : i32
+    %3 = arith.addi %out, %2 : i32
+    linalg.yield %3 : i32
+  }
+  return
+}

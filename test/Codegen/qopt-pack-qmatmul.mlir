@@ -1,0 +1,66 @@
+// RUN: qopt-opt %s --qopt-pack-qmatmul=target=avx512 --split-input-file | FileCheck %s
+// RUN: qopt-opt %s --qopt-pack-qmatmul=target=x86-64 --split-input-file | FileCheck %s --check-prefix=GENERIC
+
+// A constant s8 weight [K=4, N=16] is packed to [N/16, K/4, 16, 4]: lane l
+// of a zmm holds W[0..3][l] (the VNNI 4-byte K interleave). The accumulators
+// start at -za[m] * colsum[n] (colsum = 4n + 96, a constant), then the dot
+// generic adds u8(a) * s8(w).
+// CHECK-LABEL: func.func @pack
+// CHECK-DAG: %[[W:.*]] = arith.constant dense<{{\[\[\[\[}}0, 16, 32, 48], [1, 17, 33, 49], [2, 18, 34, 50]{{.*}}> : tensor<1x1x16x4xi8>
+// CHECK-DAG: %[[CS:.*]] = arith.constant dense<[96, 100, 104, 108, {{.*}}, 156]> : tensor<16xi32>
+// CHECK: %[[INIT:.*]] = linalg.generic {{.*}} ins(%arg1, %[[CS]] : tensor<3xi8>, tensor<16xi32>)
+// CHECK:   arith.extui
+// CHECK:   arith.muli
+// CHECK:   arith.subi
+// CHECK: linalg.generic
+// CHECK-SAME: iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction"]
+// CHECK-SAME: ins(%arg0, %[[W]] : tensor<3x4xi8>, tensor<1x1x16x4xi8>) outs(%[[INIT]] : tensor<3x16xi32>)
+// CHECK-NEXT: ^bb0
+// CHECK-NEXT: arith.extui
+// CHECK-NEXT: arith.extsi
+// CHECK-NEXT: arith.muli
+// CHECK-NEXT: arith.addi
+// CHECK-NOT: qopt.qmatmul
+// GENERIC-LABEL: func.func @pack
+// GENERIC: qopt.qmatmul
+func.func @pack(%x: tensor<3x4xi8>, %zx: tensor<3xi8>) -> tensor<3x16xi32> {
+  %w = arith.constant dense<[[0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15],[16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31],[32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47],[48,49,50,51,52,53,54,55,56,57,58,59,60,61,62,63]]> : tensor<4x16xi8>
+  %z0 = arith.constant dense<0> : tensor<i8>
+  %y = qopt.qmatmul %x, %w, %zx, %z0 {lhs_unsigned} : (tensor<3x4xi8>, tensor<4x16xi8>, tensor<3xi8>, tensor<i8>) -> tensor<3x16xi32>
+  return %y : tensor<3x16xi32>
+}
+
+// -----
+
+// s8 activations: flipped to u8 (xor 0x80) in the dot, +128 in the
+// compensation.
+// CHECK-LABEL: func.func @signed
+// CHECK: linalg.generic
+// CHECK: arith.extsi
+// CHECK: arith.addi {{.*}}, %c128_i32
+// CHECK: linalg.generic
+// CHECK: arith.xori %{{.*}}, %c-128_i8 : i8
+// CHECK-NEXT: arith.extui
+func.func @signed(%x: tensor<2x3x4xi8>, %zx: tensor<i8>) -> tensor<2x3x16xi32> {
+  %w = arith.constant dense<3> : tensor<4x16xi8>
+  %z0 = arith.constant dense<0> : tensor<i8>
+  %y = qopt.qmatmul %x, %w, %zx, %z0 : (tensor<2x3x4xi8>, tensor<4x16xi8>, tensor<i8>, tensor<i8>) -> tensor<2x3x16xi32>
+  return %y : tensor<2x3x16xi32>
+}
+
+// -----
+
+// Left to the portable path: a non-zero weight zero point, N not a multiple
+// of the 16 lanes, a non-constant weight.
+// CHECK-LABEL: func.func @unpacked
+// CHECK-COUNT-3: qopt.qmatmul
+func.func @unpacked(%x: tensor<3x4xi8>, %zx: tensor<i8>, %v: tensor<4x16xi8>) -> (tensor<3x16xi32>, tensor<3x8xi32>, tensor<3x16xi32>) {
+  %w = arith.constant dense<1> : tensor<4x16xi8>
+  %w8 = arith.constant dense<1> : tensor<4x8xi8>
+  %z0 = arith.constant dense<0> : tensor<i8>
+  %z1 = arith.constant dense<1> : tensor<i8>
+  %a = qopt.qmatmul %x, %w, %zx, %z1 : (tensor<3x4xi8>, tensor<4x16xi8>, tensor<i8>, tensor<i8>) -> tensor<3x16xi32>
+  %b = qopt.qmatmul %x, %w8, %zx, %z0 : (tensor<3x4xi8>, tensor<4x8xi8>, tensor<i8>, tensor<i8>) -> tensor<3x8xi32>
+  %c = qopt.qmatmul %x, %v, %zx, %z0 : (tensor<3x4xi8>, tensor<4x16xi8>, tensor<i8>, tensor<i8>) -> tensor<3x16xi32>
+  return %a, %b, %c : tensor<3x16xi32>, tensor<3x8xi32>, tensor<3x16xi32>
+}
