@@ -60,7 +60,8 @@ bool calib::collectLayers(ModuleOp module, StringRef exclude,
   }
   std::set<std::string> seen;
   bool ok = true;
-  module.walk([&](MatMulOp op) {
+  // Program order: matmuls and convs in one walk.
+  auto matmul = [&](MatMulOp op) {
     auto m = matchWeightMatMul(op);
     if (!m || !op->hasAttr(kLayerAttrName))
       return WalkResult::advance();
@@ -91,6 +92,43 @@ bool calib::collectLayers(ModuleOp module, StringRef exclude,
     L.wScale = std::move(q.scales);
     layers.push_back(std::move(L));
     return WalkResult::advance();
+  };
+  auto conv = [&](linalg::GenericOp op) {
+    auto c = matchWeightConv(op);
+    if (!c || !op->hasAttr(kLayerAttrName) || !seen.insert(c->layer).second)
+      return WalkResult::advance();
+    LayerInfo L;
+    L.label = c->layer;
+    L.K = c->K;
+    L.N = c->M;
+    L.conv = true;
+    L.excluded = filter.excludes(c->layer, c->weightName);
+    auto data = readF32(c->weight.getValue());
+    if (!data) {
+      err = "cannot read the filter of layer '" + L.label + "'";
+      ok = false;
+      return WalkResult::interrupt();
+    }
+    QuantizedFilter q = quantizeFilter(*data, c->M, c->K, 8, true, 0);
+    double sig = 0, noise = 0;
+    for (int64_t m = 0; m < c->M; ++m)
+      for (int64_t k = 0; k < c->K; ++k) {
+        double w = (*data)[m * c->K + k];
+        double d = (double)q.values[m * c->K + k] * q.scales[m];
+        sig += w * w;
+        noise += (w - d) * (w - d);
+      }
+    L.weightSQNR = noise > 0 ? 10 * std::log10(sig / noise) : INFINITY;
+    L.wScale = std::move(q.scales);
+    layers.push_back(std::move(L));
+    return WalkResult::advance();
+  };
+  module.walk([&](Operation *op) {
+    if (auto m = dyn_cast<MatMulOp>(op))
+      return matmul(m);
+    if (auto g = dyn_cast<linalg::GenericOp>(op))
+      return conv(g);
+    return WalkResult::advance();
   });
   return ok;
 }
@@ -102,7 +140,10 @@ void calib::attachActParams(ModuleOp module,
   for (const LayerInfo &L : layers)
     byLabel[L.label] = &L;
   Builder b(module.getContext());
-  module.walk([&](MatMulOp op) {
+  module.walk([&](Operation *op) {
+    if (!isa<MatMulOp>(op) &&
+        !(isa<linalg::GenericOp>(op) && op->hasAttr(kConvAttrName)))
+      return;
     auto name = op->getAttrOfType<StringAttr>(kLayerAttrName);
     if (!name)
       return;
@@ -183,7 +224,8 @@ bool calib::measureOutputSQNR(Runner &runner, const std::vector<Sample> &samples
           return;
         }
         const std::vector<float> &in = lastInput[li];
-        if (!L.hasAct || L.excluded || in.empty() || in.size() % L.K)
+        if (!L.hasAct || L.excluded || L.conv || in.empty() ||
+            in.size() % L.K)
           return;
         int64_t M = in.size() / L.K;
         if (M * L.N != n)

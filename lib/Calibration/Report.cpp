@@ -36,7 +36,10 @@ std::string calib::reportJSON(const std::vector<LayerInfo> &layers,
   double wSum = 0, oSum = 0, oMin = INFINITY;
   int quantized = 0, withOut = 0;
   for (const LayerInfo &L : layers) {
-    json::Object row{{"name", L.label}, {"K", L.K}, {"N", L.N}};
+    json::Object row{{"name", L.label},
+                     {"kind", L.conv ? "conv" : "matmul"},
+                     {"K", L.K},
+                     {"N", L.N}};
     bool q = !L.excluded && L.hasAct;
     if (!q) {
       row["scheme"] = L.excluded ? "f32 (excluded by --exclude)"
@@ -98,7 +101,10 @@ std::string calib::reportJSON(const std::vector<LayerInfo> &layers,
       {"act_scheme", asym ? "asym" : "sym"},
       {"sqnr_samples", sqnrSamples},
       {"description",
-       "One row per qopt.matmul with a constant [K, N] weight. "
+       "One row per qopt.matmul with a constant [K, N] weight (kind "
+       "matmul) and per Conv with a constant filter (kind conv: N = output "
+       "channels, K = C/group * kernel size; output_sqnr_db is null, the "
+       "host emulation covers matmuls only). "
        "weight_sqnr_db = 10 log10(sum W^2 / sum (W - dequant(quant(W)))^2) "
        "over the whole weight, with the int8 per-output-channel symmetric "
        "weight the compiled model uses. output_sqnr_db = 10 log10(sum y^2 / "

@@ -19,6 +19,7 @@
 
 #include "QuantUtils.h"
 #include "qopt/Transforms/StaticQuant.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "llvm/ADT/StringSet.h"
 
 namespace mlir::qopt {
@@ -78,6 +79,55 @@ struct QOptInsertObserversPass
                                      b.getI64IntegerAttr(nextId++),
                                      b.getStringAttr(unique + ":output"));
         op.getResult().replaceAllUsesExcept(out.getResult(), out);
+      }
+    }
+    // Convs: observe x before its padding (the padded zeros would skew the
+    // histogram; they quantize exactly to the zero point anyway) and the
+    // conv's result (N, G, M/G, out...).
+    SmallVector<WeightConv> convs;
+    module.walk([&](linalg::GenericOp op) {
+      if (auto c = matchWeightConv(op))
+        convs.push_back(*c);
+    });
+    index = 0;
+    for (WeightConv &c : convs) {
+      // x -> [tensor.pad] -> tensor.expand_shape -> the generic.
+      OpOperand *use = c.op.getDpsInputOperand(0);
+      while (Operation *d = use->get().getDefiningOp()) {
+        if (isa<tensor::ExpandShapeOp, tensor::CollapseShapeOp, tensor::PadOp>(
+                d))
+          use = &d->getOpOperand(0);
+        else
+          break;
+      }
+      if (use->get().getDefiningOp<ObserveOp>())
+        continue; // idempotent
+      std::string name = c.layer;
+      if (name.empty())
+        name = c.weightName;
+      if (name.empty())
+        name = "conv_" + std::to_string(index);
+      ++index;
+      std::string unique = name;
+      for (int k = 1; labels.contains(unique); ++k)
+        unique = name + "#" + std::to_string(k);
+      labels.insert(unique);
+      labels.insert(unique + ":output");
+      c.op->setAttr(kLayerAttrName, StringAttr::get(ctx, unique));
+      OpBuilder b(use->getOwner());
+      Location loc = c.op.getLoc();
+      Value x = use->get();
+      auto in = ObserveOp::create(b, loc, x.getType(), x,
+                                  b.getI64IntegerAttr(nextId++),
+                                  b.getStringAttr(unique));
+      use->set(in.getResult());
+      if (observeOutputs) {
+        b.setInsertionPointAfter(c.op);
+        Value y = c.op->getResult(0);
+        auto out = ObserveOp::create(b, loc, y.getType(), y,
+                                     b.getI64IntegerAttr(nextId++),
+                                     b.getStringAttr(unique + ":output"));
+        y.replaceAllUsesExcept(out.getResult(), out);
       }
     }
   }

@@ -11,7 +11,7 @@
 using namespace mlir;
 using namespace mlir::qopt;
 
-static std::string locationName(Location loc) {
+std::string mlir::qopt::locationName(Location loc) {
   if (auto n = dyn_cast<NameLoc>(loc))
     return n.getName().str();
   if (auto f = dyn_cast<FusedLoc>(loc))
@@ -83,11 +83,11 @@ LogicalResult ExcludeFilter::init(StringRef pattern, std::string &err) {
   return success();
 }
 
-bool ExcludeFilter::excludes(const WeightMatMul &m) const {
+bool ExcludeFilter::excludes(StringRef layer, StringRef weightName) const {
   if (!re)
     return false;
-  return (!m.layer.empty() && re->match(m.layer)) ||
-         (!m.weightName.empty() && re->match(m.weightName));
+  return (!layer.empty() && re->match(layer)) ||
+         (!weightName.empty() && re->match(weightName));
 }
 
 Value mlir::qopt::makeI8Constant(OpBuilder &b, Location loc,

@@ -5,6 +5,7 @@
 #define QOPT_LIB_TRANSFORMS_QUANTUTILS_H
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "qopt/Dialect/QOpt/QOptDialect.h"
@@ -32,6 +33,9 @@ struct WeightMatMul {
   std::string weightName; ///< resource key of the constant, or ""
 };
 
+/// The first NameLoc's name in `loc`, or "".
+std::string locationName(Location loc);
+
 /// Matches `op` (any rank lhs, 2-D f32 constant rhs); nullopt otherwise.
 std::optional<WeightMatMul> matchWeightMatMul(MatMulOp op);
 
@@ -44,7 +48,10 @@ class ExcludeFilter {
 public:
   /// Returns failure with a message in `err` for a bad regex.
   LogicalResult init(StringRef pattern, std::string &err);
-  bool excludes(const WeightMatMul &m) const;
+  bool excludes(const WeightMatMul &m) const {
+    return excludes(m.layer, m.weightName);
+  }
+  bool excludes(StringRef layer, StringRef weightName) const;
 
 private:
   std::unique_ptr<llvm::Regex> re;
@@ -59,6 +66,70 @@ Value makeF32Constant(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
 /// Zero points as an i8 tensor of `shape`.
 Value makeZpConstant(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
                      ArrayRef<int32_t> values);
+
+//===----------------------------------------------------------------------===//
+// Convolutions (ConvQuant.cpp)
+//===----------------------------------------------------------------------===//
+
+/// Unit attribute the importer puts on the linalg.generic of a float ONNX
+/// Conv: inputs (x padded, (N, G, C/G, spatial...)), (filter, (G, M/G, C/G,
+/// k...)), output (N, G, M/G, out...); loops n g m o... | c k... .
+inline constexpr const char *kConvAttrName = "qopt.conv";
+
+/// A float conv whose filter is a constant (possibly behind reshapes). The
+/// filter's row-major data is [M, K]: M = G * M/G output channels, K =
+/// C/G * prod(k) the reduction.
+struct WeightConv {
+  linalg::GenericOp op;
+  arith::ConstantOp weight;
+  RankedTensorType filterType; ///< the generic's filter operand type
+  int64_t M = 0, K = 0, G = 1;
+  std::string layer;      ///< qopt.layer (ONNX node name), else location
+  std::string weightName; ///< resource key of the constant, or ""
+};
+
+std::optional<WeightConv> matchWeightConv(linalg::GenericOp op);
+
+/// A quantized [M, K] filter: per output channel (scales [M]), or per group
+/// of `groupSize` along K (scales [M, K / groupSize]).
+struct QuantizedFilter {
+  std::vector<int8_t> values; ///< [M, K]
+  std::vector<float> scales;
+  std::vector<int32_t> zeroPoints;
+  int64_t numGroups = 1, groupSize = 0;
+};
+
+/// `groupSize` > 0 that divides K (and is < K) gives groups, anything else
+/// one scale per output channel.
+QuantizedFilter quantizeFilter(ArrayRef<float> w, int64_t M, int64_t K,
+                               unsigned bits, bool symmetric,
+                               int64_t groupSize);
+
+/// The i8 [M, K] constant of `q` (tagged qopt.bits), expanded to the
+/// filter shape (G, M/G, C/G, k...).
+Value makeFilterConstant(OpBuilder &b, WeightConv &wc,
+                         const QuantizedFilter &q, unsigned bits);
+
+/// Weight-only: the conv's filter becomes expand(dequantize(Wq [M, K])).
+void dequantizeFilter(OpBuilder &b, WeightConv &wc,
+                      const QuantizedFilter &q, unsigned bits);
+
+/// The integer form of the conv generic `op` (same loop nest):
+///   acc[n,g,m,o] = sum_{c,k} (i32(xq) - zx) * (i32(wq) - zw)   (i32)
+///   y = f32(acc) * scales[0] * scales[1] ...                    (f32)
+/// `xq` has the conv's x operand shape (padding holding zx), `wq` the
+/// filter shape; zx is 0-D; zw and each scale are 0-D or [G, M/G] (per
+/// output channel). Inserted at the builder's point; returns y (the conv's
+/// result type), the caller replaces the conv.
+Value buildIntegerConv(OpBuilder &b, linalg::GenericOp op, Value xq, Value zx,
+                       bool xUnsigned, Value wq, Value zw, bool wUnsigned,
+                       ValueRange scales, StringRef tag);
+
+/// buildIntegerConv with the compile-time filter `q` (per channel) and the
+/// epilogue acc * sx * sw[g, m]; replaces and erases the conv.
+void replaceWithIntegerConv(OpBuilder &b, WeightConv &wc, Value xq, Value zx,
+                            bool xUnsigned, Value sx, Value wq,
+                            const QuantizedFilter &q, StringRef tag);
 
 } // namespace qopt
 } // namespace mlir

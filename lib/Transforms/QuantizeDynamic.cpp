@@ -80,12 +80,23 @@ struct QOptQuantizeDynamicPass
         return; // vectors and dynamic shapes stay f32
       todo.push_back(*m);
     });
+    SmallVector<WeightConv> convs;
+    module.walk([&](linalg::GenericOp op) {
+      if (auto c = matchWeightConv(op))
+        if (!filter.excludes(c->layer, c->weightName))
+          convs.push_back(*c);
+    });
     for (WeightMatMul &m : todo)
       if (failed(rewrite(m)))
+        return signalPassFailure();
+    for (WeightConv &c : convs)
+      if (failed(rewriteConv(c)))
         return signalPassFailure();
     llvm::SmallPtrSet<Operation *, 16> weights;
     for (WeightMatMul &m : todo)
       weights.insert(m.weight);
+    for (WeightConv &c : convs)
+      weights.insert(c.weight);
     for (Operation *op : weights)
       if (op->use_empty())
         op->erase();
@@ -156,6 +167,39 @@ struct QOptQuantizeDynamicPass
     }
     cache[m.weight] = r;
     return r;
+  }
+
+  /// Conv: the activation is quantized per tensor at run time (a conv has
+  /// no token rows; per image would equal per tensor at batch 1), after the
+  /// padding, which quantizes exactly to the zero point. The filter is int8
+  /// or int4 per output channel (no groups: one i32 accumulator per output).
+  LogicalResult rewriteConv(WeightConv &c) {
+    auto data = readF32(c.weight.getValue());
+    if (!data) {
+      c.weight.emitError("qopt-quantize-dynamic: cannot read the data of "
+                         "filter '")
+          << c.weightName << "'";
+      return failure();
+    }
+    bool asymAct = actScheme == "asym";
+    QuantizedFilter q = quantizeFilter(*data, c.M, c.K, weightBits,
+                                       weightScheme == "sym", 0);
+    OpBuilder b(c.op);
+    Location loc = c.op.getLoc();
+    Value x = c.op.getDpsInputs()[0];
+    auto xt = cast<RankedTensorType>(x.getType());
+    std::string tag = weightBits == 8 ? "w8a8-dynamic" : "w4a8";
+    auto dq = DynamicQuantizeOp::create(
+        b, loc, RankedTensorType::get(xt.getShape(), b.getI8Type()),
+        RankedTensorType::get({}, b.getF32Type()),
+        RankedTensorType::get({}, b.getI8Type()), x, /*per_row=*/false,
+        /*symmetric=*/!asymAct, /*is_unsigned=*/asymAct);
+    dq->setAttr(kQuantAttrName, StringAttr::get(b.getContext(), tag));
+    Value zx = asymAct ? dq.getZeroPoint() : zeroI8Scalar(b, loc);
+    Value wq = makeFilterConstant(b, c, q, weightBits);
+    replaceWithIntegerConv(b, c, dq.getResult(), zx, asymAct, dq.getScale(),
+                           wq, q, tag);
+    return success();
   }
 
   LogicalResult rewrite(WeightMatMul &m) {

@@ -134,6 +134,52 @@ struct QOptQuantizeStaticPass
       op.getResult().replaceAllUsesWith(y);
       op.erase();
     }
+    // Convs: x (after padding, which quantizes to z_x exactly) quantized
+    // with the calibrated scale, int8 per-channel filter, integer conv.
+    SmallVector<WeightConv> convs;
+    module.walk([&](linalg::GenericOp op) {
+      if (!op->hasAttr(kActScaleAttrName))
+        return;
+      if (auto c = matchWeightConv(op))
+        if (!filter.excludes(c->layer, c->weightName))
+          convs.push_back(*c);
+    });
+    for (WeightConv &c : convs) {
+      Operation *op = c.op;
+      auto sAttr = op->getAttrOfType<FloatAttr>(kActScaleAttrName);
+      auto zAttr = op->getAttrOfType<IntegerAttr>(kActZpAttrName);
+      float sx = sAttr ? (float)sAttr.getValueAsDouble() : 0.0f;
+      int64_t zx = zAttr ? zAttr.getInt() : 0;
+      if (!(sx > 0.0f) || !std::isfinite(sx) || zx < ar.qmin ||
+          zx > ar.qmax || (!asym && zx != 0)) {
+        op->emitError("qopt-quantize-static: layer '")
+            << c.layer << "': invalid activation scale / zero point for "
+            << "act-scheme=" << actScheme;
+        return signalPassFailure();
+      }
+      auto data = readF32(c.weight.getValue());
+      if (!data) {
+        c.weight.emitError("qopt-quantize-static: cannot read the data of "
+                           "filter '")
+            << c.weightName << "'";
+        return signalPassFailure();
+      }
+      QuantizedFilter q = quantizeFilter(*data, c.M, c.K, 8, true, 0);
+      OpBuilder b(op);
+      Location loc = op->getLoc();
+      Value x = c.op.getDpsInputs()[0];
+      auto xt = cast<RankedTensorType>(x.getType());
+      Value xs = makeF32Constant(b, loc, {}, {sx});
+      Value xz = makeZpConstant(b, loc, {}, {(int32_t)zx});
+      Value xq = QuantizeOp::create(
+          b, loc, RankedTensorType::get(xt.getShape(), b.getI8Type()), x, xs,
+          xz, (uint64_t)1, (uint64_t)0, asym);
+      Value wq = makeFilterConstant(b, c, q, 8);
+      Operation *cst = c.weight;
+      replaceWithIntegerConv(b, c, xq, xz, asym, xs, wq, q, "w8a8");
+      if (cst->use_empty())
+        cst->erase();
+    }
     for (auto &[cst, qw] : weights)
       if (cst->use_empty())
         cst->erase();

@@ -95,6 +95,29 @@ struct QOptQuantizeWeightsPass
       m.op.getRhsMutable().assign(deq);
       m.op->setAttr(kQuantAttrName, StringAttr::get(&getContext(), tag));
     }
+    // Convs: the filter [M, K] per output channel (w8), or in groups along
+    // K = C/G * prod(kernel) when group-size divides it (w4).
+    SmallVector<WeightConv> convs;
+    module.walk([&](linalg::GenericOp op) {
+      if (auto c = matchWeightConv(op))
+        if (!filter.excludes(c->layer, c->weightName))
+          convs.push_back(*c);
+    });
+    for (WeightConv &c : convs) {
+      auto data = readF32(c.weight.getValue());
+      if (!data) {
+        c.weight.emitError("qopt-quantize-weights: cannot read the data of "
+                           "filter '")
+            << c.weightName << "'";
+        return signalPassFailure();
+      }
+      QuantizedFilter q = quantizeFilter(*data, c.M, c.K, bits, sym,
+                                         bits == 4 ? groupSize : 0);
+      OpBuilder b(c.op);
+      dequantizeFilter(b, c, q, bits);
+      c.op->setAttr(kQuantAttrName, StringAttr::get(&getContext(), tag));
+      done.try_emplace(c.weight);
+    }
     for (auto &[op, v] : done)
       if (op->use_empty())
         op->erase();

@@ -152,7 +152,8 @@ bool collectStatistics(
 /// its int8 per-channel symmetric weight, as qopt-quantize-static makes it.
 struct LayerInfo {
   std::string label;
-  int64_t K = 0, N = 0;
+  int64_t K = 0, N = 0;   ///< conv: K = C/G * prod(kernel), N = M
+  bool conv = false;       ///< a Conv (no output SQNR emulation)
   bool excluded = false;
   std::vector<int8_t> wq;   ///< [K, N]
   std::vector<float> wScale; ///< [N]

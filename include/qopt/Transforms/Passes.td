@@ -78,7 +78,7 @@ def QOptQuantizeDynamicPass : Pass<"qopt-quantize-dynamic", "ModuleOp"> {
 }
 
 def QOptFoldQDQPass : Pass<"qopt-fold-qdq"> {
-  let summary = "Fold QuantizeLinear/DequantizeLinear (QDQ) matmuls into integer kernels";
+  let summary = "Fold QuantizeLinear/DequantizeLinear (QDQ) MatMul/Gemm/Conv into integer kernels";
   let description = [{
     Graphs that carry their quantization as QDQ pairs (QAT exports, ONNX
     Runtime's QDQ format) keep their scales and become integer kernels:
@@ -87,8 +87,13 @@ def QOptFoldQDQPass : Pass<"qopt-fold-qdq"> {
     weight, both stored in at most 8 bits, becomes
     `qopt.dequantize(qopt.qmatmul(xq, wq, zx, zw), sx * sw[n], 0)`: an
     int32-accumulated product and an f32 epilogue (docs/semantics.md §9).
-    A `qopt.quantize` of the result (the output's Q parameters) stays in
-    place after the epilogue.
+    A Gemm's transposed weight (`linalg.transpose` of the dequantized
+    `[N, K]` weight, per-row scales) folds the same way. A Conv (the
+    importer's `qopt.conv` generic) over a dequantized, zero-padded input
+    (per tensor) and a dequantized filter (per tensor or per output channel)
+    becomes the integer conv (i32 accumulation, padding = the input's zero
+    point) with the epilogue `acc * (sx * sw[m])`. A `qopt.quantize` of the
+    result (the output's Q parameters) stays in place after the epilogue.
   }];
   let dependentDialects = ["::mlir::qopt::QOptDialect",
                            "::mlir::arith::ArithDialect",

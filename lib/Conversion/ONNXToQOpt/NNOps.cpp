@@ -546,6 +546,13 @@ FailureOr<TValue> mlir::qopt::onnx::emitConv(Converter &cv, const Node &n,
   if (wr.dt != xp.dt)
     return cv.error(n) << "X and W types differ";
   TValue y = convCore(cv, xp, wr, w, false);
+  if (isFloat(y.dt)) {
+    // The layer the quantizers rewrite (lib/Transforms/ConvQuant.cpp): the
+    // generic's operands are (padded x, filter (G, M/G, C/G, k...)).
+    y.v.getDefiningOp()->setAttr("qopt.conv", cv.b.getUnitAttr());
+    if (!n.name.empty())
+      y.v.getDefiningOp()->setAttr("qopt.layer", cv.b.getStringAttr(n.name));
+  }
   SmallVector<int64_t> ys = {N, M};
   ys.append(w.out);
   return cv.reshape(y, ys);
@@ -690,6 +697,13 @@ LogicalResult convertConvTranspose(Converter &cv, const Node &n, Results &res) {
     wr = {f, wr.dt};
   }
   TValue y = convCore(cv, xp, wr, w, false);
+  if (isFloat(y.dt)) {
+    // The layer the quantizers rewrite (lib/Transforms/ConvQuant.cpp): the
+    // generic's operands are (padded x, filter (G, M/G, C/G, k...)).
+    y.v.getDefiningOp()->setAttr("qopt.conv", cv.b.getUnitAttr());
+    if (!n.name.empty())
+      y.v.getDefiningOp()->setAttr("qopt.layer", cv.b.getStringAttr(n.name));
+  }
   SmallVector<int64_t> ys = {N, M};
   ys.append(w.out);
   y = cv.reshape(y, ys);
