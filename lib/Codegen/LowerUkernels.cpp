@@ -108,17 +108,19 @@ struct Kernel {
     if (mTiles == 0 || nTiles == 0 || rows == 0 || vecs == 0)
       return;
     int64_t L = t.lanes();
+    // N tiles outer: one weight panel (NRV*L columns x K) stays in L2 while
+    // every row tile streams past it.
     scf::ParallelOp::create(
         b, loc, ValueRange{idx(b, loc, 0), idx(b, loc, 0)},
-        ValueRange{idx(b, loc, mTiles), idx(b, loc, nTiles)},
+        ValueRange{idx(b, loc, nTiles), idx(b, loc, mTiles)},
         ValueRange{idx(b, loc, 1), idx(b, loc, 1)},
         [&](OpBuilder &nb, Location l, ValueRange ivs) {
           Value m0 = arith::AddIOp::create(
               nb, l, idx(nb, l, mBegin),
-              arith::MulIOp::create(nb, l, ivs[0], idx(nb, l, rows)));
+              arith::MulIOp::create(nb, l, ivs[1], idx(nb, l, rows)));
           Value n0 = arith::AddIOp::create(
               nb, l, idx(nb, l, nBegin),
-              arith::MulIOp::create(nb, l, ivs[1], idx(nb, l, vecs * L)));
+              arith::MulIOp::create(nb, l, ivs[0], idx(nb, l, vecs * L)));
           tile(nb, l, m0, n0, rows, vecs);
         });
   }

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# qopt vs ONNX Runtime 1.30 on this machine, in one run (issue 4, item 7):
+#   1. the machine's limits (bench/peak.c): vpdpbusd and FMA peak, DRAM read
+#      bandwidth, per thread count;
+#   2. int8 GEMM/GEMV y = A[M,K] x B[K,N] (B constant), K=N=2048 by default:
+#      qopt on MatMulInteger (u8 x s8 -> i32), QLinearMatMul and an f32 MatMul
+#      compiled with --quant=w8a8-dynamic; ONNX Runtime on MatMulInteger,
+#      QLinearMatMul and com.microsoft DynamicQuantizeMatMul; and f32 GEMM
+#      (MatMul) on both;
+#   3. llama-tiny end to end (1x128 tokens): qopt fp32 / w8a8-dynamic / w4a8
+#      against ONNX Runtime fp32 / DynamicQuantizeMatMul (int8) /
+#      MatMulNBits 4-bit (block 32, accuracy_level 0 and 4).
+# Every configuration is timed ROUNDS times, interleaved (qopt, ORT, qopt...),
+# RUNS runs each after warm-ups; the table shows the median of the per-round
+# medians and the best single run, GOP/s (2*M*N*K / median time), % of the
+# measured limit (int8: vpdpbusd peak; f32: FMA peak; threads x the 1-thread
+# peak) and the ratio to ONNX Runtime's best configuration for the same work
+# (>1: qopt faster), from the medians and from the best runs.
+#
+#   bench/kernels.sh            env: ROUNDS=3 RUNS=10 THREADS="1 2"
+#                                    MS="1 16 128 512" K=2048 N=2048
+#                                    QOPT_BUILD, LLAMA_TINY_DIR, NO_LLAMA=1,
+#                                    KEEP=DIR (keep the raw results)
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${QOPT_BUILD:-${BUILD_DIR:-$root/build}}
+models=${LLAMA_TINY_DIR:-$root/../shared/models/llama-tiny}
+rounds=${ROUNDS:-3}
+runs=${RUNS:-10}
+threads_list=${THREADS:-1 2}
+ms=${MS:-1 16 128 512}
+K=${K:-2048}
+N=${N:-2048}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+py=/usr/bin/python3
+[ -d "$root/bench/node_modules/onnxruntime-node" ] ||
+  (cd "$root/bench" && npm install --ignore-scripts --no-audit --no-fund onnxruntime-node@1.30.0 >/dev/null)
+
+clang-22 -O2 -march=native -fopenmp "$root/bench/peak.c" -o "$work/peak"
+$py "$root/bench/make_models.py" "$work" "$(echo $ms | tr ' ' ,)" "$K" "$N"
+echo "# compiling (qopt-compile --target=host -O3)" >&2
+for M in $ms; do
+  "$build/bin/qopt-compile" "$work/mmi_$M.onnx" -o "$work/q_mmi_$M.so"
+  "$build/bin/qopt-compile" "$work/qlmm_$M.onnx" -o "$work/q_qlmm_$M.so"
+  "$build/bin/qopt-compile" "$work/fp_$M.onnx" --quant=w8a8-dynamic -o "$work/q_dyn_$M.so"
+  "$build/bin/qopt-compile" "$work/fp_$M.onnx" -o "$work/q_fp_$M.so"
+done
+if [ -z "${NO_LLAMA:-}" ]; then
+  L="$models/llama-tiny.onnx"
+  "$build/bin/qopt-compile" "$L" -o "$work/l_fp32.so"
+  "$build/bin/qopt-compile" "$L" --quant=w8a8-dynamic -o "$work/l_w8a8.so"
+  "$build/bin/qopt-compile" "$L" --quant=w4a8 --group-size=32 -o "$work/l_w4a8.so"
+  $py "$root/bench/ort_quantize.py" "$L" "$work/o_dq8.onnx" dq8
+  $py "$root/bench/ort_quantize.py" "$L" "$work/o_nb4_0.onnx" nb4 32 0
+  $py "$root/bench/ort_quantize.py" "$L" "$work/o_nb4_4.onnx" nb4 32 4
+  $py -c "import numpy as np,sys; np.save(sys.argv[1], (np.arange(128)*7919 % 256).astype(np.int64)[None])" "$work/ids.npy"
+fi
+
+qrun() { # model.so input-file threads -> "median_ms min_ms"
+  "$build/bin/qopt-run" "$1" --input "$2" --threads "$3" --bench "$runs" |
+    sed -n 's/.*median_ms=\([0-9.]*\) min_ms=\([0-9.]*\).*/\1 \2/p'
+}
+orun() { # model.onnx input threads -> "median_ms min_ms"
+  node "$root/bench/ort_model.js" "$1" --input "$2" --threads "$3" --runs "$runs" |
+    sed -n 's/.*"median_ms":\([0-9.]*\),"min_ms":\([0-9.]*\).*/\1 \2/p'
+}
+
+res="$work/results.txt" # threads kind M config median_ms min_ms
+for t in $threads_list; do
+  "$work/peak" "$t" | sed "s/^/threads=$t /" >> "$work/peak.txt"
+  for r in $(seq "$rounds"); do
+    for M in $ms; do
+      a8="A=$work/a_u8_$M.npy"; af="A=$work/a_f32_$M.npy"
+      echo "$t int8 $M qopt:MatMulInteger $(qrun "$work/q_mmi_$M.so" "$a8" "$t")" >> "$res"
+      echo "$t int8 $M ort:MatMulInteger $(orun "$work/mmi_$M.onnx" "$a8" "$t")" >> "$res"
+      echo "$t int8 $M qopt:QLinearMatMul $(qrun "$work/q_qlmm_$M.so" "$a8" "$t")" >> "$res"
+      echo "$t int8 $M ort:QLinearMatMul $(orun "$work/qlmm_$M.onnx" "$a8" "$t")" >> "$res"
+      echo "$t int8 $M qopt:w8a8-dynamic $(qrun "$work/q_dyn_$M.so" "$af" "$t")" >> "$res"
+      echo "$t int8 $M ort:DynamicQuantizeMatMul $(orun "$work/dqmm_$M.onnx" "$af" "$t")" >> "$res"
+      echo "$t f32 $M qopt:MatMul $(qrun "$work/q_fp_$M.so" "$af" "$t")" >> "$res"
+      echo "$t f32 $M ort:MatMul $(orun "$work/fp_$M.onnx" "$af" "$t")" >> "$res"
+    done
+    if [ -z "${NO_LLAMA:-}" ]; then
+      ids="input_ids=$work/ids.npy"
+      echo "$t llama fp32 qopt:fp32 $(qrun "$work/l_fp32.so" "$ids" "$t")" >> "$res"
+      echo "$t llama fp32 ort:fp32 $(orun "$L" "$ids" "$t")" >> "$res"
+      echo "$t llama int8 qopt:w8a8-dynamic $(qrun "$work/l_w8a8.so" "$ids" "$t")" >> "$res"
+      echo "$t llama int8 ort:DynamicQuantizeMatMul $(orun "$work/o_dq8.onnx" "$ids" "$t")" >> "$res"
+      echo "$t llama int4 qopt:w4a8-g32 $(qrun "$work/l_w4a8.so" "$ids" "$t")" >> "$res"
+      echo "$t llama int4 ort:MatMulNBits-g32-acc0 $(orun "$work/o_nb4_0.onnx" "$ids" "$t")" >> "$res"
+      echo "$t llama int4 ort:MatMulNBits-g32-acc4 $(orun "$work/o_nb4_4.onnx" "$ids" "$t")" >> "$res"
+    fi
+  done
+done
+[ -n "${KEEP:-}" ] && cp "$res" "$work/peak.txt" "$KEEP/"
+$py "$root/bench/report.py" "$work/peak.txt" "$res" "$K" "$N" "$(uptime)"

@@ -1,0 +1,54 @@
+"""Table for bench/kernels.sh: argv = peak.txt results.txt K N load."""
+import statistics as st
+import sys
+from collections import defaultdict
+
+peak = {}
+for line in open(sys.argv[1]):
+    kv = dict(x.split("=") for x in line.split())
+    peak[kv["threads"]] = {k: float(v) for k, v in kv.items() if k != "threads"}
+K, N = int(sys.argv[3]), int(sys.argv[4])
+times = defaultdict(list)
+best = defaultdict(list)
+order = []
+for line in open(sys.argv[2]):
+    p = line.split()
+    if len(p) < 6:
+        continue  # a failed run (no time)
+    key = tuple(p[:4])
+    if key not in times:
+        order.append(key)
+    times[key].append(float(p[4]))
+    best[key].append(float(p[5]))
+
+print("load while measuring:", sys.argv[5].strip())
+for t, pk in peak.items():
+    print(f"threads={t}: vpdpbusd peak {pk['vnni_gops']:.0f} GOP/s, "
+          f"FMA peak {pk['fma_gflops']:.0f} GFLOP/s, DRAM read {pk['dram_gbs']:.1f} GB/s")
+print()
+print("| threads | work | config | ms median | ms best | GOP/s | % of limit | vs ORT best (median) | vs ORT best (best runs) |")
+print("|---|---|---|---|---|---|---|---|---|")
+med = {k: st.median(v) for k, v in times.items()}
+mn = {k: min(v) for k, v in best.items()}
+for key in order:
+    t, kind, M, cfg = key
+    ms = med[key]
+    if kind == "llama" or M in ("fp32", "int8", "int4"):
+        ops, limit, lim = None, None, ""
+    else:
+        ops = 2.0 * int(M) * N * K
+        # The limit: threads x the 1-thread peak (a 2-thread trial rarely
+        # gets both cores uncontended on a shared machine).
+        one = peak.get("1", peak[t])
+        limit = (one["vnni_gops"] if kind == "int8" else one["fma_gflops"]) * int(t)
+    peers = [med[k] for k in med if k[:3] == key[:3] and k[3].startswith("ort:")]
+    ratio = f"{min(peers) / ms:.2f}x" if peers and cfg.startswith("qopt:") else ""
+    bpeers = [mn[k] for k in mn if k[:3] == key[:3] and k[3].startswith("ort:")]
+    bratio = f"{min(bpeers) / mn[key]:.2f}x" if bpeers and cfg.startswith("qopt:") else ""
+    gops = f"{ops / ms / 1e6:.0f}" if ops else ""
+    pct = f"{ops / ms / 1e6 / limit * 100:.0f}%" if ops else ""
+    if ops and M == "1":  # GEMV: weight bytes streamed per second
+        bytes_ = K * N * (1 if kind == "int8" else 4)
+        pct += f" ({bytes_ / ms / 1e6:.1f} GB/s)"
+    work = f"{kind} M={M}" if ops else f"llama-tiny {M} (1x128)"
+    print(f"| {t} | {work} | {cfg} | {ms:.3f} | {mn[key]:.3f} | {gops} | {pct} | {ratio} | {bratio} |")
