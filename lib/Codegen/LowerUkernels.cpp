@@ -25,9 +25,23 @@ namespace {
 
 struct Kernel {
   const TargetDesc &t;
-  Value a, w, out; // w: [N/L, K/G, L*G]
-  int64_t M, N, K;
+  Value a, w, out; // w: [(B,) N/L, K/G, L*G]
+  int64_t B, M, N, K; // B: batch (0: not batched)
   bool uns, zeroInit;
+
+  /// The batch `bi` of a batched operand (rank-reducing subview).
+  static Value slice(OpBuilder &b, Location l, Value src, Value bi) {
+    auto st = cast<MemRefType>(src.getType());
+    SmallVector<OpFoldResult> offs(st.getRank(), b.getIndexAttr(0)),
+        sizes = {b.getIndexAttr(1)}, strides(st.getRank(), b.getIndexAttr(1));
+    offs[0] = bi;
+    for (int64_t d = 1; d < st.getRank(); ++d)
+      sizes.push_back(b.getIndexAttr(st.getDimSize(d)));
+    auto rt = memref::SubViewOp::inferRankReducedResultType(
+        st.getShape().drop_front(), st, offs, sizes, strides);
+    return memref::SubViewOp::create(b, l, cast<MemRefType>(rt), src, offs,
+                                     sizes, strides);
+  }
 
   Value idx(OpBuilder &b, Location l, int64_t v) const {
     return arith::ConstantIndexOp::create(b, l, v);
@@ -109,19 +123,34 @@ struct Kernel {
       return;
     int64_t L = t.lanes();
     // N tiles outer: one weight panel (NRV*L columns x K) stays in L2 while
-    // every row tile streams past it.
+    // every row tile streams past it. Batches (if any) outermost.
+    SmallVector<Value> lbs, ubs, steps;
+    if (B) {
+      lbs.push_back(idx(b, loc, 0));
+      ubs.push_back(idx(b, loc, B));
+      steps.push_back(idx(b, loc, 1));
+    }
+    lbs.append({idx(b, loc, 0), idx(b, loc, 0)});
+    ubs.append({idx(b, loc, nTiles), idx(b, loc, mTiles)});
+    steps.append({idx(b, loc, 1), idx(b, loc, 1)});
     scf::ParallelOp::create(
-        b, loc, ValueRange{idx(b, loc, 0), idx(b, loc, 0)},
-        ValueRange{idx(b, loc, nTiles), idx(b, loc, mTiles)},
-        ValueRange{idx(b, loc, 1), idx(b, loc, 1)},
-        [&](OpBuilder &nb, Location l, ValueRange ivs) {
+        b, loc, lbs, ubs, steps,
+        [&](OpBuilder &nb, Location l, ValueRange all) {
+          Kernel k = *this;
+          ValueRange ivs = all;
+          if (B) {
+            k.a = slice(nb, l, a, all[0]);
+            k.w = slice(nb, l, w, all[0]);
+            k.out = slice(nb, l, out, all[0]);
+            ivs = all.drop_front();
+          }
           Value m0 = arith::AddIOp::create(
               nb, l, idx(nb, l, mBegin),
               arith::MulIOp::create(nb, l, ivs[1], idx(nb, l, rows)));
           Value n0 = arith::AddIOp::create(
               nb, l, idx(nb, l, nBegin),
               arith::MulIOp::create(nb, l, ivs[0], idx(nb, l, vecs * L)));
-          tile(nb, l, m0, n0, rows, vecs);
+          k.tile(nb, l, m0, n0, rows, vecs);
         });
   }
 
@@ -163,34 +192,42 @@ struct QOptLowerUkernelsPass
   /// out[m, n1*L+l] += extui(a[m, k1*G+g] (^ 0x80)) * extsi(w[n1, k1, l, g]).
   /// Sets `uns` false when the activations are flipped (s8 input).
   static bool matches(linalg::GenericOp op, const TargetDesc &t, bool &uns) {
-    if (!op.hasPureBufferSemantics() || op.getNumLoops() != 5 ||
+    int64_t nl = op.getNumLoops();
+    if (!op.hasPureBufferSemantics() || (nl != 5 && nl != 6) ||
         op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1)
       return false;
+    int64_t nb = nl - 5; // batch loops
     auto at = dyn_cast<MemRefType>(op.getDpsInputs()[0].getType());
     auto wt = dyn_cast<MemRefType>(op.getDpsInputs()[1].getType());
     auto ot = dyn_cast<MemRefType>(op.getDpsInits()[0].getType());
     int64_t L = t.lanes(), G = t.kGroup;
     if (!at || !wt || !ot || !at.hasStaticShape() || !ot.hasStaticShape() ||
-        at.getRank() != 2 || wt.getRank() != 4 || ot.getRank() != 2 ||
-        !at.getElementType().isInteger(8) || !wt.getElementType().isInteger(8) ||
-        !ot.getElementType().isInteger(32) || wt.getDimSize(2) != L ||
-        wt.getDimSize(3) != G || !wt.getLayout().isIdentity() ||
+        at.getRank() != 2 + nb || wt.getRank() != 4 + nb ||
+        ot.getRank() != 2 + nb || !at.getElementType().isInteger(8) ||
+        !wt.getElementType().isInteger(8) ||
+        !ot.getElementType().isInteger(32) || wt.getDimSize(2 + nb) != L ||
+        wt.getDimSize(3 + nb) != G || !wt.getLayout().isIdentity() ||
         !at.getLayout().isIdentity() || !ot.getLayout().isIdentity())
       return false;
     MLIRContext *ctx = op.getContext();
-    AffineExpr m, n1, l, k1, g;
-    bindDims(ctx, m, n1, l, k1, g);
-    auto map = [&](ArrayRef<AffineExpr> e) {
-      return AffineMap::get(5, 0, e, ctx);
+    AffineExpr m = getAffineDimExpr(nb, ctx), n1 = getAffineDimExpr(nb + 1, ctx),
+               l = getAffineDimExpr(nb + 2, ctx), k1 = getAffineDimExpr(nb + 3, ctx),
+               g = getAffineDimExpr(nb + 4, ctx);
+    auto map = [&](SmallVector<AffineExpr> e) {
+      if (nb)
+        e.insert(e.begin(), getAffineDimExpr(0, ctx));
+      return AffineMap::get(nl, 0, e, ctx);
     };
     SmallVector<AffineMap> want = {map({m, k1 * G + g}), map({n1, k1, l, g}),
                                    map({m, n1 * L + l})};
     if (op.getIndexingMapsArray() != want)
       return false;
     using IT = utils::IteratorType;
-    if (op.getIteratorTypesArray() !=
-        SmallVector<IT>{IT::parallel, IT::parallel, IT::parallel,
-                        IT::reduction, IT::reduction})
+    SmallVector<IT> its = {IT::parallel, IT::parallel, IT::parallel,
+                           IT::reduction, IT::reduction};
+    if (nb)
+      its.insert(its.begin(), IT::parallel);
+    if (op.getIteratorTypesArray() != its)
       return false;
     Block *body = op.getBody();
     auto yield = cast<linalg::YieldOp>(body->getTerminator());
@@ -228,10 +265,15 @@ struct QOptLowerUkernelsPass
     Value a = op.getDpsInputs()[0], w = op.getDpsInputs()[1];
     Value out = op.getDpsInits()[0];
     auto ot = cast<MemRefType>(out.getType());
-    Kernel k{t, a, nullptr, out, ot.getDimSize(0), ot.getDimSize(1),
-             cast<MemRefType>(a.getType()).getDimSize(1), uns, false};
-    k.w = memref::CollapseShapeOp::create(
-        b, loc, w, ArrayRef<ReassociationIndices>{{0}, {1}, {2, 3}});
+    int64_t nb = ot.getRank() - 2;
+    Kernel k{t, a, nullptr, out, nb ? ot.getDimSize(0) : 0,
+             ot.getDimSize(nb), ot.getDimSize(nb + 1),
+             cast<MemRefType>(a.getType()).getDimSize(nb + 1), uns, false};
+    SmallVector<ReassociationIndices> wg;
+    for (int64_t d = 0; d < 2 + nb; ++d)
+      wg.push_back({d});
+    wg.push_back({2 + nb, 3 + nb});
+    k.w = memref::CollapseShapeOp::create(b, loc, w, wg);
     // A zero fill of the output before it (nothing else touching the
     // output in between): start from zero registers and drop the fill.
     for (Operation *p = op->getPrevNode(); p; p = p->getPrevNode()) {

@@ -70,48 +70,62 @@ struct QOptPackQMatMulPass
     auto lt = op.getLhs().getType(), rt = op.getRhs().getType();
     auto ot = op.getResult().getType();
     auto zat = cast<RankedTensorType>(op.getLhsZp().getType());
-    if (!lt.hasStaticShape() || !ot.hasStaticShape() || rt.getRank() != 2 ||
-        lt.getRank() < 2 || !rt.getElementType().isInteger(8) ||
+    if (!lt.hasStaticShape() || !ot.hasStaticShape() || rt.getRank() < 2 ||
+        rt.getRank() > 3 || lt.getRank() < 2 ||
+        !rt.getElementType().isInteger(8) ||
         !lt.getElementType().isInteger(8) || op.getRhsUnsigned() ||
         !ot.getElementType().isInteger(32))
       return failure();
-    // Per-row activation zero points only for 2-D activations (the batch
-    // dims are folded into rows otherwise).
-    if (zat.getRank() != 0 && lt.getRank() != 2)
+    // Batched (the grouped int4 path: [B, M, K] x [B, K, N] constant, one
+    // weight matrix per batch); otherwise the lhs batch dims fold into rows.
+    bool batched = rt.getRank() == 3;
+    int64_t B = batched ? rt.getDimSize(0) : 1;
+    if (batched && (lt.getRank() != 3 || lt.getDimSize(0) != B))
+      return failure();
+    // Per-row activation zero points: along lhs dim -2.
+    if (zat.getRank() != 0 && lt.getRank() != 2 && !batched)
       return failure();
     if (!isZeroConstant(op.getRhsZp()))
       return failure(); // asymmetric weights: portable path
     Attribute wattr;
     if (!matchPattern(op.getRhs(), m_Constant(&wattr)))
       return failure();
-    int64_t K = rt.getDimSize(0), N = rt.getDimSize(1);
+    int64_t K = rt.getDimSize(rt.getRank() - 2), N = rt.getDimSize(rt.getRank() - 1);
     int64_t L = t.lanes(), G = t.kGroup;
     if (K % G || N % L || lt.getShape().back() != K)
       return failure();
     bool splat;
     ArrayRef<char> w = rawBytes(wattr, splat);
-    if (w.empty() || (!splat && (int64_t)w.size() != K * N))
+    if (w.empty() || (!splat && (int64_t)w.size() != B * K * N))
       return failure();
-    auto at = [&](int64_t k, int64_t n) -> int8_t {
-      return splat ? w[0] : w[k * N + n];
+    auto at = [&](int64_t b, int64_t k, int64_t n) -> int8_t {
+      return splat ? w[0] : w[(b * K + k) * N + n];
     };
-    // packed[n1][k1][l][g] = W[k1*G + g][n1*L + l]; colsum[n] = sum_k W[k][n]
-    std::vector<int8_t> packed(K * N);
-    std::vector<int32_t> colsum(N, 0);
+    // packed[b][n1][k1][l][g] = W[b][k1*G + g][n1*L + l];
+    // colsum[b][n] = sum_k W[b][k][n]
+    std::vector<int8_t> packed(B * K * N);
+    std::vector<int32_t> colsum(B * N, 0);
     size_t i = 0;
-    for (int64_t n1 = 0; n1 < N / L; ++n1)
-      for (int64_t k1 = 0; k1 < K / G; ++k1)
-        for (int64_t l = 0; l < L; ++l)
-          for (int64_t g = 0; g < G; ++g)
-            packed[i++] = at(k1 * G + g, n1 * L + l);
-    for (int64_t k = 0; k < K; ++k)
-      for (int64_t n = 0; n < N; ++n)
-        colsum[n] += at(k, n);
+    for (int64_t bi = 0; bi < B; ++bi)
+      for (int64_t n1 = 0; n1 < N / L; ++n1)
+        for (int64_t k1 = 0; k1 < K / G; ++k1)
+          for (int64_t l = 0; l < L; ++l)
+            for (int64_t g = 0; g < G; ++g)
+              packed[i++] = at(bi, k1 * G + g, n1 * L + l);
+    for (int64_t bi = 0; bi < B; ++bi)
+      for (int64_t k = 0; k < K; ++k)
+        for (int64_t n = 0; n < N; ++n)
+          colsum[bi * N + n] += at(bi, k, n);
 
     OpBuilder b(op);
     Location loc = op.getLoc();
     MLIRContext *ctx = b.getContext();
-    auto pty = RankedTensorType::get({N / L, K / G, L, G}, b.getI8Type());
+    SmallVector<int64_t> pshape = {N / L, K / G, L, G}, csShape = {N};
+    if (batched) {
+      pshape.insert(pshape.begin(), B);
+      csShape.insert(csShape.begin(), B);
+    }
+    auto pty = RankedTensorType::get(pshape, b.getI8Type());
     ElementsAttr pattr;
     if (auto r = dyn_cast<DenseResourceElementsAttr>(wattr))
       pattr = DenseResourceElementsAttr::get(
@@ -122,16 +136,19 @@ struct QOptPackQMatMulPass
       pattr = DenseElementsAttr::get(pty, ArrayRef<int8_t>(packed));
     Value wp = arith::ConstantOp::create(b, loc, cast<TypedAttr>(pattr));
 
-    // Activations as [M, K] (batch dims folded into rows).
+    // Activations as [M, K] (batch dims folded into rows) or [B, M, K].
     Value a = op.getLhs();
-    int64_t M = lt.getNumElements() / K;
-    if (lt.getRank() > 2) {
+    int64_t M = batched ? lt.getDimSize(1) : lt.getNumElements() / K;
+    if (!batched && lt.getRank() > 2) {
       ReassociationIndices rows =
           llvm::to_vector(llvm::seq<int64_t>(0, lt.getRank() - 1));
       a = tensor::CollapseShapeOp::create(
           b, loc, RankedTensorType::get({M, K}, lt.getElementType()), a,
           ArrayRef<ReassociationIndices>{rows, {lt.getRank() - 1}});
     }
+    SmallVector<int64_t> oshape = {M, N};
+    if (batched)
+      oshape.insert(oshape.begin(), B);
     Type i32 = b.getI32Type();
     bool uns = op.getLhsUnsigned();
     auto ext = [&](OpBuilder &nb, Location l, Value x, bool u) -> Value {
@@ -140,23 +157,28 @@ struct QOptPackQMatMulPass
     };
     using IT = utils::IteratorType;
     // The accumulator starts at the zero-point compensation
-    // -(za[m] (+128 for s8 activations)) * colsum[n] (an elementwise generic:
-    // the microkernel loads it as its initial accumulators).
+    // -(za[m] (+128 for s8 activations)) * colsum[(b,) n] (an elementwise
+    // generic: the microkernel loads it as its initial accumulators).
     Value cs = arith::ConstantOp::create(
         b, loc,
-        DenseElementsAttr::get(RankedTensorType::get({N}, i32),
+        DenseElementsAttr::get(RankedTensorType::get(csShape, i32),
                                ArrayRef<int32_t>(colsum)));
-    AffineExpr e0 = b.getAffineDimExpr(0), e1 = b.getAffineDimExpr(1);
+    int64_t nb0 = batched ? 1 : 0; // first non-batch loop
+    int64_t R = 2 + nb0;
+    AffineExpr em = b.getAffineDimExpr(nb0), en = b.getAffineDimExpr(nb0 + 1);
+    SmallVector<AffineExpr> csEx = {en};
+    if (batched)
+      csEx.insert(csEx.begin(), b.getAffineDimExpr(0));
     SmallVector<AffineMap> cmaps = {
-        zat.getRank() == 0 ? AffineMap::get(2, 0, {}, ctx)
-                           : AffineMap::get(2, 0, {e0}, ctx),
-        AffineMap::get(2, 0, {e1}, ctx), b.getMultiDimIdentityMap(2)};
+        zat.getRank() == 0 ? AffineMap::get(R, 0, {}, ctx)
+                           : AffineMap::get(R, 0, {em}, ctx),
+        AffineMap::get(R, 0, csEx, ctx), b.getMultiDimIdentityMap(R)};
     Value init =
         linalg::GenericOp::create(
-            b, loc, TypeRange{RankedTensorType::get({M, N}, i32)},
+            b, loc, TypeRange{RankedTensorType::get(oshape, i32)},
             ValueRange{op.getLhsZp(), cs},
-            ValueRange{tensor::EmptyOp::create(b, loc, {M, N}, i32)}, cmaps,
-            {IT::parallel, IT::parallel},
+            ValueRange{tensor::EmptyOp::create(b, loc, oshape, i32)}, cmaps,
+            SmallVector<IT>(R, IT::parallel),
             [&](OpBuilder &nb, Location l, ValueRange v) {
               Value z = ext(nb, l, v[0], uns);
               if (!uns)
@@ -171,17 +193,23 @@ struct QOptPackQMatMulPass
                   nb, l, ValueRange{arith::SubIOp::create(nb, l, zero, c)});
             })
             .getResult(0);
-    // out[m, n] += u8(a[m, k]) * w[k, n] over loops (m, n1, l, k1, g).
-    AffineExpr m = b.getAffineDimExpr(0), n1 = b.getAffineDimExpr(1),
-               l = b.getAffineDimExpr(2), k1 = b.getAffineDimExpr(3),
-               g = b.getAffineDimExpr(4);
-    auto map = [&](ArrayRef<AffineExpr> e) {
-      return AffineMap::get(5, 0, e, ctx);
+    // out[(b,) m, n] += u8(a[(b,) m, k]) * w[(b,) k, n] over loops
+    // ((b,) m, n1, l, k1, g).
+    int64_t nl = 5 + nb0;
+    AffineExpr m = b.getAffineDimExpr(nb0), n1 = b.getAffineDimExpr(nb0 + 1),
+               l = b.getAffineDimExpr(nb0 + 2), k1 = b.getAffineDimExpr(nb0 + 3),
+               g = b.getAffineDimExpr(nb0 + 4);
+    auto map = [&](SmallVector<AffineExpr> e) {
+      if (batched)
+        e.insert(e.begin(), b.getAffineDimExpr(0));
+      return AffineMap::get(nl, 0, e, ctx);
     };
     SmallVector<AffineMap> maps = {map({m, k1 * G + g}), map({n1, k1, l, g}),
                                    map({m, n1 * L + l})};
     SmallVector<IT> its = {IT::parallel, IT::parallel, IT::parallel,
                            IT::reduction, IT::reduction};
+    if (batched)
+      its.insert(its.begin(), IT::parallel);
     auto gen = linalg::GenericOp::create(
         b, loc, TypeRange{init.getType()}, ValueRange{a, wp}, ValueRange{init},
         maps, its, [&](OpBuilder &nb, Location l, ValueRange v) {
@@ -200,7 +228,7 @@ struct QOptPackQMatMulPass
     // canonicalization may rebuild the op without discardable attributes.
     gen->setAttr("qopt.ukernel", b.getStringAttr("int8_dot"));
     Value y = gen.getResult(0);
-    if (ot.getRank() != 2) {
+    if (!batched && ot.getRank() != 2) {
       ReassociationIndices rows =
           llvm::to_vector(llvm::seq<int64_t>(0, ot.getRank() - 1));
       y = tensor::ExpandShapeOp::create(

@@ -68,3 +68,30 @@ func.func @zero_signed(%x: memref<6x4xi8>, %w: memref<4x1x16x4xi8>, %y: memref<6
   }
   return
 }
+
+// -----
+
+// Batched: the batch is the outermost parallel dim; each tile works on
+// rank-reduced subviews of its batch.
+// CHECK-LABEL: func.func @batched
+// CHECK: memref.collapse_shape %{{.*}} {{\[\[}}0], [1], [2], [3, 4]] : memref<2x1x1x16x4xi8> into memref<2x1x1x64xi8>
+// CHECK: scf.parallel (%[[B:.*]], %{{.*}}, %{{.*}}) =
+// CHECK: memref.subview %arg0[%[[B]], 0, 0] [1, 3, 4] [1, 1, 1] : memref<2x3x4xi8> to memref<3x4xi8, strided<[4, 1], offset: ?>>
+// CHECK: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// GENERIC-LABEL: func.func @batched
+// GENERIC: linalg.generic
+#a3 = affine_map<(b, d0, d1, d2, d3, d4) -> (b, d0, d3 * 4 + d4)>
+#w3 = affine_map<(b, d0, d1, d2, d3, d4) -> (b, d1, d3, d2, d4)>
+#o3 = affine_map<(b, d0, d1, d2, d3, d4) -> (b, d0, d1 * 16 + d2)>
+func.func @batched(%x: memref<2x3x4xi8>, %w: memref<2x1x1x16x4xi8>, %y: memref<2x3x16xi32>) {
+  linalg.generic {indexing_maps = [#a3, #w3, #o3], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]}
+      ins(%x, %w : memref<2x3x4xi8>, memref<2x1x1x16x4xi8>) outs(%y : memref<2x3x16xi32>) {
+  ^bb0(%in: i8, %wi: i8, %out: i32):
+    %0 = arith.extui %in : i8 to i32
+    %1 = arith.extsi %wi : i8 to i32
+    %2 = arith.muli %0, %1 : i32
+    %3 = arith.addi %out, %2 : i32
+    linalg.yield %3 : i32
+  }
+  return
+}

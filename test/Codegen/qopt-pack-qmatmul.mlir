@@ -50,6 +50,23 @@ func.func @signed(%x: tensor<2x3x4xi8>, %zx: tensor<i8>) -> tensor<2x3x16xi32> {
 
 // -----
 
+// Batched (the grouped int4 path: one weight matrix per group): packed per
+// batch, per-batch column sums, a sixth (batch) loop.
+// CHECK-LABEL: func.func @batched
+// CHECK-DAG: arith.constant dense<{{.*}}> : tensor<2x1x1x16x4xi8>
+// CHECK-DAG: arith.constant dense<{{\[\[}}4, {{.*}}], [8, {{.*}}]]> : tensor<2x16xi32>
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel"]
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]
+// CHECK-SAME: tensor<2x3x4xi8>, tensor<2x1x1x16x4xi8>) outs({{.*}} : tensor<2x3x16xi32>)
+func.func @batched(%x: tensor<2x3x4xi8>, %zx: tensor<3xi8>) -> tensor<2x3x16xi32> {
+  %w = arith.constant dense<[[[1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]], [[2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2], [2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2], [2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2], [2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2]]]> : tensor<2x4x16xi8>
+  %z0 = arith.constant dense<0> : tensor<i8>
+  %y = qopt.qmatmul %x, %w, %zx, %z0 {lhs_unsigned} : (tensor<2x3x4xi8>, tensor<2x4x16xi8>, tensor<3xi8>, tensor<i8>) -> tensor<2x3x16xi32>
+  return %y : tensor<2x3x16xi32>
+}
+
+// -----
+
 // Left to the portable path: a non-zero weight zero point, N not a multiple
 // of the 16 lanes, a non-constant weight.
 // CHECK-LABEL: func.func @unpacked

@@ -1,8 +1,9 @@
-"""Writes a qopt-level model with two constant-weight qopt.qmatmuls (u8 x s8
-with per-row activation zero points, s8 x s8 with a scalar one; M=13, K=64,
-N=80: full and remainder register tiles on every target) to argv[1] and its
-inputs to argv[2] (a directory); with argv[1] == 'check', compares
-DIR/y.npy and DIR/z.npy (DIR = argv[2]) exactly with numpy's int64 result."""
+"""Writes a qopt-level model with three constant-weight qopt.qmatmuls (u8 x
+s8 with per-row activation zero points, s8 x s8 with a scalar one; M=13,
+K=64, N=80: full and remainder register tiles on every target; and a batched
+one as the grouped int4 path makes: [3, 13, 32] x [3, 32, 48] int4-range
+weights) to argv[1] and its inputs to argv[2] (a directory); with argv[1] ==
+'check', compares DIR/{y,z,g}.npy (DIR = argv[2]) exactly with numpy."""
 import os
 import sys
 import numpy as np
@@ -17,16 +18,23 @@ x[0, :] = 255  # extremes: u8 255 and s8 -128 against -128 weights
 w[:, 0] = -128
 s[1, :] = -128
 zs = -7
+B, Kg, Ng = 3, 32, 48
+wg = rng.integers(-8, 8, (B, Kg, Ng), dtype=np.int64)
+xg = rng.integers(0, 256, (B, M, Kg), dtype=np.int64)
 if sys.argv[1] == "check":
     y = np.load(os.path.join(sys.argv[2], "y.npy"))
     z = np.load(os.path.join(sys.argv[2], "z.npy"))
     assert (y == (x - zx[:, None]) @ w).all(), "u8 x s8 mismatch"
     assert (z == (s - zs) @ w).all(), "s8 x s8 mismatch"
+    g = np.load(os.path.join(sys.argv[2], "g.npy"))
+    assert (g == (xg - zx[None, :, None]) @ wg).all(), "batched mismatch"
     print("OK exact")
     sys.exit(0)
 
 
 def dense(a):
+    if a.ndim == 0:
+        return str(int(a))
     if a.ndim == 1:
         return "[" + ",".join(str(int(v)) for v in a) + "]"
     return "[" + ",".join(dense(r) for r in a) + "]"
@@ -35,15 +43,19 @@ def dense(a):
 open(sys.argv[1], "w").write(f"""
 func.func @main(%x: tensor<{M}x{K}xi8> {{qopt.name = "x", qopt.dtype = 2 : i32}},
                 %zx: tensor<{M}xi8> {{qopt.name = "zx", qopt.dtype = 2 : i32}},
-                %s: tensor<{M}x{K}xi8> {{qopt.name = "s", qopt.dtype = 3 : i32}})
+                %s: tensor<{M}x{K}xi8> {{qopt.name = "s", qopt.dtype = 3 : i32}},
+                %xg: tensor<{B}x{M}x{Kg}xi8> {{qopt.name = "xg", qopt.dtype = 2 : i32}})
     -> (tensor<{M}x{N}xi32> {{qopt.name = "y", qopt.dtype = 6 : i32}},
-        tensor<{M}x{N}xi32> {{qopt.name = "z", qopt.dtype = 6 : i32}}) {{
+        tensor<{M}x{N}xi32> {{qopt.name = "z", qopt.dtype = 6 : i32}},
+        tensor<{B}x{M}x{Ng}xi32> {{qopt.name = "g", qopt.dtype = 6 : i32}}) {{
+  %wg = arith.constant dense<{dense(wg)}> : tensor<{B}x{Kg}x{Ng}xi8>
   %w = arith.constant dense<{dense(w)}> : tensor<{K}x{N}xi8>
   %z0 = arith.constant dense<0> : tensor<i8>
   %zs = arith.constant dense<{zs}> : tensor<i8>
   %y = qopt.qmatmul %x, %w, %zx, %z0 {{lhs_unsigned}} : (tensor<{M}x{K}xi8>, tensor<{K}x{N}xi8>, tensor<{M}xi8>, tensor<i8>) -> tensor<{M}x{N}xi32>
   %z = qopt.qmatmul %s, %w, %zs, %z0 : (tensor<{M}x{K}xi8>, tensor<{K}x{N}xi8>, tensor<i8>, tensor<i8>) -> tensor<{M}x{N}xi32>
-  return %y, %z : tensor<{M}x{N}xi32>, tensor<{M}x{N}xi32>
+  %g = qopt.qmatmul %xg, %wg, %zx, %z0 {{lhs_unsigned}} : (tensor<{B}x{M}x{Kg}xi8>, tensor<{B}x{Kg}x{Ng}xi8>, tensor<{M}xi8>, tensor<i8>) -> tensor<{B}x{M}x{Ng}xi32>
+  return %y, %z, %g : tensor<{M}x{N}xi32>, tensor<{M}x{N}xi32>, tensor<{B}x{M}x{Ng}xi32>
 }}
 """)
 d = sys.argv[2]
@@ -51,3 +63,4 @@ os.makedirs(d, exist_ok=True)
 np.save(os.path.join(d, "x.npy"), x.astype(np.uint8))
 np.save(os.path.join(d, "zx.npy"), zx.astype(np.uint8))
 np.save(os.path.join(d, "s.npy"), s.astype(np.int8))
+np.save(os.path.join(d, "xg.npy"), xg.astype(np.uint8))
