@@ -15,7 +15,10 @@
 # medians and the best single run, GOP/s (2*M*N*K / median time), % of the
 # measured limit (int8: vpdpbusd peak; f32: FMA peak; threads x the 1-thread
 # peak) and the ratio to ONNX Runtime's best configuration for the same work
-# (>1: qopt faster), from the medians and from the best runs.
+# (>1: qopt faster), from the medians and from the best runs; with 1 thread
+# also from the process CPU time per run, which on an oversubscribed machine
+# is the run time without the waits for a core (with 2 threads it includes
+# thread-pool spinning, so it is not compared).
 #
 #   bench/kernels.sh            env: ROUNDS=3 RUNS=10 THREADS="1 2"
 #                                    MS="1 16 128 512" K=2048 N=2048
@@ -57,16 +60,16 @@ if [ -z "${NO_LLAMA:-}" ]; then
   $py -c "import numpy as np,sys; np.save(sys.argv[1], (np.arange(128)*7919 % 256).astype(np.int64)[None])" "$work/ids.npy"
 fi
 
-qrun() { # model.so input-file threads -> "median_ms min_ms"
+qrun() { # model.so input-file threads -> "median_ms min_ms cpu_ms"
   "$build/bin/qopt-run" "$1" --input "$2" --threads "$3" --bench "$runs" |
-    sed -n 's/.*median_ms=\([0-9.]*\) min_ms=\([0-9.]*\).*/\1 \2/p'
+    sed -n 's/.*median_ms=\([0-9.]*\) min_ms=\([0-9.]*\) cpu_ms=\([0-9.]*\).*/\1 \2 \3/p'
 }
-orun() { # model.onnx input threads -> "median_ms min_ms"
+orun() { # model.onnx input threads -> "median_ms min_ms cpu_ms"
   node "$root/bench/ort_model.js" "$1" --input "$2" --threads "$3" --runs "$runs" |
-    sed -n 's/.*"median_ms":\([0-9.]*\),"min_ms":\([0-9.]*\).*/\1 \2/p'
+    sed -n 's/.*"median_ms":\([0-9.]*\),"min_ms":\([0-9.]*\),"cpu_ms":\([0-9.]*\).*/\1 \2 \3/p'
 }
 
-res="$work/results.txt" # threads kind M config median_ms min_ms
+res="$work/results.txt" # threads kind M config median_ms min_ms cpu_ms
 for t in $threads_list; do
   "$work/peak" "$t" | sed "s/^/threads=$t /" >> "$work/peak.txt"
   for r in $(seq "$rounds"); do

@@ -1,5 +1,6 @@
 // Times one ONNX model with ONNX Runtime (onnxruntime-node) on the given
-// .npy inputs: prints one JSON line {median_ms, min_ms, runs, threads}.
+// .npy inputs: prints one JSON line {median_ms, min_ms, cpu_ms, runs,
+// threads} (cpu_ms: process CPU time per run).
 //   node ort_model.js MODEL.onnx --input NAME=FILE.npy [...] --threads N --runs N
 const fs = require('fs');
 const ort = require('onnxruntime-node');
@@ -42,12 +43,15 @@ async function main() {
   }
   for (let i = 0; i < 3; i++) await sess.run(feeds);
   const times = [];
+  const cpu0 = process.cpuUsage();
   for (let i = 0; i < runs; i++) {
     const t0 = process.hrtime.bigint();
     await sess.run(feeds);
     times.push(Number(process.hrtime.bigint() - t0) / 1e6);
   }
+  const cpu = process.cpuUsage(cpu0);
   times.sort((a, b) => a - b);
-  console.log(JSON.stringify({ median_ms: times[Math.floor(runs / 2)], min_ms: times[0], runs, threads }));
+  const cpu_ms = (cpu.user + cpu.system) / 1e3 / runs;
+  console.log(JSON.stringify({ median_ms: times[Math.floor(runs / 2)], min_ms: times[0], cpu_ms, runs, threads }));
 }
 main().catch((e) => { console.error(e.message || e); process.exit(1); });

@@ -10,6 +10,7 @@ for line in open(sys.argv[1]):
 K, N = int(sys.argv[3]), int(sys.argv[4])
 times = defaultdict(list)
 best = defaultdict(list)
+cpu = defaultdict(list)
 order = []
 for line in open(sys.argv[2]):
     p = line.split()
@@ -20,16 +21,19 @@ for line in open(sys.argv[2]):
         order.append(key)
     times[key].append(float(p[4]))
     best[key].append(float(p[5]))
+    if len(p) > 6:
+        cpu[key].append(float(p[6]))
 
 print("load while measuring:", sys.argv[5].strip())
 for t, pk in peak.items():
     print(f"threads={t}: vpdpbusd peak {pk['vnni_gops']:.0f} GOP/s, "
           f"FMA peak {pk['fma_gflops']:.0f} GFLOP/s, DRAM read {pk['dram_gbs']:.1f} GB/s")
 print()
-print("| threads | work | config | ms median | ms best | GOP/s | % of limit | vs ORT best (median) | vs ORT best (best runs) |")
-print("|---|---|---|---|---|---|---|---|---|")
+print("| threads | work | config | ms median | ms best | CPU ms/run | GOP/s (best) | % of limit | vs ORT best: median | best run | CPU time |")
+print("|---|---|---|---|---|---|---|---|---|---|---|")
 med = {k: st.median(v) for k, v in times.items()}
 mn = {k: min(v) for k, v in best.items()}
+cp = {k: st.median(v) for k, v in cpu.items()}
 for key in order:
     t, kind, M, cfg = key
     ms = med[key]
@@ -45,10 +49,16 @@ for key in order:
     ratio = f"{min(peers) / ms:.2f}x" if peers and cfg.startswith("qopt:") else ""
     bpeers = [mn[k] for k in mn if k[:3] == key[:3] and k[3].startswith("ort:")]
     bratio = f"{min(bpeers) / mn[key]:.2f}x" if bpeers and cfg.startswith("qopt:") else ""
-    gops = f"{ops / ms / 1e6:.0f}" if ops else ""
-    pct = f"{ops / ms / 1e6 / limit * 100:.0f}%" if ops else ""
+    cpeers = [cp[k] for k in cp if k[:3] == key[:3] and k[3].startswith("ort:")]
+    cratio = (f"{min(cpeers) / cp[key]:.2f}x"
+              if cpeers and key in cp and t == "1" and cfg.startswith("qopt:") else "")
+    cms = f"{cp[key]:.3f}" if key in cp else ""
+    # Throughput from the best run: the closest to an uncontended machine.
+    b_ms = mn[key]
+    gops = f"{ops / b_ms / 1e6:.0f}" if ops else ""
+    pct = f"{ops / b_ms / 1e6 / limit * 100:.0f}%" if ops else ""
     if ops and M == "1":  # GEMV: weight bytes streamed per second
         bytes_ = K * N * (1 if kind == "int8" else 4)
-        pct += f" ({bytes_ / ms / 1e6:.1f} GB/s)"
+        pct += f" ({bytes_ / b_ms / 1e6:.1f} GB/s)"
     work = f"{kind} M={M}" if ops else f"llama-tiny {M} (1x128)"
-    print(f"| {t} | {work} | {cfg} | {ms:.3f} | {mn[key]:.3f} | {gops} | {pct} | {ratio} | {bratio} |")
+    print(f"| {t} | {work} | {cfg} | {ms:.3f} | {mn[key]:.3f} | {cms} | {gops} | {pct} | {ratio} | {bratio} | {cratio} |")
