@@ -38,6 +38,7 @@ struct Runner::Impl {
   JITModel jit;
   std::vector<char> blob;
   void *weights = nullptr;
+  size_t weightsSize = 0;
   qopt_model *model = nullptr;
   std::vector<std::vector<char>> outData;
   std::vector<std::vector<int64_t>> outShape;
@@ -97,6 +98,7 @@ std::unique_ptr<Runner> Runner::create(ModuleOp module,
       return nullptr;
     }
     memcpy(im.weights, im.blob.data(), blobSize);
+    im.weightsSize = blobSize;
     std::vector<char>().swap(im.blob);
   }
   if (qopt_model_create(im.jit.abi.c_str(), im.jit.entry, im.weights, blobSize,
@@ -130,6 +132,27 @@ std::unique_ptr<Runner> Runner::create(ModuleOp module,
                        im.outData[k].data()});
   }
   return r;
+}
+
+bool Runner::replaceConstant(ArrayRef<char> oldBytes,
+                             ArrayRef<char> newBytes) {
+  Impl &im = *impl_;
+  size_t n = oldBytes.size();
+  if (n == 0 || n != newBytes.size() || n > im.weightsSize)
+    return false;
+  char *base = static_cast<char *>(im.weights);
+  char *found = nullptr;
+  for (size_t off = 0; off + n <= im.weightsSize; off += 64)
+    if (memcmp(base + off, oldBytes.data(), std::min<size_t>(n, 64)) == 0 &&
+        memcmp(base + off, oldBytes.data(), n) == 0) {
+      if (found)
+        return false; // ambiguous
+      found = base + off;
+    }
+  if (!found)
+    return false;
+  memcpy(found, newBytes.data(), n);
+  return true;
 }
 
 bool Runner::run(const Sample &s,

@@ -49,7 +49,7 @@ std::optional<WeightMatMul> mlir::qopt::matchWeightMatMul(MatMulOp op) {
 }
 
 std::optional<std::vector<float>> mlir::qopt::readF32(Attribute a) {
-  auto attr = dyn_cast<ElementsAttr>(a);
+  auto attr = dyn_cast_or_null<ElementsAttr>(a);
   if (!attr || !attr.getElementType().isF32())
     return std::nullopt;
   int64_t n = attr.getNumElements();
@@ -119,3 +119,97 @@ Value mlir::qopt::makeZpConstant(OpBuilder &b, Location loc,
   return arith::ConstantOp::create(b, loc,
                                    DenseElementsAttr::get(ty, ArrayRef<int8_t>(v)));
 }
+
+Value mlir::qopt::buildDequantizedWeight(const WeightMatMul &m,
+                                         const QuantizedWeight &q,
+                                         unsigned bits) {
+  arith::ConstantOp weight = m.weight;
+  OpBuilder b(weight);
+  Location loc = weight.getLoc();
+  auto qTy = RankedTensorType::get({m.K, m.N}, b.getI8Type());
+  Value wq = makeI8Constant(b, loc, qTy, q.values, weight.getValue(),
+                            bits == 8 ? ".q8" : ".q" + std::to_string(bits));
+  wq.getDefiningOp()->setAttr("qopt.bits", b.getI64IntegerAttr(bits));
+  Value s, z;
+  int64_t axis = 1, block = 0;
+  if (q.numGroups == 1) {
+    s = makeF32Constant(b, loc, {m.N}, q.scales);
+    z = makeZpConstant(b, loc, {m.N}, q.zeroPoints);
+  } else {
+    s = makeF32Constant(b, loc, {q.numGroups, m.N}, q.scales);
+    z = makeZpConstant(b, loc, {q.numGroups, m.N}, q.zeroPoints);
+    axis = 0;
+    block = q.groupSize;
+  }
+  return DequantizeOp::create(b, loc, weight.getType(), wq, s, z,
+                              (uint64_t)axis, (uint64_t)block, false);
+}
+
+std::optional<std::vector<double>> mlir::qopt::readHessian(Operation *op,
+                                                           int64_t K) {
+  auto a = op->getAttr(kHessianAttrName);
+  if (!a)
+    return std::nullopt;
+  auto t = dyn_cast<ElementsAttr>(a);
+  if (!t || t.getShapedType().getShape() != ArrayRef<int64_t>{K, K})
+    return std::nullopt;
+  auto f = readF32(a);
+  if (!f)
+    return std::nullopt;
+  return std::vector<double>(f->begin(), f->end());
+}
+
+std::optional<std::vector<int8_t>> mlir::qopt::readI8(Attribute a) {
+  auto attr = dyn_cast_or_null<ElementsAttr>(a);
+  if (!attr || !attr.getElementType().isInteger(8))
+    return std::nullopt;
+  int64_t n = attr.getNumElements();
+  if (auto d = dyn_cast<DenseElementsAttr>(attr)) {
+    std::vector<int8_t> out;
+    for (int8_t v : d.getValues<int8_t>())
+      out.push_back(v);
+    return out;
+  }
+  if (auto r = dyn_cast<DenseResourceElementsAttr>(attr)) {
+    AsmResourceBlob *blob = r.getRawHandle().getBlob();
+    if (!blob || (int64_t)blob->getData().size() != n)
+      return std::nullopt;
+    std::vector<int8_t> out(n);
+    std::memcpy(out.data(), blob->getData().data(), n);
+    return out;
+  }
+  return std::nullopt;
+}
+
+static Attribute constAttr(Value v) {
+  auto c = v.getDefiningOp<arith::ConstantOp>();
+  return c ? c.getValue() : Attribute();
+}
+
+/// The f32 [K, N] weight of `deq` (constants, per axis 1 or blocked
+/// along K); nullopt for any other form.
+std::optional<std::vector<float>>
+mlir::qopt::readDequantizedWeight(DequantizeOp deq, int64_t K, int64_t N) {
+  auto v = readI8(constAttr(deq.getInput()));
+  auto s = readF32(constAttr(deq.getScale()));
+  auto z = readI8(constAttr(deq.getZeroPoint()));
+  if (!v || !s || !z || deq.getIsUnsigned() || (int64_t)v->size() != K * N)
+    return std::nullopt;
+  int64_t block = deq.getBlockSize();
+  bool perAxis = deq.getAxis() == 1 && block == 0;
+  bool blocked = deq.getAxis() == 0 && block > 0;
+  if (!perAxis && !blocked)
+    return std::nullopt;
+  int64_t G = perAxis ? 1 : (K + block - 1) / block;
+  if ((int64_t)s->size() != G * N || (int64_t)z->size() != G * N)
+    return std::nullopt;
+  std::vector<float> w(K * N);
+  for (int64_t k = 0; k < K; ++k) {
+    int64_t g = perAxis ? 0 : k / block;
+    for (int64_t n = 0; n < N; ++n)
+      w[k * N + n] = dequantizeValue((*v)[k * N + n],
+                                     {(*s)[g * N + n], (*z)[g * N + n]});
+  }
+  return w;
+}
+

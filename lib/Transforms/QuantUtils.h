@@ -131,6 +131,36 @@ void replaceWithIntegerConv(OpBuilder &b, WeightConv &wc, Value xq, Value zx,
                             bool xUnsigned, Value sx, Value wq,
                             const QuantizedFilter &q, StringRef tag);
 
+/// `qopt.dequantize(Wq, s, zp)` of a quantized [K, N] weight, built next
+/// to the weight constant of `m` (per axis 1, or blocked along K).
+Value buildDequantizedWeight(const WeightMatMul &m, const QuantizedWeight &q,
+                             unsigned bits);
+
+/// Per-layer attributes of the calibration-driven passes (qopt-gptq,
+/// qopt-awq, qopt-bias-correction), attached by lib/Calibration.
+/// f32 [K, K]: 2/M X^T X of the layer input over the calibration rows.
+inline constexpr const char *kHessianAttrName = "qopt.hessian";
+/// f32 [K]: mean |x| per input channel (AWQ).
+inline constexpr const char *kActMeanAbsAttrName = "qopt.act_mean_abs";
+/// f32 [K]: mean x per input channel; f32 [N]: mean FP32 output (bias
+/// correction).
+inline constexpr const char *kActMeanAttrName = "qopt.act_mean";
+inline constexpr const char *kOutMeanAttrName = "qopt.out_mean";
+/// f32 [K]: the AWQ input scales s (the layer computes (x / s) W').
+inline constexpr const char *kAWQScaleAttrName = "qopt.awq_scale";
+/// i64: weight bits chosen for this layer (mixed precision; 32: keep f32).
+inline constexpr const char *kWeightBitsAttrName = "qopt.weight_bits";
+
+/// The data of an i8 constant (dense or dense_resource).
+std::optional<std::vector<int8_t>> readI8(Attribute attr);
+/// The f32 [K, N] weight `deq` computes from constants (per axis 1, or
+/// blocked along K); nullopt for any other form.
+std::optional<std::vector<float>> readDequantizedWeight(DequantizeOp deq,
+                                                        int64_t K, int64_t N);
+
+/// A [K, K] f32 Hessian attribute as doubles; nullopt if absent/malformed.
+std::optional<std::vector<double>> readHessian(Operation *op, int64_t K);
+
 } // namespace qopt
 } // namespace mlir
 

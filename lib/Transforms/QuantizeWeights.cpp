@@ -25,6 +25,17 @@ struct QOptQuantizeWeightsPass
     : qopt::impl::QOptQuantizeWeightsPassBase<QOptQuantizeWeightsPass> {
   using Base::Base;
 
+  /// The pass's bits, or the layer's own `qopt.weight_bits` (4 / 8 / 32,
+  /// chosen by --mixed-precision).
+  int64_t layerBits(Operation *op) {
+    if (auto a = op->getAttrOfType<IntegerAttr>(kWeightBitsAttrName)) {
+      int64_t b = a.getInt();
+      if (b == 4 || b == 8 || b == 32)
+        return b;
+    }
+    return bits;
+  }
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
     if (bits != 8 && bits != 4) {
@@ -52,14 +63,15 @@ struct QOptQuantizeWeightsPass
     SmallVector<WeightMatMul> todo;
     module.walk([&](MatMulOp op) {
       if (auto m = matchWeightMatMul(op))
-        if (!filter.excludes(*m))
+        if (!filter.excludes(*m) && layerBits(op) != 32)
           todo.push_back(*m);
     });
     // One quantized weight per constant, shared by its matmuls.
     llvm::DenseMap<Operation *, Value> done;
     bool sym = scheme == "sym";
-    std::string tag = bits == 8 ? "w8" : "w4";
     for (WeightMatMul &m : todo) {
+      int64_t bits = layerBits(m.op);
+      std::string tag = bits == 8 ? "w8" : "w4";
       Value &deq = done[m.weight];
       if (!deq) {
         auto data = readF32(m.weight.getValue());
@@ -72,25 +84,7 @@ struct QOptQuantizeWeightsPass
         int64_t gs = bits == 4 ? groupSize : 0;
         QuantizedWeight q =
             quantizeWeightKN(*data, m.K, m.N, bits, sym, gs);
-        OpBuilder b(m.weight);
-        Location loc = m.weight.getLoc();
-        auto qTy = RankedTensorType::get({m.K, m.N}, b.getI8Type());
-        Value wq = makeI8Constant(b, loc, qTy, q.values, m.weight.getValue(),
-                                  bits == 8 ? ".q8" : ".q4");
-        wq.getDefiningOp()->setAttr("qopt.bits", b.getI64IntegerAttr(bits));
-        Value s, z;
-        int64_t axis = 1, block = 0;
-        if (q.numGroups == 1) {
-          s = makeF32Constant(b, loc, {m.N}, q.scales);
-          z = makeZpConstant(b, loc, {m.N}, q.zeroPoints);
-        } else {
-          s = makeF32Constant(b, loc, {q.numGroups, m.N}, q.scales);
-          z = makeZpConstant(b, loc, {q.numGroups, m.N}, q.zeroPoints);
-          axis = 0;
-          block = q.groupSize;
-        }
-        deq = DequantizeOp::create(b, loc, m.weight.getType(), wq, s, z,
-                                   (uint64_t)axis, (uint64_t)block, false);
+        deq = buildDequantizedWeight(m, q, bits);
       }
       m.op.getRhsMutable().assign(deq);
       m.op->setAttr(kQuantAttrName, StringAttr::get(&getContext(), tag));
@@ -115,7 +109,8 @@ struct QOptQuantizeWeightsPass
                                          bits == 4 ? groupSize : 0);
       OpBuilder b(c.op);
       dequantizeFilter(b, c, q, bits);
-      c.op->setAttr(kQuantAttrName, StringAttr::get(&getContext(), tag));
+      c.op->setAttr(kQuantAttrName,
+                    StringAttr::get(&getContext(), bits == 8 ? "w8" : "w4"));
       done.try_emplace(c.weight);
     }
     for (auto &[op, v] : done)

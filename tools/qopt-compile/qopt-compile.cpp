@@ -132,6 +132,36 @@ static cl::opt<std::string> reportFile(
     cl::desc("--quant=w8a8: per-layer noise report (JSON) + FILE.svg chart"),
     cl::value_desc("file.json"), cl::cat(cat));
 
+// Calibration-driven weight quantization (docs/quantization.md, "LLM
+// algorithms"): with --quant=w4|w8 and --calib.
+static cl::opt<bool> gptq("gptq",
+                          cl::desc("GPTQ weights from calibration Hessians "
+                                   "(--quant=w4|w8, needs --calib)"),
+                          cl::cat(cat));
+static cl::opt<bool> actOrder("act-order",
+                              cl::desc("GPTQ: rows by decreasing Hessian "
+                                       "diagonal (static groups)"),
+                              cl::cat(cat));
+static cl::opt<double> damp("damp",
+                            cl::desc("GPTQ dampening: fraction of the mean "
+                                     "Hessian diagonal (default 0.01)"),
+                            cl::init(0.01), cl::cat(cat));
+static cl::opt<bool> awq("awq",
+                         cl::desc("AWQ activation-aware scaling + clipping "
+                                  "(--quant=w4|w8, needs --calib; with "
+                                  "--gptq: AWQ scales, GPTQ rounds)"),
+                         cl::cat(cat));
+static cl::opt<bool> biasCorrection(
+    "bias-correction",
+    cl::desc("subtract the mean output shift of weight quantization per "
+             "channel (--quant=w4|w8, needs --calib)"),
+    cl::cat(cat));
+static cl::opt<double> mixedPrecision(
+    "mixed-precision",
+    cl::desc("average bits per linear weight (e.g. 5.0): int4 / int8 / f32 "
+             "per layer by calibrated sensitivity (--quant=w4, needs --calib)"),
+    cl::value_desc("bits"), cl::init(0), cl::cat(cat));
+
 static int fail(const Twine &msg) {
   errs() << "qopt-compile: error: " << msg << "\n";
   return 1;
@@ -213,11 +243,33 @@ int main(int argc, char **argv) {
     if (!qopt::calib::parseMethod(calibMethod, method, merr))
       return fail(merr);
   }
-  if (quant != "w8a8" &&
+  bool weightCalib = gptq || awq || biasCorrection || mixedPrecision != 0;
+  if (weightCalib) {
+    if (quant != "w4" && quant != "w8")
+      return fail("--gptq, --awq, --bias-correction and --mixed-precision "
+                  "are for --quant=w4 or --quant=w8");
+    if (calibData.empty())
+      return fail("--gptq, --awq, --bias-correction and --mixed-precision "
+                  "need calibration data: --calib=FILE");
+    if (!loadCalibration.empty() || !saveCalibration.empty())
+      return fail("--load-calibration / --save-calibration hold activation "
+                  "ranges (w8a8); the weight algorithms recalibrate");
+    if (!(damp >= 0 && damp < 1))
+      return fail("--damp must be in [0, 1)");
+    if (mixedPrecision != 0 && (quant != "w4" || !(mixedPrecision >= 4) ||
+                                !(mixedPrecision <= 32)))
+      return fail("--mixed-precision=BITS needs --quant=w4 and 4 <= BITS <= "
+                  "32 (average bits per linear weight)");
+  } else if (actOrder || damp != 0.01) {
+    return fail("--act-order and --damp are GPTQ options (add --gptq)");
+  }
+  if (quant != "w8a8" && !weightCalib &&
       (!calibData.empty() || !loadCalibration.empty() ||
        !saveCalibration.empty() || !reportFile.empty()))
     return fail("--calib, --load-calibration, --save-calibration and "
-                "--report are for --quant=w8a8 (static activations)");
+                "--report are for --quant=w8a8 (static activations) or the "
+                "weight algorithms (--gptq, --awq, --bias-correction, "
+                "--mixed-precision)");
   if (calibSamples < 0)
     return fail("--calib-samples must be >= 0");
   if (!saveCalibration.empty() && calibData.empty())
@@ -318,6 +370,38 @@ int main(int argc, char **argv) {
     if (failed(qopt::calib::quantizeStaticW8A8(*module, so, qerr)))
       return fail(qerr);
     (*module)->setAttr(qopt::kQuantizedAttrName, StringAttr::get(&ctx, "w8a8"));
+  }
+  if (weightCalib && !(*module)->hasAttr(qopt::kQuantizedAttrName)) {
+    // Calibrate the FP32 graph stage by stage and rewrite the weights; the
+    // layers it leaves (none reached) get RTN in the normal pipeline.
+    if ((int)qopt::detectStage(*module) > (int)qopt::Stage::QOpt)
+      return fail("--gptq/--awq/--bias-correction/--mixed-precision need an "
+                  "ONNX or qopt-level input");
+    qopt::PipelineOptions fp = popts;
+    fp.quant = "fp32";
+    if (failed(qopt::lowerModule(*module, fp, qopt::Stage::QOpt, configure)))
+      return 1;
+    qopt::calib::LLMQuantOptions lo;
+    lo.calibPath = calibData;
+    lo.maxSamples = calibSamples;
+    lo.exclude = excludeLayers;
+    lo.modelName = sys::path::filename(inputFile).str();
+    lo.reportPath = reportFile;
+    lo.bits = quant == "w8" ? 8 : 4;
+    lo.groupSize = groupSize;
+    lo.symmetric = weightScheme == "sym";
+    lo.gptq = gptq;
+    lo.actOrder = actOrder;
+    lo.damp = damp;
+    lo.awq = awq;
+    lo.biasCorrection = biasCorrection;
+    lo.mixedBits = mixedPrecision;
+    lo.progress = ::isatty(2);
+    lo.pipeline = fp;
+    lo.pipeline.weightsSink = nullptr;
+    std::string qerr;
+    if (failed(qopt::calib::quantizeWithCalibration(*module, lo, qerr)))
+      return fail(qerr);
   }
   if (!graphPasses.empty()) {
     // User passes see the legalized graph, before any lowering.

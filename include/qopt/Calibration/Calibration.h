@@ -129,6 +129,14 @@ public:
     int64_t lastDim = 1;
   };
   const std::map<int64_t, ObserverInfo> &observers() const { return obs_; }
+  /// Overwrites a large constant of the loaded build in place: the
+  /// sidecar blob holds every constant above the weight threshold verbatim
+  /// (qopt-externalize-weights) at a 64-byte aligned offset, so it is found
+  /// by content. Returns false if `oldBytes` is not there exactly once
+  /// (the caller rebuilds instead). Lets sequential calibration swap in
+  /// quantized weights without recompiling.
+  bool replaceConstant(llvm::ArrayRef<char> oldBytes,
+                       llvm::ArrayRef<char> newBytes);
   /// Runs one sample; each observer calls `fn(id, data, numel)`.
   bool run(const Sample &s,
            const std::function<void(int64_t, const float *, int64_t)> &fn,
@@ -212,6 +220,35 @@ struct StaticQuantOptions {
 };
 LogicalResult quantizeStaticW8A8(ModuleOp module, const StaticQuantOptions &o,
                                  std::string &err);
+
+/// Calibration-driven weight quantization (qopt-compile --gptq / --awq /
+/// --bias-correction / --mixed-precision with --quant=w4|w8, design in
+/// lib/Calibration/LLMDriver.cpp): layers are processed in stages (the
+/// first number in the layer name, i.e. the transformer block; names
+/// without one come last). For each stage the current module (earlier
+/// stages already quantized) is JIT-compiled with observers and run over
+/// the samples to accumulate each layer input's X^T X, mean |x| and mean
+/// x; the statistics are attached to the stage's matmuls and qopt-awq /
+/// qopt-gptq / qopt-bias-correction rewrite them. Layers without
+/// statistics are left for qopt-quantize-weights (RTN).
+struct LLMQuantOptions {
+  std::string calibPath;
+  int64_t maxSamples = 0;
+  std::string exclude;
+  std::string modelName;
+  std::string reportPath; ///< per-layer JSON (errors, bits, sizes)
+  unsigned bits = 4;
+  int64_t groupSize = 128;
+  bool symmetric = true;
+  bool gptq = false, actOrder = false, awq = false, biasCorrection = false;
+  double damp = 0.01;
+  double mixedBits = 0; ///< average bits per weight budget (0: off)
+  bool progress = false; ///< progress line on stderr
+  PipelineOptions pipeline; ///< for the calibration builds
+};
+LogicalResult quantizeWithCalibration(ModuleOp module,
+                                      const LLMQuantOptions &o,
+                                      std::string &err);
 
 /// The report's SVG path: FILE.json -> FILE.svg, else FILE + ".svg".
 std::string svgPathFor(llvm::StringRef reportPath);

@@ -164,4 +164,102 @@ def QOptQuantizeStaticPass : Pass<"qopt-quantize-static", "ModuleOp"> {
                            "::mlir::arith::ArithDialect"];
 }
 
+def QOptGPTQPass : Pass<"qopt-gptq", "ModuleOp"> {
+  let summary = "GPTQ weight quantization from calibration Hessians";
+  let description = [{
+    Every `qopt.matmul` with a constant f32 `[K, N]` weight and a
+    `qopt.hessian` attribute (f32 `[K, K]` = 2/M X^T X of its input over
+    the calibration rows, attached by the calibration driver,
+    lib/Calibration/LLMDriver.cpp) gets GPTQ-quantized weights (Frantar et
+    al. 2022): dampening `damp * mean(diag H)`, the upper Cholesky factor
+    of H^-1, rows of W (the paper's columns) quantized in order with their
+    error pushed onto the remaining rows, lazy updates per `block-size`
+    rows. Groups of `group-size` rows get their scale when the group is
+    entered; `act-order` quantizes rows by decreasing diag(H) with static
+    groups (computed up front, so groups stay contiguous along K). The
+    result is the same `qopt.dequantize(Wq, s, zp)` as
+    qopt-quantize-weights (w4 per group / w8 per channel), so lowering and
+    kernels are unchanged. `rtn` quantizes round-to-nearest instead (the
+    baseline, and what --bias-correction / --mixed-precision use alone).
+
+    A layer's `qopt.weight_bits` (4, 8; 32 = keep f32) overrides `bits`.
+    The Hessian is removed; the matmul records the relative output error
+    tr(dW^T H dW) / tr(W^T H W) of the result (`qopt.out_err`) and of
+    round-to-nearest (`qopt.rtn_out_err`).
+  }];
+  let options = [
+    Option<"bits", "bits", "int64_t", /*default=*/"4", "weight bits: 8 or 4">,
+    Option<"groupSize", "group-size", "int64_t", /*default=*/"128",
+           "rows of K per scale for bits=4 (0: per output channel)">,
+    Option<"scheme", "scheme", "std::string", /*default=*/"\"sym\"",
+           "sym | asym">,
+    Option<"actOrder", "act-order", "bool", /*default=*/"false",
+           "quantize rows by decreasing Hessian diagonal (static groups)">,
+    Option<"damp", "damp", "double", /*default=*/"0.01",
+           "dampening: fraction of the mean Hessian diagonal">,
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"128",
+           "rows per lazy batch update">,
+    Option<"rtn", "rtn", "bool", /*default=*/"false",
+           "round to nearest instead of GPTQ">,
+  ];
+  let dependentDialects = ["::mlir::qopt::QOptDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+def QOptAWQPass : Pass<"qopt-awq", "ModuleOp"> {
+  let summary = "AWQ: activation-aware per-input-channel weight scaling + clipping";
+  let description = [{
+    Matmuls with a constant f32 `[K, N]` weight, `qopt.hessian` and
+    `qopt.act_mean_abs` (f32 `[K]`, mean |x| per input channel) are
+    grouped by their input value (q/k/v, gate/up share one). Per group, the
+    scales s = mean|x|^alpha / sqrt(max * min), alpha in {0, 1/20, ...,
+    19/20}, are chosen to minimise the summed output error of
+    `(x / s) Q(diag(s) W)` on the calibration data (computed from H, so no
+    activations are stored; alpha = 0 is plain round-to-nearest). The
+    weights become diag(s) W; 1/s is folded into the constant vector of a
+    producing elementwise multiply (RMSNorm/LayerNorm weight) when the
+    group is its only user, else a broadcast multiply is inserted on the
+    input (elementwise fusion merges it with its producer). Then, per group
+    of `group-size` rows and output channel, the range-shrink ratio in
+    {1, 0.95, ..., 0.5} with the least output error is searched and the
+    weight is quantized round-to-nearest with it.
+
+    `scale-only` stops after the scaling and rewrites `qopt.hessian` for
+    the scaled input (diag(1/s) H diag(1/s)), for qopt-gptq to quantize
+    (AWQ + GPTQ). The layer records `qopt.awq_alpha` and `qopt.awq_scale`
+    (s), and like qopt-gptq `qopt.out_err` / `qopt.rtn_out_err`.
+  }];
+  let options = [
+    Option<"bits", "bits", "int64_t", /*default=*/"4", "weight bits: 8 or 4">,
+    Option<"groupSize", "group-size", "int64_t", /*default=*/"128",
+           "rows of K per scale for bits=4 (0: per output channel)">,
+    Option<"scheme", "scheme", "std::string", /*default=*/"\"sym\"",
+           "sym | asym">,
+    Option<"scaleOnly", "scale-only", "bool", /*default=*/"false",
+           "only scale (for qopt-gptq to quantize)">,
+    Option<"clip", "clip", "bool", /*default=*/"true",
+           "search the clipping ratio per group">,
+  ];
+  let dependentDialects = ["::mlir::qopt::QOptDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+def QOptBiasCorrectionPass : Pass<"qopt-bias-correction", "ModuleOp"> {
+  let summary = "Bias correction: remove the mean output shift weight quantization causes";
+  let description = [{
+    Every `qopt.matmul` whose weight is `qopt.dequantize` of constants and
+    that carries `qopt.act_mean` (f32 `[K]`, E[x] of its input over the
+    calibration data) and `qopt.out_mean` (f32 `[N]`, E[x W] of the FP32
+    layer on the same inputs) gets `y - (E[x] Wq - E[x W])` per output
+    channel: a broadcast add of a constant `[N]` after the matmul (a bias
+    where there was none). The attributes are removed.
+  }];
+  let dependentDialects = ["::mlir::qopt::QOptDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 #endif // QOPT_TRANSFORMS_PASSES
