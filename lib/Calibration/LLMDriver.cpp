@@ -313,6 +313,7 @@ LogicalResult calib::quantizeWithCalibration(ModuleOp module,
         go.grid = {bits, o.symmetric, bits == 4 ? o.groupSize : 0};
         go.actOrder = o.actOrder;
         go.damp = o.damp;
+        go.clipSearch = o.clipSearch;
         QuantizedWeight q;
         if (!o.gptq || !gptqQuantize(w, L.K, L.N, h, go, q, err))
           q = rtnQuantize(w, L.K, L.N, go.grid);
@@ -401,6 +402,7 @@ LogicalResult calib::quantizeWithCalibration(ModuleOp module,
                 go.actOrder = o.actOrder;
                 go.damp = o.damp;
                 go.rtn = !o.gptq;
+                go.clip = o.clipSearch;
                 pm.addPass(createQOptGPTQPass(go));
               }
               if (o.biasCorrection)

@@ -68,6 +68,7 @@ struct QOptGPTQPass : qopt::impl::QOptGPTQPassBase<QOptGPTQPass> {
       o.actOrder = actOrder;
       o.damp = damp;
       o.blockSize = blockSize;
+      o.clipSearch = clip;
       QuantizedWeight rq = rtnQuantize(*w, m.K, m.N, o.grid);
       QuantizedWeight q;
       if (rtn) {

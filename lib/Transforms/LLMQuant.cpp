@@ -37,6 +37,35 @@ QParams groupParams(const WeightGrid &g, int64_t n, Get get, float clip) {
 }
 } // namespace
 
+/// Best range-shrink ratio per column of `v` ([len, N], one group of rows)
+/// for the output error v^T hg v of its quantization error.
+static std::vector<float> searchClip(const Mat &v, const Mat &hg,
+                                     const WeightGrid &g, int grid) {
+  int64_t len = v.rows(), N = v.cols();
+  QRange r = QRange::get(g.bits, false);
+  std::vector<float> best(N, 1.0f);
+  std::vector<double> bestErr(N, INFINITY);
+  Mat d(len, N);
+  for (int i = 0; i <= grid / 2; ++i) {
+    float c = 1.0f - (float)i / grid;
+    for (int64_t n = 0; n < N; ++n) {
+      QParams p = groupParams(
+          g, len, [&](int64_t j) { return (float)v(j, n); }, c);
+      for (int64_t j = 0; j < len; ++j) {
+        float x = (float)v(j, n);
+        d(j, n) = dequantizeValue(quantizeValue(x, p, r), p) - x;
+      }
+    }
+    Eigen::VectorXd e = (d.cwiseProduct(hg * d)).colwise().sum().transpose();
+    for (int64_t n = 0; n < N; ++n)
+      if (e(n) < bestErr[n]) {
+        bestErr[n] = e(n);
+        best[n] = c;
+      }
+  }
+  return best;
+}
+
 QuantizedWeight mlir::qopt::rtnQuantize(llvm::ArrayRef<float> w, int64_t K,
                                         int64_t N, const WeightGrid &g,
                                         llvm::ArrayRef<float> clip) {
@@ -143,11 +172,15 @@ bool mlir::qopt::gptqQuantize(llvm::ArrayRef<float> w, int64_t K, int64_t N,
   if (staticParams)
     for (int64_t gi = 0; gi < out.numGroups; ++gi) {
       int64_t k0 = gi * gs, k1 = std::min(K, k0 + gs);
+      std::vector<float> clip(N, 1.0f);
+      if (o.clipSearch)
+        clip = searchClip(wt.middleCols(k0, k1 - k0).transpose(),
+                          h.block(k0, k0, k1 - k0, k1 - k0), g, 20);
       for (int64_t n = 0; n < N; ++n)
         setParams(gi, n,
                   groupParams(
                       g, k1 - k0, [&](int64_t i) { return (float)wt(n, k0 + i); },
-                      1.0f));
+                      clip[n]));
     }
 
   Mat hp(K, K), wp(N, K);
@@ -194,12 +227,17 @@ bool mlir::qopt::gptqQuantize(llvm::ArrayRef<float> w, int64_t K, int64_t N,
         // Entering a group: its parameters from the current (error-
         // compensated) weights; without act-order c == k.
         int64_t gi = c / gs, len = std::min(K, c + gs) - c;
+        Mat v(len, N);
+        for (int64_t j = 0; j < len; ++j) {
+          int64_t cc = c + j;
+          v.row(j) = cc < i2 ? w1.col(cc - i1).transpose() : wp.col(cc).transpose();
+        }
+        std::vector<float> clip(N, 1.0f);
+        if (o.clipSearch)
+          clip = searchClip(v, hp.block(c, c, len, len), g, 20);
         for (int64_t n = 0; n < N; ++n) {
-          auto get = [&](int64_t j) {
-            int64_t cc = c + j;
-            return (float)(cc < i2 ? w1(n, cc - i1) : wp(n, cc));
-          };
-          cur[n] = groupParams(g, len, get, 1.0f);
+          cur[n] = groupParams(
+              g, len, [&](int64_t j) { return (float)v(j, n); }, clip[n]);
           setParams(gi, n, cur[n]);
         }
       }

@@ -146,6 +146,10 @@ static cl::opt<double> damp("damp",
                             cl::desc("GPTQ dampening: fraction of the mean "
                                      "Hessian diagonal (default 0.01)"),
                             cl::init(0.01), cl::cat(cat));
+static cl::opt<bool> clipSearch(
+    "clip-search",
+    cl::desc("GPTQ: search each group's range on its output error"),
+    cl::cat(cat));
 static cl::opt<bool> awq("awq",
                          cl::desc("AWQ activation-aware scaling + clipping "
                                   "(--quant=w4|w8, needs --calib; with "
@@ -260,8 +264,10 @@ int main(int argc, char **argv) {
                                 !(mixedPrecision <= 32)))
       return fail("--mixed-precision=BITS needs --quant=w4 and 4 <= BITS <= "
                   "32 (average bits per linear weight)");
-  } else if (actOrder || damp != 0.01) {
-    return fail("--act-order and --damp are GPTQ options (add --gptq)");
+  }
+  if (!gptq && (actOrder || damp != 0.01 || clipSearch)) {
+    return fail("--act-order, --damp and --clip-search are GPTQ options "
+                "(add --gptq)");
   }
   if (quant != "w8a8" && !weightCalib &&
       (!calibData.empty() || !loadCalibration.empty() ||
@@ -393,6 +399,7 @@ int main(int argc, char **argv) {
     lo.gptq = gptq;
     lo.actOrder = actOrder;
     lo.damp = damp;
+    lo.clipSearch = clipSearch;
     lo.awq = awq;
     lo.biasCorrection = biasCorrection;
     lo.mixedBits = mixedPrecision;

@@ -242,6 +242,7 @@ struct LLMQuantOptions {
   bool symmetric = true;
   bool gptq = false, actOrder = false, awq = false, biasCorrection = false;
   double damp = 0.01;
+  bool clipSearch = false; ///< GPTQ: search group ranges (qopt-gptq clip)
   double mixedBits = 0; ///< average bits per weight budget (0: off)
   bool progress = false; ///< progress line on stderr
   PipelineOptions pipeline; ///< for the calibration builds

@@ -33,6 +33,11 @@ struct GPTQOptions {
   bool actOrder = false; ///< columns by decreasing diag(H), static groups
   double damp = 0.01;    ///< fraction of mean(diag H) added to the diagonal
   int64_t blockSize = 128; ///< lazy batch update width
+  /// Per group and channel, shrink the range by the ratio in {1, 0.95,
+  /// ..., 0.5} with the least output error of the group's rows (diagonal
+  /// block of H) when its parameters are set (the reference GPTQ code's
+  /// MSE grid, weighted by H).
+  bool clipSearch = false;
 };
 
 /// GPTQ (Frantar et al. 2022, Algorithm 1): columns of W^T (rows k of W)

@@ -181,6 +181,9 @@ def QOptGPTQPass : Pass<"qopt-gptq", "ModuleOp"> {
     qopt-quantize-weights (w4 per group / w8 per channel), so lowering and
     kernels are unchanged. `rtn` quantizes round-to-nearest instead (the
     baseline, and what --bias-correction / --mixed-precision use alone).
+    `clip` searches each group's range-shrink ratio in {1, 0.95, ..., 0.5}
+    on the output error of its rows (the diagonal block of H) when the
+    group's scale is set (the reference implementation's MSE grid).
 
     A layer's `qopt.weight_bits` (4, 8; 32 = keep f32) overrides `bits`.
     The Hessian is removed; the matmul records the relative output error
@@ -201,6 +204,8 @@ def QOptGPTQPass : Pass<"qopt-gptq", "ModuleOp"> {
            "rows per lazy batch update">,
     Option<"rtn", "rtn", "bool", /*default=*/"false",
            "round to nearest instead of GPTQ">,
+    Option<"clip", "clip", "bool", /*default=*/"false",
+           "search each group's range-shrink ratio on its output error">,
   ];
   let dependentDialects = ["::mlir::qopt::QOptDialect",
                            "::mlir::arith::ArithDialect"];
