@@ -7,6 +7,7 @@
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/TilingInterface.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 
 namespace mlir::qopt {
 #define GEN_PASS_DEF_QOPTTILEANDVECTORIZEPASS
@@ -49,6 +50,93 @@ struct QOptTileAndVectorizePass
     IRRewriter rewriter(&getContext());
     for (linalg::LinalgOp op : targets)
       (void)tileAndVectorize(rewriter, op);
+    SmallVector<linalg::GenericOp> rows;
+    getOperation().walk([&](linalg::GenericOp op) {
+      if (isMinMaxRowReduction(op))
+        rows.push_back(op);
+    });
+    for (linalg::GenericOp op : rows)
+      (void)vectorizeRowReduction(rewriter, op);
+  }
+
+  /// out[p...] = max/min over the innermost dim of in[p..., k] (optionally
+  /// of |in|): min/max are exact in any order, so a vector reduction gives
+  /// the same result as the scalar loop. The scalar loop is what these
+  /// become otherwise, with the accumulator stored to memory every step
+  /// (e.g. the dynamic activation quantization's min/max, softmax's max).
+  static bool isMinMaxRowReduction(linalg::GenericOp op) {
+    if (!op.hasPureTensorSemantics() || op.hasDynamicShape() ||
+        op.getNumDpsInputs() != 1 || op.getNumDpsInits() != 1 ||
+        op.getNumReductionLoops() != 1 || op.getNumLoops() < 2)
+      return false;
+    auto its = op.getIteratorTypesArray();
+    if (its.back() != utils::IteratorType::reduction)
+      return false;
+    auto in = cast<ShapedType>(op.getDpsInputs()[0].getType());
+    if (!in.getElementType().isF32() ||
+        !op.getMatchingIndexingMap(op.getDpsInputOperand(0)).isIdentity())
+      return false;
+    int64_t K = in.getShape().back();
+    if (K < 16 || K > 8192)
+      return false;
+    Block *body = op.getBody();
+    auto yield = cast<linalg::YieldOp>(body->getTerminator());
+    Operation *red = yield.getValues()[0].getDefiningOp();
+    if (!red || !isa<arith::MaximumFOp, arith::MinimumFOp, arith::MaxNumFOp,
+                     arith::MinNumFOp>(red))
+      return false;
+    for (Operation &o : body->without_terminator())
+      if (&o != red && !isa<math::AbsFOp>(o))
+        return false;
+    return true;
+  }
+
+  /// Tiles the parallel dims to 1 (scf.forall) and vectorizes the row:
+  /// transfer_read of K elements + one vector.reduction.
+  LogicalResult vectorizeRowReduction(IRRewriter &rewriter,
+                                      linalg::GenericOp op) {
+    SmallVector<int64_t> sizes(op.getNumLoops(), 1);
+    sizes.back() = 0;
+    scf::SCFTilingOptions o;
+    o.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
+    o.setTileSizes(asOFR(rewriter, sizes));
+    rewriter.setInsertionPoint(op);
+    auto t = scf::tileUsingSCF(rewriter, cast<TilingInterface>(*op), o);
+    if (failed(t))
+      return failure();
+    rewriter.replaceOp(op, t->replacements);
+    Operation *tile = t->tiledOps.back();
+    Operation *loop = tile->getParentOp();
+    rewriter.setInsertionPoint(tile);
+    auto vec = linalg::vectorize(rewriter, tile);
+    if (failed(vec))
+      return failure();
+    rewriter.replaceOp(tile, vec->replacements);
+    // The 1 x K multi_reduction as a flat vector.reduction (lowered to
+    // LLVM's vector reduce intrinsics), not InnerParallel's K scalar steps.
+    loop->walk([&](vector::MultiDimReductionOp r) {
+      auto st = r.getSourceVectorType();
+      int64_t n = st.getNumElements();
+      rewriter.setInsertionPoint(r);
+      Location loc = r.getLoc();
+      Value flat = vector::ShapeCastOp::create(
+          rewriter, loc, VectorType::get({n}, st.getElementType()),
+          r.getSource());
+      Value acc = r.getAcc();
+      Type accTy = acc.getType();
+      Value scalarAcc = acc;
+      if (auto vt = dyn_cast<VectorType>(accTy))
+        scalarAcc = vector::ExtractOp::create(
+            rewriter, loc, acc, SmallVector<int64_t>(vt.getRank(), 0));
+      Value red = vector::ReductionOp::create(rewriter, loc, r.getKind(), flat,
+                                              scalarAcc);
+      Value res = isa<VectorType>(accTy)
+                      ? (Value)vector::BroadcastOp::create(rewriter, loc,
+                                                           accTy, red)
+                      : red;
+      rewriter.replaceOp(r, res);
+    });
+    return success();
   }
 
   LogicalResult tileAndVectorize(IRRewriter &rewriter, linalg::LinalgOp op) {

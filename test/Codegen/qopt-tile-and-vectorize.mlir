@@ -56,3 +56,38 @@ func.func @mm_i32(%a: tensor<16x64xi32>, %b: tensor<64x32xi32>) -> tensor<16x32x
   %r = linalg.matmul ins(%a, %b : tensor<16x64xi32>, tensor<64x32xi32>) outs(%f : tensor<16x32xi32>) -> tensor<16x32xi32>
   return %r : tensor<16x32xi32>
 }
+
+// -----
+
+// A max/min reduction over the innermost dim (the dynamic quantization's
+// range, softmax's max): rows become scf.forall iterations and each row one
+// vector.reduction (exact: max/min do not depend on the order).
+// CHECK-LABEL: func.func @row_max
+// CHECK: scf.forall
+// CHECK: vector.transfer_read {{.*}} : tensor<1x64xf32>, vector<1x64xf32>
+// CHECK: vector.shape_cast {{.*}} : vector<1x64xf32> to vector<64xf32>
+// CHECK: vector.reduction <maximumf>, {{.*}} : vector<64xf32> into f32
+// CHECK-NOT: vector.multi_reduction
+func.func @row_max(%x: tensor<4x64xf32>, %init: tensor<4xf32>) -> tensor<4xf32> {
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "reduction"]} ins(%x : tensor<4x64xf32>) outs(%init : tensor<4xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %m = arith.maximumf %in, %out : f32
+    linalg.yield %m : f32
+  } -> tensor<4xf32>
+  return %r : tensor<4xf32>
+}
+
+// -----
+
+// A sum is order-dependent in f32: left to the scalar loop.
+// CHECK-LABEL: func.func @row_sum
+// CHECK-NOT: vector.reduction
+// CHECK: linalg.generic
+func.func @row_sum(%x: tensor<4x64xf32>, %init: tensor<4xf32>) -> tensor<4xf32> {
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "reduction"]} ins(%x : tensor<4x64xf32>) outs(%init : tensor<4xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %m = arith.addf %in, %out : f32
+    linalg.yield %m : f32
+  } -> tensor<4xf32>
+  return %r : tensor<4xf32>
+}

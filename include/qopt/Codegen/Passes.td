@@ -101,6 +101,12 @@ def QOptTileAndVectorizePass : Pass<"qopt-tile-and-vectorize", "func::FuncOp"> {
     registers and lowers the contraction to FMAs.
 
     The default 8x32 f32 tile is 16 zmm accumulators on AVX-512.
+
+    Also: f32 max/min reductions over the innermost dim (at most 8192 wide;
+    the dynamic activation quantization's range, softmax's max) are tiled to
+    one row per scf.forall iteration and become one vector.reduction per
+    row. Max/min are exact in any order, so results do not change; sums are
+    left alone (their f32 result depends on the order).
   }];
   let options = [
     Option<"tileM", "tile-m", "int64_t", /*default=*/"8", "rows per register tile">,
