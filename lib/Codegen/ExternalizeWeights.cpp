@@ -35,32 +35,34 @@ int64_t storageBytes(Type t) {
   return bw % 8 ? 0 : bw / 8;
 }
 
-/// Appends the raw little-endian bytes of `attr` to `blob`.
-LogicalResult appendBytes(Operation *op, ElementsAttr attr,
-                          std::vector<char> &blob) {
+/// Writes the raw little-endian bytes of `attr` to `os`.
+LogicalResult writeBytes(Operation *op, ElementsAttr attr,
+                         llvm::raw_ostream &os) {
   Type elt = attr.getElementType();
   int64_t es = storageBytes(elt);
   int64_t n = attr.getNumElements();
-  size_t start = blob.size();
   if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
     if (elt.isInteger(1)) {
       for (bool v : dense.getValues<bool>())
-        blob.push_back(v ? 1 : 0);
-    } else {
-      ArrayRef<char> raw = dense.getRawData();
-      if (dense.isSplat()) {
-        if ((int64_t)raw.size() < es)
-          return op->emitError("qopt-externalize-weights: bad splat data");
-        for (int64_t i = 0; i < n; ++i)
-          blob.insert(blob.end(), raw.begin(), raw.begin() + es);
-      } else {
-        if ((int64_t)raw.size() != n * es)
-          return op->emitError("qopt-externalize-weights: unexpected raw "
-                               "data size ") << raw.size();
-        blob.insert(blob.end(), raw.begin(), raw.end());
-      }
+        os << (char)(v ? 1 : 0);
+      return success();
     }
-  } else if (auto res = dyn_cast<DenseResourceElementsAttr>(attr)) {
+    ArrayRef<char> raw = dense.getRawData();
+    if (dense.isSplat()) {
+      if ((int64_t)raw.size() < es)
+        return op->emitError("qopt-externalize-weights: bad splat data");
+      for (int64_t i = 0; i < n; ++i)
+        os.write(raw.data(), es);
+      return success();
+    }
+    if ((int64_t)raw.size() != n * es)
+      return op->emitError("qopt-externalize-weights: unexpected raw "
+                           "data size ")
+             << raw.size();
+    os.write(raw.data(), raw.size());
+    return success();
+  }
+  if (auto res = dyn_cast<DenseResourceElementsAttr>(attr)) {
     AsmResourceBlob *rb = res.getRawHandle().getBlob();
     if (!rb)
       return op->emitError("qopt-externalize-weights: resource '")
@@ -70,22 +72,43 @@ LogicalResult appendBytes(Operation *op, ElementsAttr attr,
       return op->emitError("qopt-externalize-weights: resource '")
              << res.getRawHandle().getKey() << "' holds " << raw.size()
              << " bytes, expected " << n * es;
-    blob.insert(blob.end(), raw.begin(), raw.end());
-  } else {
-    return op->emitError("qopt-externalize-weights: unsupported initial value");
+    os.write(raw.data(), raw.size());
+    return success();
   }
-  (void)start;
-  return success();
+  return op->emitError("qopt-externalize-weights: unsupported initial value");
 }
+
+void writeZeros(llvm::raw_ostream &os, int64_t n) {
+  static const char zeros[kAlign] = {};
+  for (; n > 0; n -= kAlign)
+    os.write(zeros, std::min<int64_t>(n, kAlign));
+}
+
+/// A raw_ostream appending to a std::vector (the JIT's in-memory blob).
+class VectorOStream : public llvm::raw_ostream {
+public:
+  explicit VectorOStream(std::vector<char> &v) : v(v) { SetUnbuffered(); }
+
+private:
+  void write_impl(const char *p, size_t n) override {
+    v.insert(v.end(), p, p + n);
+  }
+  uint64_t current_pos() const override { return v.size(); }
+  std::vector<char> &v;
+};
 } // namespace
 
+// The layout is computed first and the bytes are streamed straight from the
+// constants to the output, so a multi-GB model is never copied into one
+// buffer (issue 6: weights streamed, not copied several times).
 LogicalResult externalizeWeights(ModuleOp module, int64_t threshold,
-                                 std::vector<char> &blob) {
+                                 llvm::raw_ostream &os, int64_t &written) {
   MLIRContext *ctx = module.getContext();
+  written = 0;
   // 1. Pick the globals and lay them out.
   llvm::DenseMap<StringAttr, int64_t> offsets;
-  SmallVector<memref::GlobalOp> chosen;
-  size_t base = blob.size();
+  SmallVector<std::pair<memref::GlobalOp, int64_t>> chosen; // (global, bytes)
+  int64_t total = 0;
   for (auto g : module.getOps<memref::GlobalOp>()) {
     if (!g.getConstant() || !g.getInitialValue())
       continue;
@@ -98,14 +121,11 @@ LogicalResult externalizeWeights(ModuleOp module, int64_t threshold,
     int64_t bytes = ty.getNumElements() * es;
     if (bytes <= threshold)
       continue;
-    size_t pad = (kAlign - (blob.size() - base) % kAlign) % kAlign;
-    blob.insert(blob.end(), pad, 0);
-    offsets[g.getSymNameAttr()] = blob.size() - base;
-    if (failed(appendBytes(g, init, blob)))
-      return failure();
-    chosen.push_back(g);
+    total += (kAlign - total % kAlign) % kAlign;
+    offsets[g.getSymNameAttr()] = total;
+    chosen.push_back({g, bytes});
+    total += bytes;
   }
-  int64_t total = blob.size() - base;
   std::string abi;
   if (auto a = module->getAttrOfType<StringAttr>(kABIAttrName))
     abi = a.getValue().str();
@@ -116,9 +136,7 @@ LogicalResult externalizeWeights(ModuleOp module, int64_t threshold,
     return success();
   }
   // Keep the blob size a multiple of the alignment (tidy files).
-  size_t pad = (kAlign - total % kAlign) % kAlign;
-  blob.insert(blob.end(), pad, 0);
-  total += pad;
+  total += (kAlign - total % kAlign) % kAlign;
 
   // 2. Find the functions that use them.
   auto blobTy = MemRefType::get({total}, IntegerType::get(ctx, 8));
@@ -147,7 +165,18 @@ LogicalResult externalizeWeights(ModuleOp module, int64_t threshold,
     return module.emitError("qopt-externalize-weights: constants used by "
                             "several public functions");
 
-  // 3. Rewrite get_global -> view of the new last argument.
+  // 3. Stream the bytes.
+  for (auto [g, bytes] : chosen) {
+    writeZeros(os, offsets[g.getSymNameAttr()] - written);
+    written = offsets[g.getSymNameAttr()];
+    if (failed(writeBytes(g, cast<ElementsAttr>(*g.getInitialValue()), os)))
+      return failure();
+    written += bytes;
+  }
+  writeZeros(os, total - written);
+  written = total;
+
+  // 4. Rewrite get_global -> view of the new last argument.
   for (func::FuncOp fn : users) {
     unsigned idx = fn.getNumArguments();
     NamedAttribute nameAttr(StringAttr::get(ctx, "qopt.name"),
@@ -169,12 +198,19 @@ LogicalResult externalizeWeights(ModuleOp module, int64_t threshold,
       op.erase();
     }
   }
-  for (memref::GlobalOp g : chosen)
-    g.erase();
+  for (auto &c : chosen)
+    c.first.erase();
   if (!abi.empty())
     module->setAttr(kABIAttrName,
                     StringAttr::get(ctx, setABIWeightsBytes(abi, total)));
   return success();
+}
+
+LogicalResult externalizeWeights(ModuleOp module, int64_t threshold,
+                                 std::vector<char> &blob) {
+  VectorOStream os(blob);
+  int64_t written = 0;
+  return externalizeWeights(module, threshold, os, written);
 }
 
 namespace {
@@ -184,21 +220,39 @@ struct QOptExternalizeWeightsPass
   std::vector<char> *sink = nullptr;
 
   void runOnOperation() override {
-    std::vector<char> local;
-    std::vector<char> &blob = sink ? *sink : local;
-    blob.clear();
-    if (failed(externalizeWeights(getOperation(), threshold, blob)))
+    if (sink) {
+      sink->clear();
+      if (failed(externalizeWeights(getOperation(), threshold, *sink)))
+        signalPassFailure();
+      return;
+    }
+    if (weightsFile.empty()) {
+      llvm::raw_null_ostream os;
+      int64_t written = 0;
+      if (failed(externalizeWeights(getOperation(), threshold, os, written)))
+        signalPassFailure();
+      return;
+    }
+    // Written to a temporary file renamed into place on success.
+    bool failedInside = false;
+    llvm::Error e = llvm::writeToOutput(
+        weightsFile, [&](llvm::raw_ostream &os) -> llvm::Error {
+          int64_t written = 0;
+          if (failed(externalizeWeights(getOperation(), threshold, os,
+                                        written))) {
+            failedInside = true;
+            return llvm::createStringError("externalization failed");
+          }
+          return llvm::Error::success();
+        });
+    if (failedInside) {
+      llvm::consumeError(std::move(e));
       return signalPassFailure();
-    if (!weightsFile.empty()) {
-      if (llvm::Error e = llvm::writeToOutput(
-              weightsFile, [&](llvm::raw_ostream &os) -> llvm::Error {
-                os.write(blob.data(), blob.size());
-                return llvm::Error::success();
-              })) {
-        getOperation().emitError("qopt-externalize-weights: cannot write '")
-            << weightsFile << "': " << llvm::toString(std::move(e));
-        return signalPassFailure();
-      }
+    }
+    if (e) {
+      getOperation().emitError("qopt-externalize-weights: cannot write '")
+          << weightsFile << "': " << llvm::toString(std::move(e));
+      return signalPassFailure();
     }
   }
 };

@@ -3,12 +3,15 @@
 //===----------------------------------------------------------------------===//
 #include "qopt/Pipelines/Pipelines.h"
 
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "qopt/Codegen/Passes.h"
 #include "qopt/Conversion/Passes.h"
 #include "qopt/Transforms/Passes.h"
-#include "llvm/Support/Regex.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/Support/ErrorHandling.h"
+#include "llvm/Support/Regex.h"
 #include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
@@ -177,6 +180,19 @@ Stage mlir::qopt::detectStage(ModuleOp module) {
   return func ? Stage::QOpt : Stage::LLVM;
 }
 
+/// The blobs of the dense resources `module` references.
+static llvm::DenseSet<DialectResourceBlobManager::BlobEntry *>
+referencedBlobs(ModuleOp module) {
+  llvm::DenseSet<DialectResourceBlobManager::BlobEntry *> out;
+  module->walk([&](Operation *op) {
+    op->getAttrDictionary().walk([&](DenseResourceElementsAttr a) {
+      if (auto *e = a.getRawHandle().getResource())
+        out.insert(e);
+    });
+  });
+  return out;
+}
+
 LogicalResult mlir::qopt::lowerModule(
     ModuleOp module, const PipelineOptions &opts, Stage last,
     llvm::function_ref<LogicalResult(PassManager &)> configure) {
@@ -199,8 +215,20 @@ LogicalResult mlir::qopt::lowerModule(
       std::string err = validateQuantOptions(opts);
       if (!err.empty())
         return module.emitError(err);
+      llvm::DenseSet<DialectResourceBlobManager::BlobEntry *> before;
+      if (opts.releaseReplacedWeights)
+        before = referencedBlobs(module);
       if (failed(run(buildQuantizationPipeline)))
         return failure();
+      // The f32 weights that became int8/int4 are dead: free them now
+      // rather than at exit (4.4 GB for a 1.1 B-parameter model).
+      if (opts.releaseReplacedWeights) {
+        llvm::DenseSet<DialectResourceBlobManager::BlobEntry *> after =
+            referencedBlobs(module);
+        for (auto *e : before)
+          if (!after.contains(e))
+            e->setBlob(AsmResourceBlob());
+      }
       module->setAttr(kQuantizedAttrName,
                       StringAttr::get(module.getContext(), opts.quant));
     }

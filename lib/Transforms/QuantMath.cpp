@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 using namespace mlir::qopt;
 
@@ -64,23 +65,32 @@ QuantizedWeight mlir::qopt::quantizeWeightKN(llvm::ArrayRef<float> w,
   q.values.resize(K * N);
   q.scales.resize(q.numGroups * N);
   q.zeroPoints.resize(q.numGroups * N);
+  // Row-major sweeps (k outer, n inner): weights are [K, N] row-major, and
+  // walking a column with stride N is cache-hostile on large layers.
+  std::vector<float> lo(N), hi(N), amax(N);
+  std::vector<QParams> params(N);
   for (int64_t g = 0; g < q.numGroups; ++g) {
     int64_t k0 = g * groupSize, k1 = std::min(K, k0 + groupSize);
-    for (int64_t n = 0; n < N; ++n) {
-      float lo = 0.0f, hi = 0.0f, amax = 0.0f;
-      for (int64_t k = k0; k < k1; ++k) {
-        float v = w[k * N + n];
-        lo = std::min(lo, v);
-        hi = std::max(hi, v);
-        amax = std::max(amax, std::fabs(v));
+    std::fill(lo.begin(), lo.end(), 0.0f);
+    std::fill(hi.begin(), hi.end(), 0.0f);
+    std::fill(amax.begin(), amax.end(), 0.0f);
+    for (int64_t k = k0; k < k1; ++k) {
+      const float *row = w.data() + k * N;
+      for (int64_t n = 0; n < N; ++n) {
+        lo[n] = std::min(lo[n], row[n]);
+        hi[n] = std::max(hi[n], row[n]);
+        amax[n] = std::max(amax[n], std::fabs(row[n]));
       }
-      QParams p = symmetric ? symmetricParams(amax, r)
-                            : asymmetricParams(lo, hi, r);
-      q.scales[g * N + n] = p.scale;
-      q.zeroPoints[g * N + n] = p.zeroPoint;
-      for (int64_t k = k0; k < k1; ++k)
-        q.values[k * N + n] = (int8_t)quantizeValue(w[k * N + n], p, r);
     }
+    for (int64_t n = 0; n < N; ++n) {
+      params[n] = symmetric ? symmetricParams(amax[n], r)
+                            : asymmetricParams(lo[n], hi[n], r);
+      q.scales[g * N + n] = params[n].scale;
+      q.zeroPoints[g * N + n] = params[n].zeroPoint;
+    }
+    for (int64_t k = k0; k < k1; ++k)
+      for (int64_t n = 0; n < N; ++n)
+        q.values[k * N + n] = (int8_t)quantizeValue(w[k * N + n], params[n], r);
   }
   return q;
 }

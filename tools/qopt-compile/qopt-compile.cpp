@@ -24,7 +24,9 @@
 #include "qopt/Target/ONNX/ImportONNX.h"
 #include "QOptRuntimeHeader.inc"
 
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/Signals.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
@@ -282,8 +284,34 @@ int main(int argc, char **argv) {
     return fail("--save-calibration needs --calib=FILE");
   if (std::string e = qopt::validateQuantOptions(popts); !e.empty())
     return fail("--quant=" + quant + ": " + e);
-  std::vector<char> blob;
-  popts.weightsSink = &blob;
+  bool wantsFile = emit == "so" || emit == "obj";
+  if (!dumpPipeline && wantsFile &&
+      (outputFile.empty() || outputFile == "-"))
+    return fail("--emit=" + emit + " needs -o FILE");
+  // OUT.so comes with OUT.weights and OUT.h. The weights stream into a
+  // temporary file next to them (renamed at the end, removed on failure or
+  // a signal): a multi-GB blob is never held in memory.
+  SmallString<256> base(outputFile);
+  if (base.ends_with(".so"))
+    base.resize(base.size() - 3);
+  std::string weightsPath = (base + ".weights").str();
+  std::string headerPath = (base + ".h").str();
+  std::string weightsTmp;
+  if (emit == "so" && !dumpPipeline) {
+    StringRef dir = sys::path::parent_path(outputFile);
+    if (!dir.empty() && !sys::fs::is_directory(dir))
+      return fail("cannot write '" + outputFile + "': no directory '" + dir +
+                  "'");
+    weightsTmp = weightsPath + ".tmp-" + std::to_string(::getpid());
+    popts.weightsFile = weightsTmp;
+    sys::RemoveFileOnSignal(weightsTmp);
+  }
+  auto removeTmp = llvm::make_scope_exit([&] {
+    if (!weightsTmp.empty())
+      sys::fs::remove(weightsTmp);
+  });
+  // The tool owns every module of its context.
+  popts.releaseReplacedWeights = true;
 
   for (const std::string &p : passPlugins) {
     auto plugin = PassPlugin::load(p);
@@ -308,10 +336,6 @@ int main(int argc, char **argv) {
     outs() << "\n";
     return 0;
   }
-  bool wantsFile = emit == "so" || emit == "obj";
-  if (wantsFile && (outputFile.empty() || outputFile == "-"))
-    return fail("--emit=" + emit + " needs -o FILE");
-
   // Load.
   OwningOpRef<ModuleOp> module;
   StringRef in = inputFile;
@@ -457,17 +481,19 @@ int main(int argc, char **argv) {
     return failed(writeAtomically(outputFile, StringRef(code.data(), code.size())));
 
   // Shared library + OUT.weights + OUT.h.
-  SmallString<256> base(outputFile);
-  if (base.ends_with(".so"))
-    base.resize(base.size() - 3);
-  std::string weightsPath = (base + ".weights").str();
-  std::string headerPath = (base + ".h").str();
   std::string runtime = qopt::findRuntimeArchive(argv[0], (void *)&fail);
   if (failed(qopt::linkSharedLibrary(code, runtime, qopt::usesOpenMP(*module),
                                      outputFile, err)))
     return fail(err);
-  if (failed(writeAtomically(weightsPath, StringRef(blob.data(), blob.size()))) ||
-      failed(writeAtomically(headerPath, kQOptRuntimeHeader))) {
+  if (!sys::fs::exists(weightsTmp) &&
+      failed(writeAtomically(weightsTmp, StringRef()))) // no large constants
+    return 1;
+  if (std::error_code ec = sys::fs::rename(weightsTmp, weightsPath)) {
+    sys::fs::remove(outputFile);
+    return fail("cannot write '" + weightsPath + "': " + ec.message());
+  }
+  weightsTmp.clear();
+  if (failed(writeAtomically(headerPath, kQOptRuntimeHeader))) {
     sys::fs::remove(outputFile);
     sys::fs::remove(weightsPath);
     return 1;

@@ -29,6 +29,9 @@ namespace qopt {
 /// memory (JIT) or write it themselves. Appends to `blob`.
 LogicalResult externalizeWeights(ModuleOp module, int64_t threshold,
                                  std::vector<char> &blob);
+/// The same, streaming the bytes to `os` (`written`: bytes written).
+LogicalResult externalizeWeights(ModuleOp module, int64_t threshold,
+                                 llvm::raw_ostream &os, int64_t &written);
 
 /// The externalization pass with an in-memory sink: the blob is appended to
 /// `*sink` (which must outlive the pass run) instead of written to a file.

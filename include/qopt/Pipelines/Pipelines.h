@@ -28,6 +28,11 @@ struct PipelineOptions {
   /// If set, qopt-externalize-weights appends the blob here (drivers that
   /// write it themselves or keep it in memory); must outlive the run.
   std::vector<char> *weightsSink = nullptr;
+  /// Free the data of weight blobs (dense resources) that quantization
+  /// replaced. Only for callers that own every module of the context (the
+  /// qopt-compile tool): another module holding the same attribute would see
+  /// an empty blob.
+  bool releaseReplacedWeights = false;
 
   // Quantization (buildQuantizationPipeline, docs/quantization.md).
   /// fp32 | w8 | w4 | w8a8 (static, needs calibration) | w8a8-dynamic | w4a8

@@ -78,7 +78,8 @@ private:
                             const Twine &what);
   FailureOr<ElementsAttr> tensorAttr(const onnx::TensorProto &t,
                                      const Twine &what);
-  FailureOr<std::string> readExternal(const onnx::TensorProto &t,
+  FailureOr<std::unique_ptr<llvm::MemoryBuffer>>
+  readExternal(const onnx::TensorProto &t,
                                       size_t expected, const Twine &what);
   FailureOr<Attribute> attribute(const onnx::AttributeProto &a,
                                  const Twine &what);
@@ -207,7 +208,8 @@ FailureOr<Type> Importer::valueType(const onnx::ValueInfoProto &vi,
   return Type(RankedTensorType::get(dims, *et));
 }
 
-FailureOr<std::string> Importer::readExternal(const onnx::TensorProto &t,
+FailureOr<std::unique_ptr<llvm::MemoryBuffer>>
+Importer::readExternal(const onnx::TensorProto &t,
                                               size_t expected,
                                               const Twine &what) {
   std::string location;
@@ -296,7 +298,7 @@ FailureOr<std::string> Importer::readExternal(const onnx::TensorProto &t,
     return failure();
   }
   if (length == 0)
-    return std::string();
+    return std::unique_ptr<llvm::MemoryBuffer>();
   auto buf = llvm::MemoryBuffer::getFileSlice(realFile, length, offset,
                                               /*IsVolatile=*/false);
   if (!buf) {
@@ -304,7 +306,7 @@ FailureOr<std::string> Importer::readExternal(const onnx::TensorProto &t,
                what + ": " + buf.getError().message());
     return failure();
   }
-  return (*buf)->getBuffer().str();
+  return std::move(*buf);
 }
 
 template <typename T, typename Src>
@@ -346,7 +348,8 @@ FailureOr<ElementsAttr> Importer::tensorAttr(const onnx::TensorProto &t,
   auto type = RankedTensorType::get(dims, *et);
 
   std::string storage;
-  const std::string *bytes = &storage;
+  std::unique_ptr<llvm::MemoryBuffer> external;
+  llvm::StringRef bytes;
   auto countMismatch = [&](size_t n) {
     (void)fail("tensor " + what + " has " + Twine(n) +
                " elements of data, expected " + Twine(numElements));
@@ -354,17 +357,20 @@ FailureOr<ElementsAttr> Importer::tensorAttr(const onnx::TensorProto &t,
   };
   if (t.has_data_location() &&
       t.data_location() == onnx::TensorProto::EXTERNAL) {
-    FailureOr<std::string> ext = readExternal(t, expected, what);
+    FailureOr<std::unique_ptr<llvm::MemoryBuffer>> ext =
+        readExternal(t, expected, what);
     if (failed(ext))
       return failure();
-    storage = std::move(*ext);
+    external = std::move(*ext);
+    if (external)
+      bytes = external->getBuffer();
   } else if (t.has_raw_data()) {
     if (t.raw_data().size() != expected) {
       (void)fail("tensor " + what + " has " + Twine(t.raw_data().size()) +
                  " bytes of raw data, expected " + Twine(expected));
       return failure();
     }
-    bytes = &t.raw_data();
+    bytes = t.raw_data();
   } else {
     switch (dt) {
     case onnx::TensorProto::FLOAT:
@@ -408,13 +414,15 @@ FailureOr<ElementsAttr> Importer::tensorAttr(const onnx::TensorProto &t,
       break;
     }
   }
-  assert(bytes->size() == expected);
+  if (!external && bytes.empty())
+    bytes = storage;
+  assert(bytes.size() == expected);
 
   if (dt == onnx::TensorProto::BOOL) {
     // DenseElementsAttr packs i1 as bits; ONNX stores one byte per element.
     SmallVector<bool> bits;
     bits.reserve(numElements);
-    for (char c : *bytes)
+    for (char c : bytes)
       bits.push_back(c != 0);
     return ElementsAttr(DenseElementsAttr::get(type, ArrayRef<bool>(bits)));
   }
@@ -430,14 +438,27 @@ FailureOr<ElementsAttr> Importer::tensorAttr(const onnx::TensorProto &t,
     if (!llvm::isAlpha(key[0]) && key[0] != '_')
       key = "_" + key;
     ++resourceCounter;
+    // External data is used in place (the file slice, usually mmap'ed) when
+    // it is aligned for its element type: a model larger than memory is not
+    // copied onto the heap, and pages are read only when a pass needs them.
+    constexpr size_t kAlign = alignof(std::max_align_t);
+    if (external && (uintptr_t)bytes.data() % kAlign == 0) {
+      ArrayRef<char> data(bytes.data(), bytes.size());
+      auto *owner = external.release();
+      return ElementsAttr(DenseResourceElementsAttr::get(
+          type, key,
+          AsmResourceBlob(
+              data, kAlign,
+              [owner](void *, size_t, size_t) { delete owner; },
+              /*dataIsMutable=*/false)));
+    }
     return ElementsAttr(DenseResourceElementsAttr::get(
         type, key,
         HeapAsmResourceBlob::allocateAndCopyWithAlign(
-            ArrayRef<char>(bytes->data(), bytes->size()),
-            alignof(std::max_align_t))));
+            ArrayRef<char>(bytes.data(), bytes.size()), kAlign)));
   }
   return ElementsAttr(DenseElementsAttr::getFromRawBuffer(
-      type, ArrayRef<char>(bytes->data(), bytes->size())));
+      type, ArrayRef<char>(bytes.data(), bytes.size())));
 }
 
 FailureOr<Attribute> Importer::attribute(const onnx::AttributeProto &a,
