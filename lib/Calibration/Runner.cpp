@@ -174,3 +174,12 @@ bool Runner::run(const Sample &s,
   }
   return true;
 }
+
+size_t Runner::numOutputs() const { return impl_->outs.size(); }
+const std::vector<int64_t> &Runner::outputShape(size_t k) const {
+  return impl_->outShape[k];
+}
+int32_t Runner::outputDtype(size_t k) const { return impl_->outs[k].dtype; }
+const char *Runner::outputData(size_t k) const {
+  return impl_->outData[k].data();
+}

@@ -59,14 +59,51 @@ std::string mlir::qopt::validateQuantOptions(const PipelineOptions &o) {
   std::string err;
   if (!o.exclude.empty() && !llvm::Regex(o.exclude).isValid(err))
     return "bad exclude regex '" + o.exclude + "': " + err;
+  if (!o.smoothQuant.empty()) {
+    double a = 0;
+    if (o.smoothQuant != "auto" &&
+        (llvm::StringRef(o.smoothQuant).getAsDouble(a) || !(a >= 0 && a <= 1)))
+      return "bad smoothquant '" + o.smoothQuant +
+             "' (expected an alpha in [0, 1] or auto)";
+  }
+  if ((!o.smoothQuant.empty() || o.llmInt8 != 0) &&
+      o.quant != "w8a8" && o.quant != "w8a8-dynamic" && o.quant != "w4a8")
+    return "SmoothQuant and LLM.int8() act on quantized activations: use "
+           "--quant=w8a8, w8a8-dynamic or w4a8";
+  if (o.llmInt8 < 0)
+    return "the LLM.int8() threshold must be > 0";
+  if (!o.smoothQuant.empty() && o.llmInt8 != 0)
+    return "SmoothQuant and LLM.int8() are alternatives (both act on the "
+           "same outlier channels): pick one";
   if (o.quant == "w8a8" && o.calibFile.empty())
     return "static w8a8 needs calibration statistics: pass --calib=FILE "
            "(or use --quant=w8a8-dynamic for run-time activation scales)";
   return "";
 }
 
+void mlir::qopt::buildActivationPrepPipeline(OpPassManager &pm,
+                                             const PipelineOptions &opts) {
+  if (!opts.smoothQuant.empty()) {
+    QOptSmoothQuantPassOptions o;
+    double a = 0.5;
+    if (opts.smoothQuant != "auto")
+      (void)llvm::StringRef(opts.smoothQuant).getAsDouble(a);
+    o.alpha = a;
+    o.exclude = opts.exclude;
+    pm.addPass(createQOptSmoothQuantPass(o));
+  }
+  if (opts.llmInt8 > 0) {
+    QOptLLMInt8PassOptions o;
+    o.threshold = opts.llmInt8;
+    o.exclude = opts.exclude;
+    pm.addPass(createQOptLLMInt8Pass(o));
+  }
+}
+
 void mlir::qopt::buildQuantizationPipeline(OpPassManager &pm,
                                            const PipelineOptions &opts) {
+  // SmoothQuant / LLM.int8() rewrite the f32 graph the quantizers then see.
+  buildActivationPrepPipeline(pm, opts);
   if (opts.quant == "w8" || opts.quant == "w4") {
     QOptQuantizeWeightsPassOptions o;
     o.bits = opts.quant == "w8" ? 8 : 4;
@@ -283,6 +320,13 @@ struct CLOptions : public PassPipelineOptions<CLOptions> {
   Option<std::string> calib{*this, "calib",
                             llvm::cl::desc("calibration statistics file"),
                             llvm::cl::init("")};
+  Option<std::string> smoothquant{
+      *this, "smoothquant",
+      llvm::cl::desc("SmoothQuant alpha in [0, 1] or auto (\"\": off)"),
+      llvm::cl::init("")};
+  Option<double> llmInt8{*this, "llm-int8",
+                         llvm::cl::desc("LLM.int8() threshold (0: off)"),
+                         llvm::cl::init(0.0)};
 
   PipelineOptions get() const {
     PipelineOptions o;
@@ -299,6 +343,8 @@ struct CLOptions : public PassPipelineOptions<CLOptions> {
     o.actGranularity = actGranularity;
     o.exclude = exclude;
     o.calibFile = calib;
+    o.smoothQuant = smoothquant;
+    o.llmInt8 = llmInt8;
     return o;
   }
 };

@@ -3,6 +3,8 @@
 //===----------------------------------------------------------------------===//
 #include "QuantUtils.h"
 
+#include "qopt/Transforms/OutlierQuant.h"
+
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 
@@ -22,6 +24,8 @@ std::string mlir::qopt::locationName(Location loc) {
 }
 
 std::optional<WeightMatMul> mlir::qopt::matchWeightMatMul(MatMulOp op) {
+  if (op->hasAttr(kKeepF32AttrName)) // LLM.int8()'s f32 outlier product
+    return std::nullopt;
   auto cst = op.getRhs().getDefiningOp<arith::ConstantOp>();
   if (!cst)
     return std::nullopt;

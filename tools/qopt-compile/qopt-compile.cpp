@@ -15,6 +15,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Tools/Plugins/PassPlugin.h"
+#include "qopt/Calibration/ActivationPrep.h"
 #include "qopt/Calibration/Calibration.h"
 #include "qopt/Codegen/TargetDesc.h"
 #include "qopt/InitAll.h"
@@ -129,6 +130,19 @@ static cl::opt<std::string> loadCalibration(
     cl::desc("read activation statistics saved by --save-calibration "
              "instead of calibrating"),
     cl::value_desc("file"), cl::cat(cat));
+// LLM activation algorithms (docs/quantization.md, "LLM algorithms").
+static cl::opt<std::string> smoothQuant(
+    "smoothquant",
+    cl::desc("SmoothQuant before activation quantization: "
+             "--smoothquant[=ALPHA|auto] (default alpha 0.5; auto searches "
+             "alpha per layer on the calibration data); needs --calib"),
+    cl::value_desc("alpha|auto"), cl::ValueOptional, cl::cat(cat));
+static cl::opt<std::string> llmInt8(
+    "llm-int8",
+    cl::desc("LLM.int8(): input channels whose calibration max|x| exceeds "
+             "the threshold (default 6.0) stay f32, the rest int8; needs "
+             "--calib"),
+    cl::value_desc("threshold"), cl::ValueOptional, cl::cat(cat));
 static cl::opt<std::string> reportFile(
     "report",
     cl::desc("--quant=w8a8: per-layer noise report (JSON) + FILE.svg chart"),
@@ -243,6 +257,17 @@ int main(int argc, char **argv) {
   popts.actGranularity = actGranularity;
   popts.exclude = excludeLayers;
   popts.calibFile = !calibData.empty() ? calibData : loadCalibration;
+  if (smoothQuant.getNumOccurrences())
+    popts.smoothQuant = smoothQuant.empty() ? "0.5" : smoothQuant.getValue();
+  if (llmInt8.getNumOccurrences()) {
+    double t = 6.0;
+    if (!llmInt8.empty() && StringRef(llmInt8).getAsDouble(t))
+      return fail("bad --llm-int8='" + llmInt8 + "' (expected a threshold)");
+    if (!(t > 0))
+      return fail("--llm-int8 threshold must be > 0");
+    popts.llmInt8 = t;
+  }
+  bool actPrep = !popts.smoothQuant.empty() || popts.llmInt8 > 0;
   qopt::calib::Method method;
   {
     std::string merr;
@@ -272,12 +297,16 @@ int main(int argc, char **argv) {
                 "(add --gptq)");
   }
   if (quant != "w8a8" && !weightCalib &&
-      (!calibData.empty() || !loadCalibration.empty() ||
+      ((!calibData.empty() && !actPrep) || !loadCalibration.empty() ||
        !saveCalibration.empty() || !reportFile.empty()))
     return fail("--calib, --load-calibration, --save-calibration and "
                 "--report are for --quant=w8a8 (static activations) or the "
                 "weight algorithms (--gptq, --awq, --bias-correction, "
-                "--mixed-precision)");
+                "--mixed-precision), or --calib for --smoothquant / "
+                "--llm-int8");
+  if (actPrep && calibData.empty())
+    return fail("--smoothquant and --llm-int8 need activation statistics: "
+                "--calib=FILE (or --calib=synthetic)");
   if (calibSamples < 0)
     return fail("--calib-samples must be >= 0");
   if (!saveCalibration.empty() && calibData.empty())
@@ -375,14 +404,90 @@ int main(int argc, char **argv) {
   auto configure = [](mlir::PassManager &pm) {
     return applyPassManagerCLOptions(pm);
   };
-  if (quant == "w8a8" && !(*module)->hasAttr(qopt::kQuantizedAttrName)) {
+  // Removes the synthetic calibration file on every exit path.
+  struct TempFile {
+    SmallString<128> path;
+    ~TempFile() {
+      if (!path.empty())
+        sys::fs::remove(path);
+    }
+  } synthetic;
+  bool needsCalib = quant == "w8a8" || actPrep ||
+                    (weightCalib && StringRef(calibData).starts_with("synthetic"));
+  if (needsCalib && !(*module)->hasAttr(qopt::kQuantizedAttrName)) {
     // Static activations: calibrate the FP32 graph (JIT), then quantize.
     if ((int)qopt::detectStage(*module) > (int)qopt::Stage::QOpt)
-      return fail("--quant=w8a8 needs an ONNX or qopt-level input");
+      return fail("--quant=" + quant + " with calibration needs an ONNX or "
+                  "qopt-level input");
     qopt::PipelineOptions fp = popts;
     fp.quant = "fp32";
+    fp.smoothQuant.clear();
+    fp.llmInt8 = 0;
     if (failed(qopt::lowerModule(*module, fp, qopt::Stage::QOpt, configure)))
       return 1;
+    fp.weightsSink = nullptr;
+    if (StringRef(calibData).starts_with("synthetic")) {
+      // Data-free: sample calibration inputs from the FP32 model itself.
+      StringRef kind = StringRef(calibData).drop_front(9);
+      if (!kind.empty() && !kind.consume_front(":"))
+        return fail("unknown --calib='" + calibData +
+                    "' (expected synthetic or synthetic:random)");
+      if (kind.empty())
+        kind = "model";
+      int fd;
+      if (std::error_code ec = sys::fs::createTemporaryFile(
+              "qopt-synthetic", "npy", fd, synthetic.path))
+        return fail("cannot create a temporary file: " + ec.message());
+      ::close(fd);
+      std::string serr;
+      int64_t n = calibSamples > 0 ? (int64_t)calibSamples : 32;
+      if (failed(qopt::calib::makeSyntheticCalibration(
+              *module, kind, n, /*sweeps=*/16, fp, synthetic.path, serr)))
+        return fail(serr);
+      calibData = std::string(synthetic.path);
+    }
+    if (actPrep) {
+      qopt::calib::ActivationPrepOptions ao;
+      ao.calibPath = calibData;
+      ao.maxSamples = calibSamples;
+      ao.exclude = excludeLayers;
+      ao.smoothQuant = popts.smoothQuant;
+      ao.llmInt8 = popts.llmInt8;
+      ao.staticAct = quant == "w8a8";
+      ao.asym = actScheme.empty() ? quant != "w8a8" : actScheme == "asym";
+      ao.perToken = actGranularity == "token";
+      ao.method = method;
+      ao.progress = ::isatty(2);
+      ao.pipeline = fp;
+      std::vector<qopt::calib::PrepLayer> layers;
+      std::string perr;
+      if (failed(qopt::calib::attachActivationStatistics(*module, ao, layers,
+                                                         perr)))
+        return fail(perr);
+      for (const auto &L : layers) {
+        if (L.outliers >= 0)
+          errs() << "qopt-compile: llm-int8: " << L.label << ": "
+                 << L.outliers << " of " << L.K
+                 << " input channels above " << popts.llmInt8
+                 << " (max|x| " << L.actAbsMax << ")\n";
+        if (L.alpha >= 0)
+          errs() << "qopt-compile: smoothquant: " << L.label
+                 << ": alpha " << L.alpha << "\n";
+      }
+      if (quant == "w8a8") {
+        // Static scales must be calibrated on the smoothed / split graph.
+        mlir::PassManager pm(&ctx);
+        qopt::buildActivationPrepPipeline(pm, popts);
+        if (failed(configure(pm)) || failed(pm.run(*module)))
+          return 1;
+      }
+    }
+  }
+  if (quant == "w8a8" && !(*module)->hasAttr(qopt::kQuantizedAttrName)) {
+    qopt::PipelineOptions fp = popts;
+    fp.quant = "fp32";
+    fp.smoothQuant.clear();
+    fp.llmInt8 = 0;
     qopt::calib::StaticQuantOptions so;
     so.calibPath = calibData;
     so.loadPath = loadCalibration;

@@ -141,6 +141,11 @@ public:
   bool run(const Sample &s,
            const std::function<void(int64_t, const float *, int64_t)> &fn,
            std::string &err);
+  /// The outputs of the last run (model output order).
+  size_t numOutputs() const;
+  const std::vector<int64_t> &outputShape(size_t k) const;
+  int32_t outputDtype(size_t k) const;
+  const char *outputData(size_t k) const;
 
 private:
   struct Impl;

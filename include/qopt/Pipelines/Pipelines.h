@@ -45,6 +45,13 @@ struct PipelineOptions {
   std::string actGranularity = "token"; ///< token | tensor
   std::string exclude;              ///< regex of layer/weight names kept f32
   std::string calibFile;            ///< calibration statistics (static w8a8)
+  /// SmoothQuant (qopt-smoothquant, before the activation quantizer): ""
+  /// off, else the migration strength ALPHA in [0, 1] or "auto" (per-layer
+  /// alphas attached by the calibration driver; 0.5 where none is).
+  std::string smoothQuant;
+  /// LLM.int8() outlier threshold on calibration max|x| (qopt-llm-int8);
+  /// 0: off.
+  double llmInt8 = 0;
 };
 
 /// Module attribute naming the scheme a module was quantized with.
@@ -60,6 +67,10 @@ void buildFrontendPipeline(OpPassManager &pm, const PipelineOptions &opts);
 /// tagged `qopt.quantized = "<scheme>"` so it is not quantized twice.
 /// Expects validateQuantOptions(opts) to be "".
 void buildQuantizationPipeline(OpPassManager &pm, const PipelineOptions &opts);
+/// The passes that prepare activations for quantization (SmoothQuant,
+/// LLM.int8()); the first part of buildQuantizationPipeline. They rewrite
+/// only matmuls carrying calibration statistics (qopt.act_absmax).
+void buildActivationPrepPipeline(OpPassManager &pm, const PipelineOptions &opts);
 /// qopt -> linalg on tensors, elementwise fusion.
 void buildLowerToLinalgPipeline(OpPassManager &pm, const PipelineOptions &opts);
 /// tensors -> memrefs -> loops/vectors -> LLVM dialect with the qopt_entry ABI.

@@ -267,4 +267,62 @@ def QOptBiasCorrectionPass : Pass<"qopt-bias-correction", "ModuleOp"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def QOptSmoothQuantPass : Pass<"qopt-smoothquant", "ModuleOp"> {
+  let summary = "SmoothQuant: move activation outliers into the weights (per input channel)";
+  let description = [{
+    Every `qopt.matmul` with a constant f32 `[K, N]` weight and a
+    `qopt.act_absmax` attribute (f32 tensor<K>: max|x| per input channel
+    from calibration) is rewritten as `(x / s) (s W)` with
+    `s_k = max|x_k|^alpha / max|W_k|^(1-alpha)`. Matmuls reading the same
+    input share s (max|W_k| over all of their weights). `x / s` is folded
+    into the norm that produces x when x is the channel-wise affine tail of
+    an RMSNorm / LayerNorm (`x * gamma [+ beta]` as linalg.generic with
+    constant [K] vectors) used only by the group: gamma / s, beta / s;
+    otherwise an elementwise `x / s` is inserted in front of the matmuls
+    (the lowering fuses it into the activation quantization). A
+    `qopt.smooth_alpha` attribute on a matmul (the `auto` search of
+    qopt-compile) overrides `alpha` for its group. The statistics
+    attribute is consumed, so the pass is idempotent; smoothed matmuls
+    record `qopt.smooth_alpha` and `qopt.smooth_fold = "norm"|"input"`.
+    Runs before qopt-quantize-static / qopt-quantize-dynamic.
+  }];
+  let options = [
+    Option<"alpha", "alpha", "double", /*default=*/"0.5",
+           "migration strength in [0, 1]">,
+    Option<"exclude", "exclude", "std::string", /*default=*/"\"\"",
+           "regex of layer / weight names to leave alone">,
+  ];
+  let dependentDialects = ["::mlir::qopt::QOptDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+def QOptLLMInt8Pass : Pass<"qopt-llm-int8", "ModuleOp"> {
+  let summary = "LLM.int8(): outlier input channels through an f32 matmul, the rest int8";
+  let description = [{
+    Every `qopt.matmul` with a constant f32 `[K, N]` weight, a static-shape
+    input and a `qopt.act_absmax` attribute (max|x| per input channel from
+    calibration) is split on the channels O whose max|x| exceeds
+    `threshold`: `y = matmul(x * mask, W_in) + matmul(matmul(x, P), W_out)`,
+    where mask zeroes the channels O, W_in is W with rows O zeroed (the
+    part the later w8a8 quantizer turns into int8), P `[K, |O|]` selects
+    x's outlier columns exactly and W_out `[|O|, N]` holds W's rows O. The
+    two f32 matmuls carry `qopt.keep_f32` (no quantizer touches them).
+    Matmuls reading one input share the mask and the selection. Each
+    matmul records `qopt.outlier_channels = |O|`; without outliers it is
+    unchanged. The statistics attribute is consumed (idempotent).
+  }];
+  let options = [
+    Option<"threshold", "threshold", "double", /*default=*/"6.0",
+           "outlier channels: calibration max|x| above this">,
+    Option<"exclude", "exclude", "std::string", /*default=*/"\"\"",
+           "regex of layer / weight names to leave alone">,
+  ];
+  let dependentDialects = ["::mlir::qopt::QOptDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 #endif // QOPT_TRANSFORMS_PASSES
