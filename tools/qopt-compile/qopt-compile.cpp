@@ -29,6 +29,7 @@
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Signals.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
@@ -466,13 +467,13 @@ int main(int argc, char **argv) {
         return fail(perr);
       for (const auto &L : layers) {
         if (L.outliers >= 0)
-          errs() << "qopt-compile: llm-int8: " << L.label << ": "
-                 << L.outliers << " of " << L.K
-                 << " input channels above " << popts.llmInt8
-                 << " (max|x| " << L.actAbsMax << ")\n";
+          errs() << formatv("qopt-compile: llm-int8: {0}: {1} of {2} input "
+                            "channels above {3} (max|x| {4:F2})\n",
+                            L.label, L.outliers, L.K, popts.llmInt8,
+                            L.actAbsMax);
         if (L.alpha >= 0)
-          errs() << "qopt-compile: smoothquant: " << L.label
-                 << ": alpha " << L.alpha << "\n";
+          errs() << formatv("qopt-compile: smoothquant: {0}: alpha {1:F1}\n",
+                            L.label, L.alpha);
       }
       if (quant == "w8a8") {
         // Static scales must be calibrated on the smoothed / split graph.

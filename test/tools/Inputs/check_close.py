@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """check_close.py REF OUT TOL: prints OK rel_err=... if
-||out - ref|| / ||ref|| <= TOL, else FAIL. REF/OUT: .npy or ONNX TensorProto .pb."""
+||out - ref|| / ||ref|| <= TOL, else FAIL. REF/OUT: .npy or ONNX TensorProto .pb.
+check_close.py --better REF A B: prints OK better if A's relative error is
+strictly below B's, else FAIL."""
 import sys
 
 import numpy as np
@@ -16,7 +18,16 @@ def load(path):
     return np.load(path)
 
 
+def rel(ref, path):
+    out = load(path).astype(np.float64)
+    return np.linalg.norm(out - ref) / np.linalg.norm(ref)
+
+
+if sys.argv[1] == "--better":
+    ref = load(sys.argv[2]).astype(np.float64)
+    a, b = rel(ref, sys.argv[3]), rel(ref, sys.argv[4])
+    print(("OK better" if a < b else "FAIL not better") + f" {a:.3e} vs {b:.3e}")
+    sys.exit(0)
 ref = load(sys.argv[1]).astype(np.float64)
-out = load(sys.argv[2]).astype(np.float64)
-rel = np.linalg.norm(out - ref) / np.linalg.norm(ref)
-print(("OK" if rel <= float(sys.argv[3]) else "FAIL") + f" rel_err={rel:.3e}")
+r = rel(ref, sys.argv[2])
+print(("OK" if r <= float(sys.argv[3]) else "FAIL") + f" rel_err={r:.3e}")
