@@ -28,3 +28,8 @@ if os.path.isdir("/usr/share/libonnx-testdata/data/node"):
     config.available_features.add("onnx-testdata")
 if shutil.which("ptxas") or os.path.exists("/usr/local/cuda/bin/ptxas"):
     config.available_features.add("ptxas")
+# aarch64 artifacts (--target=neon) run under qemu-user, linked by
+# scripts/aarch64-link.sh against Debian's libc6-dev-arm64-cross.
+if (shutil.which("qemu-aarch64") and shutil.which("ld.lld-22")
+        and os.path.exists("/usr/aarch64-linux-gnu/lib/crt1.o")):
+    config.available_features.add("qemu-aarch64")

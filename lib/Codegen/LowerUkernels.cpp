@@ -27,7 +27,7 @@ struct Kernel {
   const TargetDesc &t;
   Value a, w, out; // w: [(B,) N/L, K/G, L*G]
   int64_t B, M, N, K; // B: batch (0: not batched)
-  bool uns, zeroInit;
+  bool flip, zeroInit; // flip: xor 0x80 into the dot's activation type
 
   /// The batch `bi` of a batched operand (rank-reducing subview).
   static Value slice(OpBuilder &b, Location l, Value src, Value bi) {
@@ -91,7 +91,7 @@ struct Kernel {
             Value ai = vector::BitCastOp::create(
                 nb, l, VectorType::get({1}, i32), ab);
             Value s = vector::ExtractOp::create(nb, l, ai, 0);
-            if (!uns) // s8 -> u8: +128 per byte
+            if (flip) // s8 <-> u8: +-128 per byte
               s = arith::XOrIOp::create(
                   nb, l, s,
                   arith::ConstantOp::create(
@@ -179,19 +179,20 @@ struct QOptLowerUkernelsPass
       return; // left to the loops (the generic is the exact reference)
     SmallVector<std::pair<linalg::GenericOp, bool>> ops;
     getOperation().walk([&](linalg::GenericOp op) {
-      bool uns;
-      if (matches(op, *t, uns))
-        ops.push_back({op, uns});
+      bool flip;
+      if (matches(op, *t, flip))
+        ops.push_back({op, flip});
     });
-    for (auto [op, uns] : ops)
-      lower(op, *t, uns);
+    for (auto [op, flip] : ops)
+      lower(op, *t, flip);
   }
 
   /// Matches the int8 dot generic of qopt-pack-qmatmul for this target by
   /// its structure (canonicalization may drop discardable attributes):
-  /// out[m, n1*L+l] += extui(a[m, k1*G+g] (^ 0x80)) * extsi(w[n1, k1, l, g]).
-  /// Sets `uns` false when the activations are flipped (s8 input).
-  static bool matches(linalg::GenericOp op, const TargetDesc &t, bool &uns) {
+  /// out[m, n1*L+l] += ext(a[m, k1*G+g] (^ 0x80)) * extsi(w[n1, k1, l, g]),
+  /// ext: extui for a dot on u8 activations (x86), extsi for s8 (sdot).
+  /// Sets `flip` when the activations are flipped (other signedness).
+  static bool matches(linalg::GenericOp op, const TargetDesc &t, bool &flip) {
     int64_t nl = op.getNumLoops();
     if (!op.hasPureBufferSemantics() || (nl != 5 && nl != 6) ||
         op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1)
@@ -241,25 +242,26 @@ struct QOptLowerUkernelsPass
     auto mul = prod.getDefiningOp<arith::MulIOp>();
     if (!mul)
       return false;
-    auto xa = mul.getLhs().getDefiningOp<arith::ExtUIOp>();
+    Operation *xa = mul.getLhs().getDefiningOp();
     auto xw = mul.getRhs().getDefiningOp<arith::ExtSIOp>();
-    if (!xa || !xw || xw.getIn() != body->getArgument(1))
+    if (!xa || !xw || xw.getIn() != body->getArgument(1) ||
+        !(t.dotUnsignedLhs ? isa<arith::ExtUIOp>(xa) : isa<arith::ExtSIOp>(xa)))
       return false;
-    Value x = xa.getIn();
-    uns = true;
-    if (auto flip = x.getDefiningOp<arith::XOrIOp>()) {
+    Value x = xa->getOperand(0);
+    flip = false;
+    if (auto x80 = x.getDefiningOp<arith::XOrIOp>()) {
       APInt c;
-      if (flip.getLhs() != body->getArgument(0) ||
-          !matchPattern(flip.getRhs(), m_ConstantInt(&c)) ||
+      if (x80.getLhs() != body->getArgument(0) ||
+          !matchPattern(x80.getRhs(), m_ConstantInt(&c)) ||
           (c.getZExtValue() & 0xff) != 0x80)
         return false;
-      uns = false;
-      x = flip.getLhs();
+      flip = true;
+      x = x80.getLhs();
     }
     return x == body->getArgument(0);
   }
 
-  void lower(linalg::GenericOp op, const TargetDesc &t, bool uns) {
+  void lower(linalg::GenericOp op, const TargetDesc &t, bool flip) {
     OpBuilder b(op);
     Location loc = op.getLoc();
     Value a = op.getDpsInputs()[0], w = op.getDpsInputs()[1];
@@ -268,7 +270,7 @@ struct QOptLowerUkernelsPass
     int64_t nb = ot.getRank() - 2;
     Kernel k{t, a, nullptr, out, nb ? ot.getDimSize(0) : 0,
              ot.getDimSize(nb), ot.getDimSize(nb + 1),
-             cast<MemRefType>(a.getType()).getDimSize(nb + 1), uns, false};
+             cast<MemRefType>(a.getType()).getDimSize(nb + 1), flip, false};
     SmallVector<ReassociationIndices> wg;
     for (int64_t d = 0; d < 2 + nb; ++d)
       wg.push_back({d});

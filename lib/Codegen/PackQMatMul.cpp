@@ -151,13 +151,19 @@ struct QOptPackQMatMulPass
       oshape.insert(oshape.begin(), B);
     Type i32 = b.getI32Type();
     bool uns = op.getLhsUnsigned();
+    // The dot reads activations as u8 (x86 vpdpbusd) or s8 (AArch64 sdot).
+    // When the activations have the other signedness, flipping the top bit
+    // shifts them by `shift` (+128: s8 -> u8, -128: u8 -> s8); the init
+    // takes that shift times the weight column sums back out.
+    bool dotU = t.dotUnsignedLhs, flip = uns != dotU;
+    int32_t shift = dotU ? 128 : -128;
     auto ext = [&](OpBuilder &nb, Location l, Value x, bool u) -> Value {
       return u ? (Value)arith::ExtUIOp::create(nb, l, i32, x)
                : (Value)arith::ExtSIOp::create(nb, l, i32, x);
     };
     using IT = utils::IteratorType;
     // The accumulator starts at the zero-point compensation
-    // -(za[m] (+128 for s8 activations)) * colsum[(b,) n] (an elementwise
+    // -(za[m] + shift) * colsum[(b,) n] (an elementwise
     // generic: the microkernel loads it as its initial accumulators).
     Value cs = arith::ConstantOp::create(
         b, loc,
@@ -181,11 +187,11 @@ struct QOptPackQMatMulPass
             SmallVector<IT>(R, IT::parallel),
             [&](OpBuilder &nb, Location l, ValueRange v) {
               Value z = ext(nb, l, v[0], uns);
-              if (!uns)
+              if (flip)
                 z = arith::AddIOp::create(
                     nb, l, z,
                     arith::ConstantOp::create(nb, l, i32,
-                                              nb.getI32IntegerAttr(128)));
+                                              nb.getI32IntegerAttr(shift)));
               Value c = arith::MulIOp::create(nb, l, z, v[1]);
               Value zero = arith::ConstantOp::create(nb, l, i32,
                                                      nb.getI32IntegerAttr(0));
@@ -193,7 +199,7 @@ struct QOptPackQMatMulPass
                   nb, l, ValueRange{arith::SubIOp::create(nb, l, zero, c)});
             })
             .getResult(0);
-    // out[(b,) m, n] += u8(a[(b,) m, k]) * w[(b,) k, n] over loops
+    // out[(b,) m, n] += dot-typed a[(b,) m, k] * w[(b,) k, n] over loops
     // ((b,) m, n1, l, k1, g).
     int64_t nl = 5 + nb0;
     AffineExpr m = b.getAffineDimExpr(nb0), n1 = b.getAffineDimExpr(nb0 + 1),
@@ -214,12 +220,12 @@ struct QOptPackQMatMulPass
         b, loc, TypeRange{init.getType()}, ValueRange{a, wp}, ValueRange{init},
         maps, its, [&](OpBuilder &nb, Location l, ValueRange v) {
           Value x = v[0];
-          if (!uns) // s8 -> u8 (+128), compensated in the init
+          if (flip) // s8 <-> u8 (+-128), compensated in the init
             x = arith::XOrIOp::create(
                 nb, l, x,
                 arith::ConstantOp::create(nb, l, nb.getI8Type(),
                                           nb.getI8IntegerAttr(-128)));
-          Value p = arith::MulIOp::create(nb, l, ext(nb, l, x, true),
+          Value p = arith::MulIOp::create(nb, l, ext(nb, l, x, dotU),
                                           ext(nb, l, v[1], false));
           linalg::YieldOp::create(nb, l,
                                   ValueRange{arith::AddIOp::create(nb, l, v[2], p)});

@@ -1,5 +1,6 @@
 // RUN: qopt-opt %s --qopt-pack-qmatmul=target=avx512 --split-input-file | FileCheck %s
 // RUN: qopt-opt %s --qopt-pack-qmatmul=target=x86-64 --split-input-file | FileCheck %s --check-prefix=GENERIC
+// RUN: qopt-opt %s --qopt-pack-qmatmul=target=neon --split-input-file | FileCheck %s --check-prefix=NEON
 
 // A constant s8 weight [K=4, N=16] is packed to [N/16, K/4, 16, 4]: lane l
 // of a zmm holds W[0..3][l] (the VNNI 4-byte K interleave). The accumulators
@@ -23,6 +24,24 @@
 // CHECK-NOT: qopt.qmatmul
 // GENERIC-LABEL: func.func @pack
 // GENERIC: qopt.qmatmul
+// NEON (sdot: s8 x s8, 4 i32 lanes): [N/4, K/4, 4, 4]; u8 activations are
+// flipped to s8 (a - 128), so the init is -(za - 128) * colsum.
+// NEON-LABEL: func.func @pack
+// NEON-DAG: %[[W:.*]] = arith.constant dense<{{\[\[\[\[}}0, 16, 32, 48], [1, 17, 33, 49], [2, 18, 34, 50], [3, 19, 35, 51]]], {{.*}}> : tensor<4x1x4x4xi8>
+// NEON: linalg.generic
+// NEON:   arith.extui
+// NEON:   arith.constant -128 : i32
+// NEON:   arith.addi
+// NEON:   arith.muli
+// NEON:   arith.subi
+// NEON: linalg.generic
+// NEON-SAME: ins(%arg0, %[[W]] : tensor<3x4xi8>, tensor<4x1x4x4xi8>)
+// NEON-NEXT: ^bb0
+// NEON-NEXT: arith.constant -128 : i8
+// NEON-NEXT: arith.xori
+// NEON-NEXT: arith.extsi
+// NEON-NEXT: arith.extsi
+// NEON-NEXT: arith.muli
 func.func @pack(%x: tensor<3x4xi8>, %zx: tensor<3xi8>) -> tensor<3x16xi32> {
   %w = arith.constant dense<[[0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15],[16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31],[32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47],[48,49,50,51,52,53,54,55,56,57,58,59,60,61,62,63]]> : tensor<4x16xi8>
   %z0 = arith.constant dense<0> : tensor<i8>

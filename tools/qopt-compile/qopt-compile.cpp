@@ -35,6 +35,8 @@
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
+#include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/Triple.h"
 
 #include <unistd.h>
 
@@ -241,9 +243,22 @@ int main(int argc, char **argv) {
                 qopt::targetNames() + ")");
   qopt::PipelineOptions popts;
   popts.target = target;
+  // A cross target's code cannot be linked with this host's runtime.
+  if (StringRef arch = qopt::lookupTargetDesc(target)->arch;
+      emit == "so" &&
+      Triple(arch + "-unknown-unknown").getArch() !=
+          Triple(sys::getProcessTriple()).getArch())
+    return fail("--emit=so for target '" + target + "' (" + arch.str() +
+                ") needs an " + arch.str() +
+                " host: use --emit=obj and scripts/aarch64-link.sh");
   popts.optLevel = optLevel[0] - '0';
   popts.weightThreshold = weightThreshold;
   popts.parallel = openmp;
+  // No libomp for a cross target's artifacts (scripts/aarch64-link.sh links
+  // libc only): its loops stay sequential.
+  if (Triple(qopt::lookupTargetDesc(target)->arch + "-unknown-unknown")
+          .getArch() != Triple(sys::getProcessTriple()).getArch())
+    popts.parallel = false;
   for (StringRef s : inputShapes) {
     auto [name, dims] = s.rsplit(':');
     if (name.empty() || dims.empty() ||

@@ -45,7 +45,8 @@ struct TargetDesc {
   /// i32 lanes of one vector register (the N block of the pack layout).
   unsigned lanes() const { return vectorBits / 32; }
   bool hasInt8Microkernel() const {
-    return dot == Int8Dot::VpdpbusdZ || dot == Int8Dot::VpdpbusdY;
+    return dot == Int8Dot::VpdpbusdZ || dot == Int8Dot::VpdpbusdY ||
+           dot == Int8Dot::Sdot;
   }
 };
 

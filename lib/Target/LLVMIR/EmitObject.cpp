@@ -38,6 +38,11 @@ void mlir::qopt::initializeLLVMTargets() {
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
     llvm::InitializeNativeTargetAsmParser();
+    // Cross targets (--target=neon on x86): libLLVM has every backend.
+    llvm::InitializeAllTargetInfos();
+    llvm::InitializeAllTargets();
+    llvm::InitializeAllTargetMCs();
+    llvm::InitializeAllAsmPrinters();
   });
 }
 
@@ -73,12 +78,11 @@ mlir::qopt::createTargetMachine(const TargetOptions &opts, std::string &err) {
   const TargetDesc *desc = cpuAndFeatures(opts, cpu, features, err);
   if (!desc)
     return nullptr;
+  // Another architecture: cross-compile for its Linux GNU triple (the
+  // object / asm / IR only; JIT and --emit=so need a host target).
   if (llvm::Triple(desc->arch + "-unknown-unknown").getArch() !=
-      triple.getArch()) {
-    err = "target '" + opts.target + "' needs an " + desc->arch +
-          " host (cross-compilation is not supported yet)";
-    return nullptr;
-  }
+      triple.getArch())
+    triple = llvm::Triple(desc->arch + "-unknown-linux-gnu");
   const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, err);
   if (!target)
     return nullptr;
@@ -257,6 +261,12 @@ mlir::qopt::jitCompile(ModuleOp module, const TargetOptions &opts,
   auto tm = createTargetMachine(opts, err);
   if (!tm)
     return module.emitError(err), failure();
+  if (tm->getTargetTriple().getArch() !=
+      llvm::Triple(llvm::sys::getProcessTriple()).getArch())
+    return module.emitError("target '" + opts.target +
+                            "' cannot run in this process (cross target: "
+                            "use --emit=obj)"),
+           failure();
   registerTranslations(module.getContext());
   JITModel jm;
   if (auto a = module->getAttrOfType<StringAttr>("qopt.abi"))
