@@ -3,7 +3,7 @@
 # qemu-aarch64 against the same model on this x86 host (--target=host):
 # prints the largest absolute logit difference over N eval windows
 # (default 1) and fails if it exceeds 1e-5 (docs/performance.md).
-#   scripts/neon-llama-tiny.sh [N]
+#   scripts/neon-llama-tiny.sh [N]     (NEON_TARGET=neon-i8mm: the smmla kernel)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${QOPT_BUILD:-${BUILD_DIR:-$root/build}}
@@ -12,7 +12,7 @@ n=${1:-1}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 qc="$build/bin/qopt-compile"
-"$qc" "$models/llama-tiny.onnx" --quant=w8a8-dynamic --target=neon --emit=obj \
+"$qc" "$models/llama-tiny.onnx" --quant=w8a8-dynamic --target="${NEON_TARGET:-neon}" --emit=obj \
   --weight-threshold=1000000000 -o "$out/l.o"
 "$root/scripts/aarch64-link.sh" "$out/l.o" "$out/l.arm"
 "$qc" "$models/llama-tiny.onnx" --quant=w8a8-dynamic --target=host -o "$out/l.so"
@@ -31,7 +31,7 @@ for ((i = 0; i < n; i++)); do
   "$build/bin/qopt-run" "$out/l.so" --input input_ids="$out/ids$i.npy" --output-dir "$out/x86$i" >/dev/null
 done
 /usr/bin/python3 - "$out" "$n" <<'PY'
-import sys, numpy as np
+import os, sys, numpy as np
 d, n = sys.argv[1], int(sys.argv[2])
 worst = rel = 0.0
 same = True
@@ -41,7 +41,7 @@ for i in range(n):
     worst = max(worst, np.abs(a - b).max())
     rel = max(rel, np.linalg.norm(a - b) / np.linalg.norm(b))
     same &= bool((a == b).all())
-print(f"llama-tiny w8a8-dynamic NEON (qemu) vs x86: {n} window(s), max |dlogit| = {worst:.3e}, "
+print(f"llama-tiny w8a8-dynamic {os.environ.get('NEON_TARGET', 'neon')} (qemu) vs x86: {n} window(s), max |dlogit| = {worst:.3e}, "
       f"rel L2 = {rel:.3e}, bit-identical = {same}")
 sys.exit(0 if worst <= 1e-5 else 1)
 PY

@@ -47,9 +47,96 @@ struct Kernel {
     return arith::ConstantIndexOp::create(b, l, v);
   }
 
+  /// The i8mm form of `tile` (G = 8): smmla multiplies a 2x8 block of two
+  /// activation rows by an 8x2 block of two weight columns (the pack layout
+  /// holds each column's 8 K bytes together, so one 16-byte half of a
+  /// packed [L=4][G=8] group is two columns) into a 2x2 i32 accumulator
+  /// [r0c0, r0c1, r1c0, r1c1]. An odd last row is paired with itself and its
+  /// duplicate results are dropped.
+  void tileMmla(OpBuilder &b, Location loc, Value m0, Value n0, int64_t rows,
+                int64_t vecs) const {
+    int64_t L = t.lanes(), G = t.kGroup, pairs = (rows + 1) / 2;
+    Type i8 = b.getI8Type(), i32 = b.getI32Type();
+    auto accTy = VectorType::get({4}, i32), halfTy = VectorType::get({2}, i32);
+    auto rowTy = VectorType::get({G}, i8), blkTy = VectorType::get({2 * G}, i8);
+    auto at = [&](OpBuilder &nb, Location l, Value base, int64_t off) {
+      return arith::AddIOp::create(nb, l, base, idx(nb, l, off)).getResult();
+    };
+    auto rowOf = [&](int64_t p, int64_t i) { return std::min(2 * p + i, rows - 1); };
+    auto col = [&](int64_t v, int64_t h) { return v * L + 2 * h; };
+    SmallVector<int64_t> cat = llvm::to_vector(llvm::seq<int64_t>(0, 2 * G));
+    SmallVector<Value> acc;
+    Value zeroVec = arith::ConstantOp::create(b, loc, accTy,
+                                              DenseElementsAttr::get(accTy, 0));
+    for (int64_t p = 0; p < pairs; ++p)
+      for (int64_t v = 0; v < vecs; ++v)
+        for (int64_t h = 0; h < 2; ++h) {
+          if (zeroInit) {
+            acc.push_back(zeroVec);
+            continue;
+          }
+          Value c = at(b, loc, n0, col(v, h));
+          Value lo = vector::LoadOp::create(
+              b, loc, halfTy, out, ValueRange{at(b, loc, m0, rowOf(p, 0)), c});
+          Value hi = vector::LoadOp::create(
+              b, loc, halfTy, out, ValueRange{at(b, loc, m0, rowOf(p, 1)), c});
+          acc.push_back(vector::ShuffleOp::create(b, loc, lo, hi,
+                                                  ArrayRef<int64_t>{0, 1, 2, 3}));
+        }
+    Value nb0 = arith::DivUIOp::create(b, loc, n0, idx(b, loc, L));
+    Value flipVec = arith::ConstantOp::create(
+        b, loc, blkTy, DenseElementsAttr::get(blkTy, b.getI8IntegerAttr(-128)));
+    auto loop = scf::ForOp::create(
+        b, loc, idx(b, loc, 0), idx(b, loc, K / G), idx(b, loc, 1), acc,
+        [&](OpBuilder &nb, Location l, Value kb, ValueRange it) {
+          SmallVector<Value> ws; // [v][h]: columns (2h, 2h+1) of vector v
+          for (int64_t v = 0; v < vecs; ++v) {
+            Value n1 = at(nb, l, nb0, v);
+            for (int64_t h = 0; h < 2; ++h)
+              ws.push_back(vector::LoadOp::create(
+                  nb, l, blkTy, w, ValueRange{n1, kb, idx(nb, l, h * 2 * G)}));
+          }
+          Value k = arith::MulIOp::create(nb, l, kb, idx(nb, l, G));
+          SmallVector<Value> next;
+          for (int64_t p = 0; p < pairs; ++p) {
+            Value r0 = vector::LoadOp::create(
+                nb, l, rowTy, a, ValueRange{at(nb, l, m0, rowOf(p, 0)), k});
+            Value r1 = vector::LoadOp::create(
+                nb, l, rowTy, a, ValueRange{at(nb, l, m0, rowOf(p, 1)), k});
+            Value ab = vector::ShuffleOp::create(nb, l, r0, r1, cat);
+            if (flip) // u8 -> s8: -128 per byte
+              ab = arith::XOrIOp::create(nb, l, ab, flipVec);
+            for (int64_t v = 0; v < vecs; ++v)
+              for (int64_t h = 0; h < 2; ++h)
+                next.push_back(
+                    LLVM::CallIntrinsicOp::create(
+                        nb, l, accTy, nb.getStringAttr(t.dotIntrinsic),
+                        ValueRange{it[(p * vecs + v) * 2 + h], ab,
+                                   ws[v * 2 + h]})
+                        .getResult(0));
+          }
+          scf::YieldOp::create(nb, l, next);
+        });
+    for (int64_t p = 0; p < pairs; ++p)
+      for (int64_t v = 0; v < vecs; ++v)
+        for (int64_t h = 0; h < 2; ++h) {
+          Value r = loop.getResult((p * vecs + v) * 2 + h);
+          Value c = at(b, loc, n0, col(v, h));
+          for (int64_t i = 0; i < 2 && 2 * p + i < rows; ++i)
+            vector::StoreOp::create(
+                b, loc,
+                vector::ExtractStridedSliceOp::create(
+                    b, loc, r, ArrayRef<int64_t>{2 * i}, ArrayRef<int64_t>{2},
+                    ArrayRef<int64_t>{1}),
+                out, ValueRange{at(b, loc, m0, 2 * p + i), c});
+        }
+  }
+
   /// One rows x (vecs * L) tile at (m0, n0).
   void tile(OpBuilder &b, Location loc, Value m0, Value n0, int64_t rows,
             int64_t vecs) const {
+    if (t.dot == Int8Dot::Smmla)
+      return tileMmla(b, loc, m0, n0, rows, vecs);
     int64_t L = t.lanes(), G = t.kGroup;
     Type i32 = b.getI32Type();
     auto accTy = VectorType::get({L}, i32);

@@ -46,7 +46,7 @@ struct TargetDesc {
   unsigned lanes() const { return vectorBits / 32; }
   bool hasInt8Microkernel() const {
     return dot == Int8Dot::VpdpbusdZ || dot == Int8Dot::VpdpbusdY ||
-           dot == Int8Dot::Sdot;
+           dot == Int8Dot::Sdot || dot == Int8Dot::Smmla;
   }
 };
 
