@@ -129,13 +129,16 @@ static double entropyThreshold(const std::vector<double> &hist, double width) {
     double pTotal = suffix[0];
     if (pTotal <= 0)
       break;
-    // Q: merge hist[0, i) into `levels` groups; spread each group's total
-    // over its non-empty bins.
-    double merged = (double)i / levels;
+    // Q: merge hist[0, i) into `levels` groups (bin k -> group
+    // floor(k * levels / i), i.e. numpy.digitize over linspace(0, i,
+    // levels + 1) as the reference implementations do); spread each group's
+    // total over its non-empty bins. (Until 2026-11 the groups were
+    // [floor(j i / levels), floor((j + 1) i / levels)), which moved some
+    // thresholds by up to 175 bins against python/qopt/entropy_ref.py.)
     double qTotal = 0;
     for (int j = 0; j < levels; ++j) {
-      int s = (int)std::floor(j * merged);
-      int e = j == levels - 1 ? i : (int)std::floor((j + 1) * merged);
+      int s = (int)(((int64_t)j * i + levels - 1) / levels);
+      int e = (int)(((int64_t)(j + 1) * i + levels - 1) / levels);
       double total = 0;
       int nonzero = 0;
       for (int k = s; k < e; ++k) {

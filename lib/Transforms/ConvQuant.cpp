@@ -112,26 +112,28 @@ static Value expandToFilter(OpBuilder &b, Location loc, Value mk,
 }
 
 static Value makeMKConstant(OpBuilder &b, WeightConv &wc,
-                            const QuantizedFilter &q, unsigned bits) {
+                            const QuantizedFilter &q, unsigned bits,
+                            bool packInt4) {
   auto ty = RankedTensorType::get({wc.M, wc.K}, b.getI8Type());
-  Value wq = makeI8Constant(b, wc.weight.getLoc(), ty, q.values,
-                            wc.weight.getValue(), bits == 8 ? ".q8" : ".q4");
-  wq.getDefiningOp()->setAttr("qopt.bits", b.getI64IntegerAttr(bits));
-  return wq;
+  return makeWeightConstant(b, wc.weight.getLoc(), ty, q.values,
+                            wc.weight.getValue(), bits, packInt4);
 }
 
 Value mlir::qopt::makeFilterConstant(OpBuilder &b, WeightConv &wc,
-                                     const QuantizedFilter &q, unsigned bits) {
-  return expandToFilter(b, wc.weight.getLoc(), makeMKConstant(b, wc, q, bits),
+                                     const QuantizedFilter &q, unsigned bits,
+                                     bool packInt4) {
+  return expandToFilter(b, wc.weight.getLoc(),
+                        makeMKConstant(b, wc, q, bits, packInt4),
                         wc.filterType);
 }
 
 void mlir::qopt::dequantizeFilter(OpBuilder &b, WeightConv &wc,
-                                  const QuantizedFilter &q, unsigned bits) {
+                                  const QuantizedFilter &q, unsigned bits,
+                                  bool packInt4) {
   OpBuilder::InsertionGuard g(b);
   b.setInsertionPoint(wc.op);
   Location loc = wc.weight.getLoc();
-  Value wq = makeMKConstant(b, wc, q, bits);
+  Value wq = makeMKConstant(b, wc, q, bits, packInt4);
   Value s, z;
   int64_t axis = 0, block = 0;
   if (q.numGroups == 1) {

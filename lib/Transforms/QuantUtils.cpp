@@ -108,6 +108,36 @@ Value mlir::qopt::makeI8Constant(OpBuilder &b, Location loc,
   return arith::ConstantOp::create(b, loc, cast<TypedAttr>(attr));
 }
 
+Value mlir::qopt::makeInt4Constant(OpBuilder &b, Location loc,
+                                   RankedTensorType type,
+                                   ArrayRef<int8_t> values, Attribute like,
+                                   StringRef suffix) {
+  int64_t n = (int64_t)values.size();
+  std::vector<int8_t> packed((n + 1) / 2, 0);
+  for (int64_t i = 0; i < n; ++i) {
+    uint8_t nib = (uint8_t)values[i] & 0xF;
+    packed[i / 2] |= (int8_t)(i % 2 ? nib << 4 : nib);
+  }
+  auto pty = RankedTensorType::get({(int64_t)packed.size()}, b.getI8Type());
+  Value p = makeI8Constant(b, loc, pty, packed, like, (suffix + "p").str());
+  p.getDefiningOp()->setAttr("qopt.bits", b.getI64IntegerAttr(4));
+  return UnpackInt4Op::create(b, loc, type, p);
+}
+
+Value mlir::qopt::makeWeightConstant(OpBuilder &b, Location loc,
+                                     RankedTensorType type,
+                                     ArrayRef<int8_t> values, Attribute like,
+                                     unsigned bits, bool packInt4) {
+  // w4a8 asym stores q - zp (in [-15, 15]): that stays one per byte.
+  bool fits = llvm::all_of(values, [](int8_t v) { return v >= -8 && v <= 7; });
+  if (bits == 4 && fits && packInt4)
+    return makeInt4Constant(b, loc, type, values, like, ".q4");
+  Value v = makeI8Constant(b, loc, type, values, like,
+                           bits == 4 ? ".q4" : ".q8");
+  v.getDefiningOp()->setAttr("qopt.bits", b.getI64IntegerAttr(bits));
+  return v;
+}
+
 Value mlir::qopt::makeF32Constant(OpBuilder &b, Location loc,
                                   ArrayRef<int64_t> shape,
                                   ArrayRef<float> values) {
@@ -126,14 +156,20 @@ Value mlir::qopt::makeZpConstant(OpBuilder &b, Location loc,
 
 Value mlir::qopt::buildDequantizedWeight(const WeightMatMul &m,
                                          const QuantizedWeight &q,
-                                         unsigned bits) {
+                                         unsigned bits, bool packInt4) {
   arith::ConstantOp weight = m.weight;
   OpBuilder b(weight);
   Location loc = weight.getLoc();
   auto qTy = RankedTensorType::get({m.K, m.N}, b.getI8Type());
-  Value wq = makeI8Constant(b, loc, qTy, q.values, weight.getValue(),
-                            bits == 8 ? ".q8" : ".q" + std::to_string(bits));
-  wq.getDefiningOp()->setAttr("qopt.bits", b.getI64IntegerAttr(bits));
+  Value wq;
+  if (bits == 4 || bits == 8) {
+    wq = makeWeightConstant(b, loc, qTy, q.values, weight.getValue(), bits,
+                            packInt4);
+  } else {
+    wq = makeI8Constant(b, loc, qTy, q.values, weight.getValue(),
+                        ".q" + std::to_string(bits));
+    wq.getDefiningOp()->setAttr("qopt.bits", b.getI64IntegerAttr(bits));
+  }
   Value s, z;
   int64_t axis = 1, block = 0;
   if (q.numGroups == 1) {

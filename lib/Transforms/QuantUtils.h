@@ -61,6 +61,18 @@ private:
 /// `like` (suffix `suffix`) when `like` is one, else a dense attribute.
 Value makeI8Constant(OpBuilder &b, Location loc, RankedTensorType type,
                      ArrayRef<int8_t> values, Attribute like, StringRef suffix);
+/// An int4 weight of `type` (i8 values in [-8, 7]): the values packed two per
+/// byte (docs/semantics.md §10) in a 1-D i8 constant tagged `qopt.bits = 4`
+/// (named like makeI8Constant, suffix + "p") and a qopt.unpack_int4 to
+/// `type`, so the .weights file holds half a byte per value.
+Value makeInt4Constant(OpBuilder &b, Location loc, RankedTensorType type,
+                       ArrayRef<int8_t> values, Attribute like,
+                       StringRef suffix);
+/// makeInt4Constant for bits == 4 when every value is in [-8, 7], else
+/// makeI8Constant (one value per byte); tagged qopt.bits = bits.
+Value makeWeightConstant(OpBuilder &b, Location loc, RankedTensorType type,
+                         ArrayRef<int8_t> values, Attribute like,
+                         unsigned bits, bool packInt4 = true);
 Value makeF32Constant(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
                       ArrayRef<float> values);
 /// Zero points as an i8 tensor of `shape`.
@@ -108,11 +120,13 @@ QuantizedFilter quantizeFilter(ArrayRef<float> w, int64_t M, int64_t K,
 /// The i8 [M, K] constant of `q` (tagged qopt.bits), expanded to the
 /// filter shape (G, M/G, C/G, k...).
 Value makeFilterConstant(OpBuilder &b, WeightConv &wc,
-                         const QuantizedFilter &q, unsigned bits);
+                         const QuantizedFilter &q, unsigned bits,
+                         bool packInt4 = true);
 
 /// Weight-only: the conv's filter becomes expand(dequantize(Wq [M, K])).
 void dequantizeFilter(OpBuilder &b, WeightConv &wc,
-                      const QuantizedFilter &q, unsigned bits);
+                      const QuantizedFilter &q, unsigned bits,
+                      bool packInt4 = true);
 
 /// The integer form of the conv generic `op` (same loop nest):
 ///   acc[n,g,m,o] = sum_{c,k} (i32(xq) - zx) * (i32(wq) - zw)   (i32)
@@ -132,9 +146,10 @@ void replaceWithIntegerConv(OpBuilder &b, WeightConv &wc, Value xq, Value zx,
                             const QuantizedFilter &q, StringRef tag);
 
 /// `qopt.dequantize(Wq, s, zp)` of a quantized [K, N] weight, built next
-/// to the weight constant of `m` (per axis 1, or blocked along K).
+/// to the weight constant of `m` (per axis 1, or blocked along K); int4
+/// values are packed two per byte (makeWeightConstant) unless !packInt4.
 Value buildDequantizedWeight(const WeightMatMul &m, const QuantizedWeight &q,
-                             unsigned bits);
+                             unsigned bits, bool packInt4 = true);
 
 /// Per-layer attributes of the calibration-driven passes (qopt-gptq,
 /// qopt-awq, qopt-bias-correction), attached by lib/Calibration.

@@ -154,9 +154,8 @@ struct QOptQuantizeDynamicPass
     if (r.G > 1)
       shape = {r.G, r.gs, m.N};
     auto qTy = RankedTensorType::get(shape, b.getI8Type());
-    r.wq = makeI8Constant(b, loc, qTy, q.values, m.weight.getValue(),
-                          weightBits == 8 ? ".q8" : ".q4");
-    r.wq.getDefiningOp()->setAttr("qopt.bits", b.getI64IntegerAttr(weightBits));
+    r.wq = makeWeightConstant(b, loc, qTy, q.values, m.weight.getValue(),
+                              weightBits, packInt4);
     if (r.G > 1) {
       r.sw = makeF32Constant(b, loc, {r.G, m.N}, q.scales);
       r.zw = zeroI8Scalar(b, loc);
@@ -196,7 +195,7 @@ struct QOptQuantizeDynamicPass
         /*symmetric=*/!asymAct, /*is_unsigned=*/asymAct);
     dq->setAttr(kQuantAttrName, StringAttr::get(b.getContext(), tag));
     Value zx = asymAct ? dq.getZeroPoint() : zeroI8Scalar(b, loc);
-    Value wq = makeFilterConstant(b, c, q, weightBits);
+    Value wq = makeFilterConstant(b, c, q, weightBits, packInt4);
     replaceWithIntegerConv(b, c, dq.getResult(), zx, asymAct, dq.getScale(),
                            wq, q, tag);
     return success();

@@ -84,7 +84,7 @@ struct QOptQuantizeWeightsPass
         int64_t gs = bits == 4 ? groupSize : 0;
         QuantizedWeight q =
             quantizeWeightKN(*data, m.K, m.N, bits, sym, gs);
-        deq = buildDequantizedWeight(m, q, bits);
+        deq = buildDequantizedWeight(m, q, bits, packInt4);
       }
       m.op.getRhsMutable().assign(deq);
       m.op->setAttr(kQuantAttrName, StringAttr::get(&getContext(), tag));
@@ -108,7 +108,7 @@ struct QOptQuantizeWeightsPass
       QuantizedFilter q = quantizeFilter(*data, c.M, c.K, bits, sym,
                                          bits == 4 ? groupSize : 0);
       OpBuilder b(c.op);
-      dequantizeFilter(b, c, q, bits);
+      dequantizeFilter(b, c, q, bits, packInt4);
       c.op->setAttr(kQuantAttrName,
                     StringAttr::get(&getContext(), bits == 8 ? "w8" : "w4"));
       done.try_emplace(c.weight);

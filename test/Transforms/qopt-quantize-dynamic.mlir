@@ -39,7 +39,8 @@ func.func @w8a8(%x: tensor<2x3x4xf32>) -> tensor<2x3x2xf32> {
 // quantized activation [M, K] -> [M, G, 2] -> [G, M, 2], one batched qmatmul
 // -> [G, M, N] i32, and the epilogue reduces over g in f32.
 // W4-LABEL: func @w4a8
-// W4-DAG: %[[W:.*]] = arith.constant {qopt.bits = 4 : i64} dense<{{\[\[\[}}7], [-4]], {{\[\[}}2], [-7]]]> : tensor<2x2x1xi8>
+// W4-DAG: %[[P:.*]] = arith.constant {qopt.bits = 4 : i64} dense<[-57, -110]> : tensor<2xi8>
+// W4-DAG: %[[W:.*]] = qopt.unpack_int4 %[[P]] : tensor<2xi8> -> tensor<2x2x1xi8>
 // W4-DAG: %[[SW:.*]] = arith.constant dense<{{\[\[}}1.000000e+00], [2.000000e+00]]> : tensor<2x1xf32>
 // W4: %[[XQ:.*]], %[[SX:.*]], %{{.*}} = qopt.dynamic_quantize %arg0 {per_row, {{.*}}symmetric} : tensor<3x4xf32> -> tensor<3x4xi8>, tensor<3xf32>, tensor<3xi8>
 // W4: %[[X3:.*]] = tensor.expand_shape %[[XQ]] {{\[\[}}0], [1, 2]] output_shape [3, 2, 2] : tensor<3x4xi8> into tensor<3x2x2xi8>

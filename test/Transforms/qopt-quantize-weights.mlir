@@ -31,7 +31,10 @@ func.func @w8(%x: tensor<3x4xf32>) -> tensor<3x2xf32> {
 // lhs is fine (the weight is 2-D). Group 0 of column 0: max 7 -> s 1; group 1:
 // max 14 -> s 2, 3 / 2 = 1.5 -> 2 (half to even), -14 / 2 = -7.
 // W4-LABEL: func @w4
-// W4-DAG: %[[Q:.*]] = arith.constant {qopt.bits = 4 : i64} dense<{{\[\[}}7], [-4], [2], [-7]]> : tensor<4x1xi8>
+// Values [7, -4, 2, -7] packed two per byte, low nibble first (§10):
+// 0xC7 = -57, 0x92 = -110.
+// W4-DAG: %[[P:.*]] = arith.constant {qopt.bits = 4 : i64} dense<[-57, -110]> : tensor<2xi8>
+// W4-DAG: %[[Q:.*]] = qopt.unpack_int4 %[[P]] : tensor<2xi8> -> tensor<4x1xi8>
 // W4-DAG: %[[S:.*]] = arith.constant dense<{{\[\[}}1.000000e+00], [2.000000e+00]]> : tensor<2x1xf32>
 // W4: qopt.dequantize %[[Q]], %[[S]], %{{.*}} {axis = 0 : i64, block_size = 2 : i64} : (tensor<4x1xi8>, tensor<2x1xf32>, tensor<2x1xi8>) -> tensor<4x1xf32>
 // W4: qopt.matmul {{.*}}qopt.quant = "w4"

@@ -22,7 +22,9 @@
 // W8: arith.mulf
 // w4, groups of 2 along K: [127, -64] -> s 127/7, [7, -4]; [1, 0.5] -> s 1/7,
 // [7, 3] (0.5 / f32(1/7) = 3.4999998).
-// W4: arith.constant {qopt.bits = 4 : i64} dense<{{\[\[}}7, -4, 7, 3], [7, -4, 0, 0]]> : tensor<2x4xi8>
+// Packed two per byte (§10): [7 | -4 << 4, 7 | 3 << 4, ...] = [-57, 55, -57, 0].
+// W4: %[[P:.*]] = arith.constant {qopt.bits = 4 : i64} dense<[-57, 55, -57, 0]> : tensor<4xi8>
+// W4: qopt.unpack_int4 %[[P]] : tensor<4xi8> -> tensor<2x4xi8>
 // W4: qopt.dequantize {{.*}} {block_size = 2 : i64} : (tensor<2x4xi8>, tensor<2x2xf32>, tensor<2x2xi8>) -> tensor<2x4xf32>
 // W4: qopt.quant = "w4"
 // A group size that does not divide K = 4 falls back to per channel.

@@ -15,10 +15,12 @@ def QOptQuantizeWeightsPass : Pass<"qopt-quantize-weights", "ModuleOp"> {
     `group-size` is 0 or >= K). Round half to even with saturation
     (lib/Transforms/QuantMath.cpp, docs/semantics.md §1). `scheme=sym`:
     zero point 0, scale = max|w| / qmax; `asym`: min/max (widened to
-    include 0). The weight becomes an i8 constant (int4 values are stored
-    one per byte in [-8, 7]) feeding a `qopt.dequantize` (per axis, or
-    blocked with `block_size` = group size) into the unchanged f32 matmul:
-    activations stay f32.
+    include 0). The weight becomes an i8 constant (int4 values packed two
+    per byte behind a `qopt.unpack_int4`, docs/semantics.md §10, unless
+    `pack-int4=false`) feeding a `qopt.dequantize` (per axis, or blocked
+    with `block_size` = group size) into the unchanged f32 matmul:
+    activations stay f32. Convs with a constant filter are quantized the
+    same way (filter as [M, K], per output channel or groups along K).
 
     `exclude` is a regular expression (searched, not anchored) matched
     against the layer's ONNX node name (`qopt.layer`), its location name
@@ -33,6 +35,8 @@ def QOptQuantizeWeightsPass : Pass<"qopt-quantize-weights", "ModuleOp"> {
            "sym | asym">,
     Option<"exclude", "exclude", "std::string", /*default=*/"\"\"",
            "regex of layer / weight names to keep in f32">,
+    Option<"packInt4", "pack-int4", "bool", /*default=*/"true",
+           "store int4 weights two per byte (qopt.unpack_int4); false: one per byte">,
   ];
   let dependentDialects = ["::mlir::qopt::QOptDialect",
                            "::mlir::arith::ArithDialect"];
@@ -70,6 +74,8 @@ def QOptQuantizeDynamicPass : Pass<"qopt-quantize-dynamic", "ModuleOp"> {
            "one activation scale per row (token); false: per tensor">,
     Option<"exclude", "exclude", "std::string", /*default=*/"\"\"",
            "regex of layer / weight names to keep in f32">,
+    Option<"packInt4", "pack-int4", "bool", /*default=*/"true",
+           "store int4 weights two per byte (qopt.unpack_int4); false: one per byte">,
   ];
   let dependentDialects = ["::mlir::qopt::QOptDialect",
                            "::mlir::arith::ArithDialect",

@@ -507,6 +507,61 @@ struct QMatMulLowering : OpRewritePattern<QMatMulOp> {
   }
 };
 
+/// docs/semantics.md §10: element e = nibble (e % 2) of byte e / 2, sign-
+/// extended with i8 shifts: (b << 4) >> 4 (low) or b >> 4 (high).
+struct UnpackInt4Lowering : OpRewritePattern<UnpackInt4Op> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(UnpackInt4Op op,
+                                PatternRewriter &b) const override {
+    auto rt = op.getResult().getType();
+    Location loc = op.getLoc();
+    int64_t n = rt.getNumElements();
+    Type i8 = b.getI8Type();
+    auto flatTy = RankedTensorType::get({n}, i8);
+    AffineExpr d0 = b.getAffineDimExpr(0);
+    SmallVector<AffineMap> maps = {AffineMap::get(1, 0, {d0.floorDiv(2)},
+                                                  b.getContext()),
+                                   b.getMultiDimIdentityMap(1)};
+    Value init = tensor::EmptyOp::create(b, loc, {n}, i8);
+    Value flat =
+        linalg::GenericOp::create(
+            b, loc, TypeRange{flatTy}, ValueRange{op.getInput()},
+            ValueRange{init}, maps,
+            SmallVector<utils::IteratorType>{utils::IteratorType::parallel},
+            [&](OpBuilder &nb, Location l, ValueRange a) {
+              Value idx = linalg::IndexOp::create(nb, l, 0);
+              Value odd = arith::IndexCastOp::create(
+                  nb, l, i8,
+                  arith::AndIOp::create(
+                      nb, l, idx,
+                      arith::ConstantIndexOp::create(nb, l, 1)));
+              Value four = arith::ConstantOp::create(nb, l, i8,
+                                                     nb.getI8IntegerAttr(4));
+              // shift left by 4 for the low nibble, 0 for the high one.
+              Value sh = arith::MulIOp::create(
+                  nb, l, four,
+                  arith::SubIOp::create(
+                      nb, l,
+                      arith::ConstantOp::create(nb, l, i8,
+                                                nb.getI8IntegerAttr(1)),
+                      odd));
+              Value v = arith::ShLIOp::create(nb, l, a[0], sh);
+              linalg::YieldOp::create(
+                  nb, l, (Value)arith::ShRSIOp::create(nb, l, v, four));
+            })
+            .getResult(0);
+    if (rt.getRank() == 1) {
+      b.replaceOp(op, flat);
+      return success();
+    }
+    ReassociationIndices all =
+        llvm::to_vector(llvm::seq<int64_t>(0, rt.getRank()));
+    b.replaceOpWithNewOp<tensor::ExpandShapeOp>(
+        op, rt, flat, ArrayRef<ReassociationIndices>{all});
+    return success();
+  }
+};
+
 struct ConvertQOptToLinalgPass
     : qopt::impl::ConvertQOptToLinalgPassBase<ConvertQOptToLinalgPass> {
   using Base::Base;
@@ -517,8 +572,8 @@ struct ConvertQOptToLinalgPass
       return signalPassFailure();
     bool left = false;
     getOperation()->walk([&](Operation *op) {
-      if (isa<MatMulOp, QuantizeOp, DequantizeOp, DynamicQuantizeOp, QMatMulOp>(
-              op)) {
+      if (isa<MatMulOp, QuantizeOp, DequantizeOp, DynamicQuantizeOp, QMatMulOp,
+              UnpackInt4Op>(op)) {
         op->emitError("could not lower to linalg (dynamic shape?)");
         left = true;
       }
@@ -534,4 +589,5 @@ void mlir::qopt::populateQOptToLinalgPatterns(RewritePatternSet &patterns) {
   patterns.add<MatMulLowering, QuantizeLowering, DequantizeLowering,
                DynamicQuantizeLowering, QMatMulLowering>(
       patterns.getContext());
+  patterns.add<UnpackInt4Lowering>(patterns.getContext());
 }

@@ -120,3 +120,19 @@ func.func @observe(%x: tensor<4xf32>) -> tensor<4xf32> {
   %y = qopt.observe %x {id = 3 : i64, label = "x"} : tensor<4xf32>
   return %y : tensor<4xf32>
 }
+
+// -----
+
+// Packed int4 (§10): element e reads byte e floordiv 2; the low nibble
+// (even e) is (b << 4) >> 4, the high one b >> 4 (arithmetic, i8).
+// CHECK-DAG: #[[HALF:.*]] = affine_map<(d0) -> (d0 floordiv 2)>
+// CHECK-LABEL: func @unpack_int4
+// CHECK: %[[F:.*]] = linalg.generic {indexing_maps = [#[[HALF]], #{{.*}}], iterator_types = ["parallel"]} ins(%arg0 : tensor<4xi8>) outs(%{{.*}} : tensor<8xi8>)
+// CHECK: linalg.index 0
+// CHECK: arith.shli
+// CHECK: arith.shrsi
+// CHECK: tensor.expand_shape %[[F]] {{\[\[}}0, 1]] output_shape [2, 4] : tensor<8xi8> into tensor<2x4xi8>
+func.func @unpack_int4(%p: tensor<4xi8>) -> tensor<2x4xi8> {
+  %y = qopt.unpack_int4 %p : tensor<4xi8> -> tensor<2x4xi8>
+  return %y : tensor<2x4xi8>
+}

@@ -205,3 +205,19 @@ func.func @observe_id(%x: tensor<2xf32>) -> tensor<2xf32> {
   %y = qopt.observe %x {id = -1 : i64, label = "x"} : tensor<2xf32>
   return %y : tensor<2xf32>
 }
+
+// -----
+
+func.func @unpack_bytes(%p: tensor<3xi8>) -> tensor<2x4xi8> {
+  // expected-error @+1 {{(C1) input must have 4 bytes for 8 int4 values, got 3}}
+  %y = qopt.unpack_int4 %p : tensor<3xi8> -> tensor<2x4xi8>
+  return %y : tensor<2x4xi8>
+}
+
+// -----
+
+func.func @unpack_rank(%p: tensor<2x2xi8>) -> tensor<2x4xi8> {
+  // expected-error @+1 {{(C1) input must be a 1-D i8 tensor}}
+  %y = qopt.unpack_int4 %p : tensor<2x2xi8> -> tensor<2x4xi8>
+  return %y : tensor<2x4xi8>
+}

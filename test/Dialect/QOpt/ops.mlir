@@ -32,3 +32,10 @@ func.func @quant_core(%x: tensor<2x64xf32>, %s: tensor<2x2xf32>, %z: tensor<2x2x
   %o = qopt.observe %x {id = 3 : i64, label = "fc.input"} : tensor<2x64xf32>
   return %q, %y, %o : tensor<2x64xi8>, tensor<2x8xi32>, tensor<2x64xf32>
 }
+
+// CHECK-LABEL: func @unpack_int4
+// CHECK: qopt.unpack_int4 %{{.*}} : tensor<3xi8> -> tensor<5xi8>
+func.func @unpack_int4(%p: tensor<3xi8>) -> tensor<5xi8> {
+  %y = qopt.unpack_int4 %p : tensor<3xi8> -> tensor<5xi8>
+  return %y : tensor<5xi8>
+}

@@ -163,6 +163,20 @@ LogicalResult ObserveOp::verify() {
   return success();
 }
 
+LogicalResult UnpackInt4Op::verify() {
+  auto it = getInput().getType(), rt = getResult().getType();
+  if (it.getRank() != 1 || !it.getElementType().isInteger(8))
+    return emitOpError("(C1) input must be a 1-D i8 tensor");
+  if (!rt.hasStaticShape() || !rt.getElementType().isInteger(8))
+    return emitOpError("(C2) result must be a static-shape i8 tensor");
+  int64_t n = rt.getNumElements();
+  if (!it.isDynamicDim(0) && it.getDimSize(0) != (n + 1) / 2)
+    return emitOpError("(C1) input must have ")
+           << (n + 1) / 2 << " bytes for " << n << " int4 values, got "
+           << it.getDimSize(0);
+  return success();
+}
+
 LogicalResult QMatMulOp::verify() {
   RankedTensorType lt = getLhs().getType(), rt = getRhs().getType(),
                    ot = getResult().getType();

@@ -143,6 +143,28 @@ def QOpt_QMatMulOp : QOpt_Op<"qmatmul", [Pure]> {
   let hasVerifier = 1;
 }
 
+def QOpt_UnpackInt4Op : QOpt_Op<"unpack_int4", [Pure]> {
+  let summary = "int4 values stored two per byte to one signed value per i8";
+  let description = [{
+    `input` is the packed storage of an int4 tensor of `result`'s shape,
+    flattened row-major: byte `j` holds element `2j` in its low nibble and
+    element `2j + 1` in its high nibble, each a two's-complement value in
+    [-8, 7] (docs/semantics.md §10). The result is one i8 per element,
+    sign-extended. The weight quantizers emit it in front of the int4
+    weight constants so the `.weights` file holds half a byte per weight.
+
+    Constraints: (C1) input is a 1-D i8 tensor of ceil(numel / 2) elements,
+    numel the result's element count; (C2) the result is a static-shape i8
+    tensor.
+  }];
+  let arguments = (ins AnyRankedTensor:$input);
+  let results = (outs AnyRankedTensor:$result);
+  let assemblyFormat = [{
+    $input attr-dict `:` type($input) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
 def QOpt_QuantizeOp : QOpt_Op<"quantize", [Pure]> {
   let summary = "float tensor to integer: saturate(round_half_even(x / scale) + zero_point)";
   let description = [{
