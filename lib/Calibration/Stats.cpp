@@ -156,9 +156,15 @@ static double entropyThreshold(const std::vector<double> &hist, double width) {
       double p = hist[k] + (k == i - 1 ? suffix[i] : 0.0);
       if (p <= 0)
         continue;
+      // P > 0 where Q = 0 (outliers folded into an empty last bin): the
+      // divergence is infinite, the candidate invalid. (A floor on Q here
+      // made such thresholds look almost free.)
+      if (q[k] <= 0) {
+        kl = INFINITY;
+        break;
+      }
       p /= pTotal;
-      double qq = q[k] / qTotal;
-      kl += p * std::log(p / std::max(qq, 1e-12));
+      kl += p * std::log(p / (q[k] / qTotal));
     }
     if (kl < bestKL) {
       bestKL = kl;

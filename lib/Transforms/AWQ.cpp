@@ -233,7 +233,8 @@ struct QOptAWQPass : qopt::impl::QOptAWQPassBase<QOptAWQPass> {
                         attrs.getF64FloatAttr(sig > 0 ? e / sig : 0));
           m.op->setAttr("qopt.rtn_out_err",
                         attrs.getF64FloatAttr(sig > 0 ? r / sig : 0));
-          Value deq = buildDequantizedWeight(m, q, (unsigned)layerBits[l]);
+          Value deq = buildDequantizedWeight(m, q, (unsigned)layerBits[l],
+                                             /*packInt4=*/false);
           m.op.getRhsMutable().assign(deq);
           m.op->setAttr(kQuantAttrName, attrs.getStringAttr(
                                             layerBits[l] == 8 ? "w8" : "w4"));

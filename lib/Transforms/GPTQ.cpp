@@ -87,7 +87,7 @@ struct QOptGPTQPass : qopt::impl::QOptGPTQPassBase<QOptGPTQPass> {
       };
       m.op->setAttr("qopt.out_err", attrs.getF64FloatAttr(rel(q)));
       m.op->setAttr("qopt.rtn_out_err", attrs.getF64FloatAttr(rel(rq)));
-      Value deq = buildDequantizedWeight(m, q, (unsigned)b);
+      Value deq = buildDequantizedWeight(m, q, (unsigned)b, /*packInt4=*/false);
       m.op.getRhsMutable().assign(deq);
       m.op->setAttr(kQuantAttrName, attrs.getStringAttr(b == 8 ? "w8" : "w4"));
       if (m.weight->use_empty())
