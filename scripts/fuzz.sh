@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes the ONNX importer + convert-onnx-to-qopt (test/fuzz/qopt-fuzz-import)
-# for SECONDS (default 60). Configures ${FUZZ_BUILD_DIR:-build-fuzz} with
-# -DQOPT_ENABLE_FUZZER=ON (clang-22, libFuzzer + ASan; Debian package
+# for SECONDS (default 60). Configures ${FUZZ_BUILD_DIR:-build-asan} with
+# -DQOPT_ENABLE_FUZZER=ON -DQOPT_ENABLE_SANITIZERS=ON (clang-22, libFuzzer + ASan + UBSan; Debian package
 # libclang-rt-22-dev), seeds from the ONNX backend node-test models, and keeps
 # crashing / leaking / slow inputs in test/fuzz/crashers/ (commit them: they
 # are regression inputs that test/robustness/run_negative.py replays).
@@ -10,12 +10,14 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 secs=${1:-60}
 shift || true
-build=${FUZZ_BUILD_DIR:-$root/build-fuzz}
+# Shares the ASan + UBSan build of scripts/test-sanitizers.sh by default.
+build=${FUZZ_BUILD_DIR:-$root/build-asan}
 export CCACHE_BASEDIR=$root
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/ccache}
 if [ ! -f "$build/build.ninja" ]; then
   cmake -G Ninja -S "$root" -B "$build" \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo -DQOPT_ENABLE_FUZZER=ON \
+    -DQOPT_ENABLE_SANITIZERS=ON \
     -DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22 \
     -DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache \
     -DLLVM_USE_LINKER=lld \

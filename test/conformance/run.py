@@ -50,6 +50,10 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 
+# An ASan/UBSan build (scripts/test-sanitizers.sh) reports with these.
+SANITIZER_REPORTS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                     "runtime error:")
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 DEFAULT_DATA = "/usr/share/libonnx-testdata/data"
@@ -340,7 +344,8 @@ def run_test(suite, test_dir, qopt_run, timeout, extra_args, specialize=True):
                     sig = "signal %d" % -rc
                 return "fail", "crash (%s): %s" % (sig, first_error_line(out)), \
                     time.time() - t0
-            crashed = "Stack dump:" in out or "PLEASE submit a bug report" in out
+            crashed = "Stack dump:" in out or "PLEASE submit a bug report" in out \
+                or any(k in out for k in SANITIZER_REPORTS)
             if rc != 0 and crashed:
                 return "fail", "crash (exit %d): %s" % (rc, first_error_line(out)), \
                     time.time() - t0
@@ -514,6 +519,12 @@ def main():
                   (len(new), os.path.relpath(args.list)))
             for t in new:
                 print("  " + t)
+        crashes = sorted(t for t, (st, why, _) in results.items()
+                         if why.startswith("crash"))
+        for t in crashes:
+            print("CRASH: %s: %s" % (t, results[t][1]))
+        if crashes:
+            rc = 1
         if regressions:
             print("REGRESSIONS: %d listed test(s) no longer pass:" %
                   len(regressions))

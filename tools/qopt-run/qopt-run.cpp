@@ -23,6 +23,7 @@
 #include "qopt/Target/ONNX/ImportONNX.h"
 
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
@@ -126,6 +127,12 @@ int main(int argc, char **argv) {
   mlir::qopt::JITModel jit;
   std::vector<char> blob;
   void *weights = nullptr;
+  // Every exit, error paths included, frees the model before the JIT state.
+  auto release = llvm::make_scope_exit([&] {
+    if (model)
+      api.free(model);
+    std::free(weights);
+  });
 
   StringRef path = modelPath;
   if (!sys::fs::exists(path))
@@ -300,7 +307,5 @@ int main(int argc, char **argv) {
     }
   }
   (void)nin;
-  api.free(model);
-  std::free(weights);
   return 0;
 }
