@@ -21,8 +21,15 @@ struct QOptFuseElementwisePass
     linalg::ControlFusionFn control = [](OpOperand *operand) {
       Operation *producer = operand->get().getDefiningOp();
       auto consumer = dyn_cast<linalg::LinalgOp>(operand->getOwner());
-      return producer && producer->hasOneUse() && consumer &&
-             consumer.getNumReductionLoops() == 0;
+      if (!producer || !producer->hasOneUse() || !consumer)
+        return false;
+      if (consumer.getNumReductionLoops() == 0)
+        return true;
+      // Into a reduction only where each producer element is read once
+      // (a permutation map, e.g. RMSNorm's x*x into its sum): otherwise the
+      // producer would be recomputed per reduction step (RoPE into QK^T).
+      return isa<linalg::GenericOp>(consumer.getOperation()) &&
+             consumer.getMatchingIndexingMap(operand).isPermutation();
     };
     linalg::populateElementwiseOpsFusionPatterns(patterns, control);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))

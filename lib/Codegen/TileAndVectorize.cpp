@@ -57,11 +57,106 @@ struct QOptTileAndVectorizePass
     });
     for (linalg::GenericOp op : rows)
       (void)vectorizeRowReduction(rewriter, op);
+    SmallVector<linalg::LinalgOp> elementwise;
+    getOperation().walk([&](linalg::LinalgOp op) {
+      if (vectorWidth(op))
+        elementwise.push_back(op);
+    });
+    for (linalg::LinalgOp op : elementwise)
+      (void)vectorizeElementwise(rewriter, op);
   }
 
-  /// out[p...] = max/min over the innermost dim of in[p..., k] (optionally
-  /// of |in|): min/max are exact in any order, so a vector reduction gives
-  /// the same result as the scalar loop. The scalar loop is what these
+  /// The vector width (16, 8 or 0: not handled) for an all-parallel
+  /// elementwise generic or transpose over static shapes whose operands are
+  /// contiguous (or broadcast) along the innermost loop: e.g. RMSNorm's
+  /// scaling, RoPE, softmax's exp and divide, SiLU*mul, the dynamic
+  /// quantization and dequantization. Otherwise these become scalar loops
+  /// (and scalar libm calls for exp).
+  static int64_t vectorWidth(linalg::LinalgOp op) {
+    if (!isa<linalg::GenericOp, linalg::TransposeOp>(op) ||
+        !op.hasPureTensorSemantics() || op.hasDynamicShape() ||
+        op.getNumLoops() < 1 || op.getNumParallelLoops() != op.getNumLoops())
+      return 0;
+    int64_t last = op.getNumLoops() - 1;
+    int64_t n = op.getStaticLoopRanges()[last];
+    int64_t vw = n % 16 == 0 ? 16 : n % 8 == 0 ? 8 : 0;
+    if (!vw)
+      return 0;
+    for (Operation &o : op.getBlock()->without_terminator()) {
+      Dialect *d = o.getDialect();
+      if (!d || !isa<arith::ArithDialect, math::MathDialect>(d) ||
+          o.getNumRegions() != 0)
+        return 0;
+      // math ops with a vector lowering (LLVM intrinsics, or the exp
+      // polynomial of qopt-lower-vectors); the rest (erf, tanh, ...) are
+      // libm calls, which only exist for scalars.
+      if (isa<math::MathDialect>(d) &&
+          !isa<math::ExpOp, math::SqrtOp, math::AbsFOp, math::RoundEvenOp,
+               math::FloorOp, math::CeilOp, math::RoundOp, math::FmaOp,
+               math::CopySignOp, math::TruncOp>(o))
+        return 0;
+      for (Type t : o.getResultTypes())
+        if (!t.isIntOrIndexOrFloat() || t.isIndex())
+          return 0;
+    }
+    for (OpOperand &operand : op->getOpOperands()) {
+      AffineMap m = op.getMatchingIndexingMap(&operand);
+      if (!m.isProjectedPermutation(/*allowZeroInResults=*/true))
+        return 0;
+      if (op.isDpsInit(&operand) && !m.isIdentity())
+        return 0;
+      // The innermost loop is either absent (broadcast) or the operand's
+      // innermost dim (a contiguous vector load).
+      for (unsigned r = 0; r < m.getNumResults(); ++r)
+        if (m.getResult(r).isFunctionOfDim(last) && r + 1 != m.getNumResults())
+          return 0;
+    }
+    return vw;
+  }
+
+  /// scf.forall over the outer dims (one row per iteration), scf.for over
+  /// the innermost dim in steps of the vector width, vectorized tile.
+  LogicalResult vectorizeElementwise(IRRewriter &rewriter,
+                                     linalg::LinalgOp op) {
+    int64_t vw = vectorWidth(op);
+    unsigned n = op.getNumLoops();
+    TilingInterface target = cast<TilingInterface>(op.getOperation());
+    if (n > 1) {
+      SmallVector<int64_t> outer(n, 1);
+      outer.back() = 0;
+      scf::SCFTilingOptions o1;
+      o1.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
+      o1.setTileSizes(asOFR(rewriter, outer));
+      rewriter.setInsertionPoint(op);
+      auto t1 = scf::tileUsingSCF(rewriter, target, o1);
+      if (failed(t1))
+        return failure();
+      rewriter.replaceOp(op, t1->replacements);
+      target = cast<TilingInterface>(t1->tiledOps.back());
+    }
+    SmallVector<int64_t> inner(n, 0);
+    inner.back() = vw;
+    scf::SCFTilingOptions o2;
+    o2.setTileSizes(asOFR(rewriter, inner));
+    rewriter.setInsertionPoint(target);
+    auto t2 = scf::tileUsingSCF(rewriter, target, o2);
+    if (failed(t2))
+      return failure();
+    rewriter.replaceOp(target, t2->replacements);
+    Operation *tile = t2->tiledOps.back();
+    rewriter.setInsertionPoint(tile);
+    auto vec = linalg::vectorize(rewriter, tile);
+    if (failed(vec))
+      return failure(); // the tiled scalar loop stays, still correct
+    rewriter.replaceOp(tile, vec->replacements);
+    return success();
+  }
+
+  /// out[p...] = max/min/sum over the innermost dim of f(in[p..., k]) (f
+  /// elementwise, e.g. |x| or x*x): min/max are exact in any order, and a
+  /// sum becomes an ordered vector.reduction (LLVM's sequential
+  /// vector.reduce.fadd: the same additions in the same order as the scalar
+  /// loop), so results do not change. The scalar loop is what these
   /// become otherwise, with the accumulator stored to memory every step
   /// (e.g. the dynamic activation quantization's min/max, softmax's max).
   static bool isMinMaxRowReduction(linalg::GenericOp op) {
@@ -83,10 +178,17 @@ struct QOptTileAndVectorizePass
     auto yield = cast<linalg::YieldOp>(body->getTerminator());
     Operation *red = yield.getValues()[0].getDefiningOp();
     if (!red || !isa<arith::MaximumFOp, arith::MinimumFOp, arith::MaxNumFOp,
-                     arith::MinNumFOp>(red))
+                     arith::MinNumFOp, arith::AddFOp>(red))
+      return false;
+    // The accumulator only feeds the combiner; the rest is elementwise on
+    // the input (|x|, or a fused producer such as RMSNorm's x*x).
+    Value acc = body->getArgument(1);
+    if (!llvm::is_contained(red->getOperands(), acc))
       return false;
     for (Operation &o : body->without_terminator())
-      if (&o != red && !isa<math::AbsFOp>(o))
+      if (&o != red &&
+          (!isa<arith::ArithDialect, math::MathDialect>(o.getDialect()) ||
+           llvm::is_contained(o.getOperands(), acc)))
         return false;
     return true;
   }

@@ -26,3 +26,16 @@ func.func @tile(%a: memref<8x256xf32>, %b: memref<256x32xf32>, %c: memref<8x32xf
   }
   return
 }
+
+// exp (scalar and vector alike) becomes MLIR's polynomial approximation:
+// no libm call, so vectorized softmax/SiLU loops stay vector code.
+// CHECK-LABEL: func.func @exp
+// CHECK-NOT: math.exp
+// CHECK: math.fma {{.*}} : f32
+// CHECK: math.fma {{.*}} : vector<16xf32>
+// CHECK-NOT: math.exp
+func.func @exp(%x: f32, %v: vector<16xf32>) -> (f32, vector<16xf32>) {
+  %a = math.exp %x : f32
+  %b = math.exp %v : vector<16xf32>
+  return %a, %b : f32, vector<16xf32>
+}

@@ -79,15 +79,60 @@ func.func @row_max(%x: tensor<4x64xf32>, %init: tensor<4xf32>) -> tensor<4xf32> 
 
 // -----
 
-// A sum is order-dependent in f32: left to the scalar loop.
+// A sum (here of a fused x*x) becomes an ordered vector.reduction: no
+// reassoc flag, so LLVM adds in the scalar loop's order (same result).
 // CHECK-LABEL: func.func @row_sum
-// CHECK-NOT: vector.reduction
-// CHECK: linalg.generic
+// CHECK: scf.forall
+// CHECK: arith.mulf {{.*}} : vector<1x64xf32>
+// CHECK: vector.reduction <add>, {{.*}} : vector<64xf32> into f32
+// CHECK-NOT: fastmath
 func.func @row_sum(%x: tensor<4x64xf32>, %init: tensor<4xf32>) -> tensor<4xf32> {
   %r = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "reduction"]} ins(%x : tensor<4x64xf32>) outs(%init : tensor<4xf32>) {
   ^bb0(%in: f32, %out: f32):
-    %m = arith.addf %in, %out : f32
+    %sq = arith.mulf %in, %in : f32
+    %m = arith.addf %sq, %out : f32
     linalg.yield %m : f32
   } -> tensor<4xf32>
   return %r : tensor<4xf32>
+}
+
+// -----
+
+// Elementwise with a per-row operand (softmax's exp(x - max)): one row per
+// scf.forall iteration, 16-wide vectors along the row.
+// CHECK-LABEL: func.func @softmax_exp
+// CHECK: scf.forall
+// CHECK: scf.for {{.*}} step %c16
+// CHECK: vector.transfer_read {{.*}} vector<1x16xf32>
+// CHECK: vector.transfer_read {{.*}} permutation_map = {{.*}} : tensor<1xf32>, vector<1x16xf32>
+// CHECK: math.exp {{.*}} : vector<1x16xf32>
+// CHECK: vector.transfer_write
+func.func @softmax_exp(%x: tensor<4x64xf32>, %m: tensor<4xf32>) -> tensor<4x64xf32> {
+  %e = tensor.empty() : tensor<4x64xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%x, %m : tensor<4x64xf32>, tensor<4xf32>) outs(%e : tensor<4x64xf32>) {
+  ^bb0(%in: f32, %mx: f32, %out: f32):
+    %d = arith.subf %in, %mx : f32
+    %y = math.exp %d : f32
+    linalg.yield %y : f32
+  } -> tensor<4x64xf32>
+  return %r : tensor<4x64xf32>
+}
+
+// -----
+
+// Not contiguous along the innermost loop (a transposed read), or a math op
+// that only has a scalar (libm) lowering: left to the scalar loops.
+// CHECK-LABEL: func.func @not_vectorized
+// CHECK-NOT: vector.
+// CHECK: linalg.transpose
+// CHECK: math.erf
+func.func @not_vectorized(%x: tensor<64x64xf32>) -> (tensor<64x64xf32>, tensor<64x64xf32>) {
+  %e = tensor.empty() : tensor<64x64xf32>
+  %t = linalg.transpose ins(%x : tensor<64x64xf32>) outs(%e : tensor<64x64xf32>) permutation = [1, 0]
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%x : tensor<64x64xf32>) outs(%e : tensor<64x64xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %y = math.erf %in : f32
+    linalg.yield %y : f32
+  } -> tensor<64x64xf32>
+  return %t, %r : tensor<64x64xf32>, tensor<64x64xf32>
 }
