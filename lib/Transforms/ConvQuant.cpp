@@ -134,20 +134,10 @@ void mlir::qopt::dequantizeFilter(OpBuilder &b, WeightConv &wc,
   b.setInsertionPoint(wc.op);
   Location loc = wc.weight.getLoc();
   Value wq = makeMKConstant(b, wc, q, bits, packInt4);
-  Value s, z;
-  int64_t axis = 0, block = 0;
-  if (q.numGroups == 1) {
-    s = makeF32Constant(b, loc, {wc.M}, q.scales);
-    z = makeZpConstant(b, loc, {wc.M}, q.zeroPoints);
-  } else {
-    s = makeF32Constant(b, loc, {wc.M, q.numGroups}, q.scales);
-    z = makeZpConstant(b, loc, {wc.M, q.numGroups}, q.zeroPoints);
-    axis = 1;
-    block = q.groupSize;
-  }
   auto ft = RankedTensorType::get({wc.M, wc.K}, b.getF32Type());
-  Value deq = DequantizeOp::create(b, loc, ft, wq, s, z, (uint64_t)axis,
-                                   (uint64_t)block, false);
+  Value deq = makeWeightDequantize(b, loc, ft, wq, q.scales, q.zeroPoints,
+                                   wc.M, q.numGroups, q.groupSize,
+                                   /*channelAxis=*/0);
   wc.op.getDpsInputOperand(1)->set(expandToFilter(b, loc, deq, wc.filterType));
 }
 

@@ -44,6 +44,22 @@ struct QOptInsertObserversPass
       nextId = std::max(nextId, (int64_t)o.getId() + 1);
       labels.insert(o.getLabel());
     });
+    // A label for the layer, its weight, or PREFIX<index>, made unique
+    // (#k) and reserved with its ":output" twin.
+    auto claimLabel = [&](StringRef layer, StringRef weight, StringRef prefix,
+                          int64_t index) {
+      std::string name = layer.str();
+      if (name.empty())
+        name = weight.str();
+      if (name.empty())
+        name = prefix.str() + std::to_string(index);
+      std::string unique = name;
+      for (int k = 1; labels.contains(unique); ++k)
+        unique = name + "#" + std::to_string(k);
+      labels.insert(unique);
+      labels.insert(unique + ":output");
+      return unique;
+    };
     SmallVector<WeightMatMul> todo;
     module.walk([&](MatMulOp op) {
       if (auto m = matchWeightMatMul(op))
@@ -52,17 +68,7 @@ struct QOptInsertObserversPass
     });
     int64_t index = 0;
     for (WeightMatMul &m : todo) {
-      std::string name = m.layer;
-      if (name.empty())
-        name = m.weightName;
-      if (name.empty())
-        name = "matmul_" + std::to_string(index);
-      ++index;
-      std::string unique = name;
-      for (int k = 1; labels.contains(unique); ++k)
-        unique = name + "#" + std::to_string(k);
-      labels.insert(unique);
-      labels.insert(unique + ":output");
+      std::string unique = claimLabel(m.layer, m.weightName, "matmul_", index++);
       MatMulOp op = m.op;
       op->setAttr(kLayerAttrName, StringAttr::get(ctx, unique));
       OpBuilder b(op);
@@ -102,17 +108,7 @@ struct QOptInsertObserversPass
       }
       if (use->get().getDefiningOp<ObserveOp>())
         continue; // idempotent
-      std::string name = c.layer;
-      if (name.empty())
-        name = c.weightName;
-      if (name.empty())
-        name = "conv_" + std::to_string(index);
-      ++index;
-      std::string unique = name;
-      for (int k = 1; labels.contains(unique); ++k)
-        unique = name + "#" + std::to_string(k);
-      labels.insert(unique);
-      labels.insert(unique + ":output");
+      std::string unique = claimLabel(c.layer, c.weightName, "conv_", index++);
       c.op->setAttr(kLayerAttrName, StringAttr::get(ctx, unique));
       OpBuilder b(use->getOwner());
       Location loc = c.op.getLoc();

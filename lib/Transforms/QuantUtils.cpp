@@ -170,19 +170,27 @@ Value mlir::qopt::buildDequantizedWeight(const WeightMatMul &m,
                         ".q" + std::to_string(bits));
     wq.getDefiningOp()->setAttr("qopt.bits", b.getI64IntegerAttr(bits));
   }
-  Value s, z;
-  int64_t axis = 1, block = 0;
-  if (q.numGroups == 1) {
-    s = makeF32Constant(b, loc, {m.N}, q.scales);
-    z = makeZpConstant(b, loc, {m.N}, q.zeroPoints);
-  } else {
-    s = makeF32Constant(b, loc, {q.numGroups, m.N}, q.scales);
-    z = makeZpConstant(b, loc, {q.numGroups, m.N}, q.zeroPoints);
-    axis = 0;
-    block = q.groupSize;
+  return makeWeightDequantize(b, loc, weight.getType(), wq, q.scales,
+                              q.zeroPoints, m.N, q.numGroups, q.groupSize,
+                              /*channelAxis=*/1);
+}
+
+Value mlir::qopt::makeWeightDequantize(OpBuilder &b, Location loc, Type type,
+                                       Value wq, ArrayRef<float> scales,
+                                       ArrayRef<int32_t> zps, int64_t channels,
+                                       int64_t numGroups, int64_t groupSize,
+                                       unsigned channelAxis) {
+  SmallVector<int64_t> shape = {channels};
+  int64_t axis = channelAxis, block = 0;
+  if (numGroups > 1) {
+    shape.insert(channelAxis == 1 ? shape.begin() : shape.end(), numGroups);
+    axis = 1 - channelAxis;
+    block = groupSize;
   }
-  return DequantizeOp::create(b, loc, weight.getType(), wq, s, z,
-                              (uint64_t)axis, (uint64_t)block, false);
+  Value s = makeF32Constant(b, loc, shape, scales);
+  Value z = makeZpConstant(b, loc, shape, zps);
+  return DequantizeOp::create(b, loc, type, wq, s, z, (uint64_t)axis,
+                              (uint64_t)block, false);
 }
 
 std::optional<std::vector<double>> mlir::qopt::readHessian(Operation *op,

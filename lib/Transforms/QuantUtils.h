@@ -78,6 +78,13 @@ Value makeF32Constant(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
 /// Zero points as an i8 tensor of `shape`.
 Value makeZpConstant(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
                      ArrayRef<int32_t> values);
+/// qopt.dequantize of the 2-D integer weight `wq` into `type` with one scale
+/// and zero point per channel along `channelAxis` (0 or 1), or, when
+/// numGroups > 1, per (channel, group of `groupSize` along the other axis).
+Value makeWeightDequantize(OpBuilder &b, Location loc, Type type, Value wq,
+                           ArrayRef<float> scales, ArrayRef<int32_t> zps,
+                           int64_t channels, int64_t numGroups,
+                           int64_t groupSize, unsigned channelAxis);
 
 //===----------------------------------------------------------------------===//
 // Convolutions (ConvQuant.cpp)

@@ -44,6 +44,24 @@ import numpy as np
 M, K, N = 8, 32, 16
 
 
+def save_model(outdir, name, nodes, inits, xshape, yshape, x):
+    """Checks and writes OUTDIR/NAME.onnx (opset 13, IR 7) and its input."""
+    import onnx
+    from onnx import TensorProto, helper
+    graph = helper.make_graph(
+        nodes, name,
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, xshape)],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, yshape)],
+        inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 7
+    onnx.checker.check_model(model)
+    base = os.path.join(outdir, name)
+    onnx.save(model, base + ".onnx")
+    np.save(base + ".x.npy", x)
+    return base
+
+
 def quantize(x, s, z, lo, hi):
     return np.clip(np.rint(x.astype(np.float32) / np.float32(s)) + np.float32(z),
                    lo, hi)
@@ -82,17 +100,7 @@ def make(outdir, name, per_axis, seed):
         helper.make_node("QuantizeLinear", ["yf", "sy", "zy"], ["yq"], name="qy"),
         helper.make_node("DequantizeLinear", ["yq", "sy", "zy"], ["y"], name="dqy"),
     ]
-    graph = helper.make_graph(
-        nodes, name,
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [M, K])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [M, N])],
-        inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
-    model.ir_version = 7
-    onnx.checker.check_model(model)
-    base = os.path.join(outdir, name)
-    onnx.save(model, base + ".onnx")
-    np.save(base + ".x.npy", x)
+    base = save_model(outdir, name, nodes, inits, [M, K], [M, N], x)
 
     xq = quantize(x, sx, zx, 0, 255).astype(np.int32)
     # Folded: exact int32 product, one f32 scale multiply per element.
@@ -214,17 +222,7 @@ def make_layer(outdir, name, op, seed):
         yflt = conv2d(xd[0], wd, g, st, pd, np.float32(0))[None].astype(np.float32)
         bias_b = bf.reshape(-1, 1, 1) if bias else 0
     yshape = acc.shape
-    graph = helper.make_graph(
-        nodes, name,
-        [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(xshape))],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, list(yshape))],
-        inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
-    model.ir_version = 7
-    onnx.checker.check_model(model)
-    base = os.path.join(outdir, name)
-    onnx.save(model, base + ".onnx")
-    np.save(base + ".x.npy", x)
+    base = save_model(outdir, name, nodes, inits, list(xshape), list(yshape), x)
     # Folded: exact int32 sum, one f32 multiply by f32(sx * sw), f32 bias add.
     yf = (acc.astype(np.float32) * scale).astype(np.float32)
     if bias:
