@@ -41,20 +41,21 @@ extern "C" int omp_get_max_threads(void);
 
 using namespace llvm;
 
+static cl::OptionCategory cat("qopt-run options");
 static cl::opt<std::string> modelPath(cl::Positional, cl::Required,
-                                      cl::desc("<model.so|model.onnx|model.mlir>"));
-static cl::list<std::string> inputs("input", cl::desc("NAME=FILE or FILE (.npy/.pb)"));
-static cl::opt<std::string> outputDir("output-dir", cl::desc("write DIR/<output>.npy"));
+                                      cl::cat(cat), cl::desc("<model.so|model.onnx|model.mlir>"));
+static cl::list<std::string> inputs("input", cl::cat(cat), cl::desc("NAME=FILE or FILE (.npy/.pb)"));
+static cl::opt<std::string> outputDir("output-dir", cl::cat(cat), cl::desc("write DIR/<output>.npy"));
 // `--threads` clashes with an option inside libLLVM: parsed by hand below.
 static int threads = 0;
-static cl::opt<int> bench("bench", cl::desc("time N runs after 2 warm-ups"), cl::init(0));
-static cl::list<std::string> inputShapes("input-shape", cl::desc("NAME:1x128 (JIT)"));
+static cl::opt<int> bench("bench", cl::cat(cat), cl::desc("time N runs after 2 warm-ups"), cl::init(0));
+static cl::list<std::string> inputShapes("input-shape", cl::cat(cat), cl::desc("NAME:1x128 (JIT)"));
 static cl::list<std::string> constInputs(
     "const-input",
-    cl::desc("NAME=FILE: compile the model specialized for this input value "
+    cl::cat(cat), cl::desc("NAME=FILE: compile the model specialized for this input value "
              "(JIT only; the input is then not passed at run time)"));
-static cl::opt<std::string> target("target", cl::desc("JIT target"), cl::init("host"));
-static cl::opt<int> optLevel("opt-level", cl::desc("JIT opt level"), cl::init(3));
+static cl::opt<std::string> target("target", cl::cat(cat), cl::desc("JIT target"), cl::init("host"));
+static cl::opt<int> optLevel("opt-level", cl::cat(cat), cl::desc("JIT opt level"), cl::init(3));
 
 /// User + system CPU time of the process, in seconds.
 static double cpuSeconds() {
@@ -110,6 +111,8 @@ int main(int argc, char **argv) {
       return fail("bad --threads value '" + v + "'");
   }
   int nargs = (int)args.size();
+  // --help lists qopt-run's options; libLLVM's stay in --help-hidden.
+  cl::HideUnrelatedOptions(cat);
   if (!mlir::qopt::parseToolCommandLine(nargs, args.data(),
                         "qopt model runner\n\n  --threads N  worker "
                         "threads (OpenMP; default: all cores)\n"))
