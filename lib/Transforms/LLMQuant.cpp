@@ -312,30 +312,15 @@ std::vector<float> mlir::qopt::awqSearchClip(llvm::ArrayRef<float> w,
   int64_t gs = normGroup(g, K), G = (K + gs - 1) / gs;
   std::vector<float> ratio(G * N, 1.0f);
   MapHC h(hessian.data(), K, K);
-  QRange r = QRange::get(g.bits, false);
   for (int64_t gi = 0; gi < G; ++gi) {
     int64_t k0 = gi * gs, len = std::min(K, k0 + gs) - k0;
-    Mat hg = h.block(k0, k0, len, len);
-    std::vector<double> bestErr(N, INFINITY);
-    Mat d(len, N);
-    // AutoAWQ's grid: shrink the range by up to half.
-    for (int i = 0; i <= grid / 2; ++i) {
-      float c = 1.0f - (float)i / grid;
-      for (int64_t n = 0; n < N; ++n) {
-        QParams p = groupParams(
-            g, len, [&](int64_t j) { return w[(k0 + j) * N + n]; }, c);
-        for (int64_t j = 0; j < len; ++j) {
-          float v = w[(k0 + j) * N + n];
-          d(j, n) = dequantizeValue(quantizeValue(v, p, r), p) - v;
-        }
-      }
-      Eigen::VectorXd e = (d.cwiseProduct(hg * d)).colwise().sum().transpose();
+    Mat v(len, N);
+    for (int64_t j = 0; j < len; ++j)
       for (int64_t n = 0; n < N; ++n)
-        if (e(n) < bestErr[n]) {
-          bestErr[n] = e(n);
-          ratio[gi * N + n] = c;
-        }
-    }
+        v(j, n) = w[(k0 + j) * N + n];
+    // AutoAWQ's grid: shrink the range by up to half.
+    std::vector<float> best = searchClip(v, h.block(k0, k0, len, len), g, grid);
+    std::copy(best.begin(), best.end(), ratio.begin() + gi * N);
   }
   return ratio;
 }
