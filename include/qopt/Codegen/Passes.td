@@ -118,6 +118,30 @@ def QOptTileAndVectorizePass : Pass<"qopt-tile-and-vectorize", "func::FuncOp"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def QOptArenaPass : Pass<"qopt-arena", "ModuleOp"> {
+  let summary = "Place a function's temporary buffers in one static arena";
+  let description = [{
+    After buffer deallocation, on memrefs. Every static-shaped
+    memref.alloc in a function's entry block whose single memref.dealloc is
+    also there gets an offset in one arena, by live range (alloc..dealloc):
+    buffers whose ranges do not overlap share bytes (greedy, largest first,
+    64-byte aligned), so the working set stays small and hot in cache. The
+    alloc becomes a memref.view of the arena and the dealloc goes away.
+
+    The arena is a zero-initialized private memref.global (.bss): its pages
+    are faulted in on the first run and reused afterwards. (Per-run malloc
+    of large buffers is mmap/munmap in glibc: every run paid the page faults
+    again, ~40 % of llama-tiny's run time once the loops were vectorized.)
+    Runs of one model may be concurrent (qopt_run takes a const model): a
+    run takes the static arena with an atomic exchange on a flag and gives
+    it back at return; a run that finds it taken mallocs its own arena for
+    that run.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 def QOptLowerVectorsPass : Pass<"qopt-lower-vectors", "func::FuncOp"> {
   let summary = "Hoist accumulators out of K loops and lower vector.contract to FMAs";
   let description = [{
