@@ -97,8 +97,16 @@ def QOptTileAndVectorizePass : Pass<"qopt-tile-and-vectorize", "func::FuncOp"> {
     with scf.forall over (batch, M, N) tiles of `tile-m` x `tile-n` (the
     threads' work items), then with scf.for over K in steps of `tile-k`, and
     the innermost tile becomes vector.transfer_read + vector.contract +
-    vector.transfer_write. qopt-lower-vectors later keeps the accumulator in
-    registers and lowers the contraction to FMAs.
+    vector.transfer_write; the accumulator's read/write pair is hoisted out
+    of the K loop (a vector iter_arg: registers). qopt-lower-vectors later
+    lowers the contraction to FMAs.
+
+    A 2-D matmul whose weights [K, N] are a constant gets them packed at
+    compile time into column panels [N/tile-n, K, tile-n], and its forall
+    runs over (panels, row blocks), panels outermost: each tile reads one
+    contiguous panel, which stays in L2 while all row blocks pass, so the
+    weights are read from memory once. The result is bit-identical (the
+    same K order per element).
 
     The default 8x32 f32 tile is 16 zmm accumulators on AVX-512.
 
