@@ -209,15 +209,20 @@ struct MatMulLowering : OpRewritePattern<MatMulOp> {
 /// Indexing map of a 0-D / 1-D (along `axis`) quantization parameter, or of
 /// a blocked one (the input's rank; `d_axis floordiv blockSize` along axis).
 AffineMap paramMap(OpBuilder &b, int64_t rank, RankedTensorType pty,
-                   int64_t axis, int64_t blockSize = 0) {
+                   int64_t axis, int64_t blockSize = 0, int64_t dimSize = 0) {
   if (pty.getRank() == 0)
     return AffineMap::get(rank, 0, {}, b.getContext());
   int64_t a = axis < 0 ? axis + rank : axis;
   if (blockSize > 0) {
+    // One block over the whole axis (per-row dynamic quantization): the
+    // constant 0, a plain broadcast that the vectorizer handles, rather
+    // than `d floordiv size`.
+    AffineExpr blk = dimSize > 0 && blockSize >= dimSize
+                         ? b.getAffineConstantExpr(0)
+                         : b.getAffineDimExpr(a).floorDiv(blockSize);
     SmallVector<AffineExpr> ex;
     for (int64_t d = 0; d < rank; ++d)
-      ex.push_back(d == a ? b.getAffineDimExpr(d).floorDiv(blockSize)
-                          : b.getAffineDimExpr(d));
+      ex.push_back(d == a ? blk : b.getAffineDimExpr(d));
     return AffineMap::get(rank, 0, ex, b.getContext());
   }
   return AffineMap::get(rank, 0, {b.getAffineDimExpr(a)}, b.getContext());
@@ -246,12 +251,15 @@ Value quantGeneric(PatternRewriter &b, OpTy op,
   Location loc = op.getLoc();
   auto ot = op.getResult().getType();
   int64_t R = ot.getRank();
+  int64_t ax = op.getAxis() < 0 ? op.getAxis() + R : op.getAxis();
+  int64_t axisSize = ax >= 0 && ax < R ? ot.getDimSize(ax) : 0;
   Value init = tensor::EmptyOp::create(b, loc, ot.getShape(), ot.getElementType());
   SmallVector<AffineMap> maps = {
       b.getMultiDimIdentityMap(R),
-      paramMap(b, R, op.getScale().getType(), op.getAxis(), op.getBlockSize()),
+      paramMap(b, R, op.getScale().getType(), op.getAxis(), op.getBlockSize(),
+               axisSize),
       paramMap(b, R, op.getZeroPoint().getType(), op.getAxis(),
-               op.getBlockSize()),
+               op.getBlockSize(), axisSize),
       b.getMultiDimIdentityMap(R)};
   SmallVector<utils::IteratorType> it(R, utils::IteratorType::parallel);
   return linalg::GenericOp::create(

@@ -63,9 +63,10 @@ func.func @dynq_tensor(%x: tensor<3x4xf32>) -> (tensor<3x4xi8>, tensor<f32>, ten
 // -----
 
 // Per-row symmetric i8: max|x| per row, scale = max / 127, zp = 0; the
-// quantize is blocked along the last dim with one block per row.
+// quantize is blocked along the last dim with one block per row: the
+// parameter map is the broadcast (d0, 0), not (d0, d1 floordiv 4).
 // CHECK-DAG: affine_map<(d0, d1) -> (d0)>
-// CHECK-DAG: affine_map<(d0, d1) -> (d0, d1 floordiv 4)>
+// CHECK-DAG: affine_map<(d0, d1) -> (d0, 0)>
 // CHECK-LABEL: func @dynq_row_sym
 // CHECK-DAG: arith.constant 1.270000e+02 : f32
 // CHECK: linalg.generic {indexing_maps = [#{{.*}}, #{{.*}}], iterator_types = ["parallel", "reduction"]}
