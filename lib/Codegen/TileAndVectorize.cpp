@@ -156,10 +156,12 @@ struct QOptTileAndVectorizePass
   }
 
   /// out[p...] = max/min/sum over the innermost dim of f(in[p..., k]) (f
-  /// elementwise, e.g. |x| or x*x): min/max are exact in any order, and a
-  /// sum becomes an ordered vector.reduction (LLVM's sequential
-  /// vector.reduce.fadd: the same additions in the same order as the scalar
-  /// loop), so results do not change. The scalar loop is what these
+  /// elementwise, e.g. |x| or x*x): min/max are exact in any order. A sum
+  /// is reassociated in a fixed order: 16 lane-wise partial sums over the
+  /// 16-wide chunks, then an ordered vector.reduction of the 16 (LLVM's
+  /// sequential vector.reduce.fadd, no reassoc flag), so the result is the
+  /// same on every target and vector width, but not the scalar loop's
+  /// left-to-right sum (a few ulp on RMSNorm's and softmax's sums). The scalar loop is what these
   /// become otherwise, with the accumulator stored to memory every step
   /// (e.g. the dynamic activation quantization's min/max, softmax's max).
   static bool isMinMaxRowReduction(linalg::GenericOp op) {
@@ -233,6 +235,21 @@ struct QOptTileAndVectorizePass
       if (auto vt = dyn_cast<VectorType>(accTy))
         scalarAcc = vector::ExtractOp::create(
             rewriter, loc, acc, SmallVector<int64_t>(vt.getRank(), 0));
+      // A sum: 16 lane-wise partial sums over the row's 16-wide chunks
+      // (in chunk order), then those 16 in lane order. A fixed order, the
+      // same on every target (the chunks are a 16-lane vector type whatever
+      // the register width), instead of n dependent scalar additions.
+      if (r.getKind() == vector::CombiningKind::ADD && n % 16 == 0 && n > 16) {
+        auto chunk = [&](int64_t i) -> Value {
+          return vector::ExtractStridedSliceOp::create(
+              rewriter, loc, flat, ArrayRef<int64_t>{16 * i},
+              ArrayRef<int64_t>{16}, ArrayRef<int64_t>{1});
+        };
+        Value part = chunk(0);
+        for (int64_t i = 1; i < n / 16; ++i)
+          part = arith::AddFOp::create(rewriter, loc, part, chunk(i));
+        flat = part;
+      }
       Value red = vector::ReductionOp::create(rewriter, loc, r.getKind(), flat,
                                               scalarAcc);
       Value res = isa<VectorType>(accTy)

@@ -79,12 +79,18 @@ func.func @row_max(%x: tensor<4x64xf32>, %init: tensor<4xf32>) -> tensor<4xf32> 
 
 // -----
 
-// A sum (here of a fused x*x) becomes an ordered vector.reduction: no
-// reassoc flag, so LLVM adds in the scalar loop's order (same result).
+// A sum (here of a fused x*x): the four 16-wide chunks are added lane-wise
+// in order, then the 16 partial sums by an ordered vector.reduction (no
+// reassoc flag): a fixed order on every target.
 // CHECK-LABEL: func.func @row_sum
 // CHECK: scf.forall
 // CHECK: arith.mulf {{.*}} : vector<1x64xf32>
-// CHECK: vector.reduction <add>, {{.*}} : vector<64xf32> into f32
+// CHECK: vector.extract_strided_slice {{.*}}offsets = [0]{{.*}} : vector<64xf32> to vector<16xf32>
+// CHECK: vector.extract_strided_slice {{.*}}offsets = [16]
+// CHECK: arith.addf {{.*}} : vector<16xf32>
+// CHECK: vector.extract_strided_slice {{.*}}offsets = [48]
+// CHECK: arith.addf {{.*}} : vector<16xf32>
+// CHECK: vector.reduction <add>, {{.*}} : vector<16xf32> into f32
 // CHECK-NOT: fastmath
 func.func @row_sum(%x: tensor<4x64xf32>, %init: tensor<4xf32>) -> tensor<4xf32> {
   %r = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "reduction"]} ins(%x : tensor<4x64xf32>) outs(%init : tensor<4xf32>) {
