@@ -23,6 +23,8 @@
 #   bench/kernels.sh            env: ROUNDS=3 RUNS=10 THREADS="1 2"
 #                                    MS="1 16 128 512" K=2048 N=2048
 #                                    QOPT_BUILD, LLAMA_TINY_DIR, NO_LLAMA=1,
+#                                    LLAMA_ONLY=1 (only llama-tiny end to
+#                                    end: no peaks, no GEMM/GEMV; ~3 min),
 #                                    KEEP=DIR (keep the raw results)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -32,6 +34,7 @@ rounds=${ROUNDS:-3}
 runs=${RUNS:-10}
 threads_list=${THREADS:-1 2}
 ms=${MS:-1 16 128 512}
+[ -n "${LLAMA_ONLY:-}" ] && ms=""
 K=${K:-2048}
 N=${N:-2048}
 work=$(mktemp -d)
@@ -41,7 +44,8 @@ py=/usr/bin/python3
   (cd "$root/bench" && npm install --ignore-scripts --no-audit --no-fund onnxruntime-node@1.30.0 >/dev/null)
 
 clang-22 -O2 -march=native -fopenmp "$root/bench/peak.c" -o "$work/peak"
-$py "$root/bench/make_models.py" "$work" "$(echo $ms | tr ' ' ,)" "$K" "$N"
+touch "$work/peak.txt"
+[ -n "$ms" ] && $py "$root/bench/make_models.py" "$work" "$(echo $ms | tr ' ' ,)" "$K" "$N"
 echo "# compiling (qopt-compile --target=host -O3)" >&2
 for M in $ms; do
   "$build/bin/qopt-compile" "$work/mmi_$M.onnx" -o "$work/q_mmi_$M.so"
@@ -71,7 +75,7 @@ orun() { # model.onnx input threads -> "median_ms min_ms cpu_ms"
 
 res="$work/results.txt" # threads kind M config median_ms min_ms cpu_ms
 for t in $threads_list; do
-  "$work/peak" "$t" | sed "s/^/threads=$t /" >> "$work/peak.txt"
+  [ -n "$ms" ] && "$work/peak" "$t" | sed "s/^/threads=$t /" >> "$work/peak.txt"
   for r in $(seq "$rounds"); do
     for M in $ms; do
       a8="A=$work/a_u8_$M.npy"; af="A=$work/a_f32_$M.npy"
