@@ -13,9 +13,9 @@ out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 qc="$build/bin/qopt-compile"
 "$qc" "$models/llama-tiny.onnx" --quant=w8a8-dynamic --target="${NEON_TARGET:-neon}" --emit=obj \
-  --weight-threshold=1000000000 -o "$out/l.o"
+  -o "$out/l.o"  # + l.weights
 "$root/scripts/aarch64-link.sh" "$out/l.o" "$out/l.arm"
-"$qc" "$models/llama-tiny.onnx" --quant=w8a8-dynamic --target=host -o "$out/l.so"
+"$qc" "$models/llama-tiny.onnx" --quant=w8a8-dynamic --target=host -o "$out/x86.so"
 /usr/bin/python3 - "$models/eval_tokens.bin" "$out" "$n" <<'PY'
 import sys, numpy as np
 w = np.fromfile(sys.argv[1], dtype=np.uint8).reshape(-1, 129)
@@ -26,9 +26,9 @@ worst=0
 for ((i = 0; i < n; i++)); do
   mkdir -p "$out/arm$i" "$out/x86$i"
   start=$(date +%s%N)
-  qemu-aarch64 -L /usr/aarch64-linux-gnu "$out/l.arm" "$out/arm$i" input_ids="$out/ids$i.npy"
+  qemu-aarch64 -L /usr/aarch64-linux-gnu "$out/l.arm" -w "$out/l.weights" "$out/arm$i" input_ids="$out/ids$i.npy"
   echo "window $i: qemu-aarch64 run $(( ($(date +%s%N) - start) / 1000000 )) ms"
-  "$build/bin/qopt-run" "$out/l.so" --input input_ids="$out/ids$i.npy" --output-dir "$out/x86$i" >/dev/null
+  "$build/bin/qopt-run" "$out/x86.so" --input input_ids="$out/ids$i.npy" --output-dir "$out/x86$i" >/dev/null
 done
 /usr/bin/python3 - "$out" "$n" <<'PY'
 import os, sys, numpy as np

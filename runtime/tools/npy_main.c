@@ -3,11 +3,14 @@
  *
  * For targets whose code cannot be loaded by qopt-run (cross targets such as
  * --target=neon on x86): link this file, runtime/lib/Runtime.c and the
- * model's `qopt-compile --emit=obj --weight-threshold=1000000000` object
- * (every weight embedded: --emit=obj writes no OUT.weights) into one
- * executable, e.g. for aarch64 under qemu-aarch64 (scripts/aarch64-link.sh):
+ * model's `qopt-compile --emit=obj -o OUT.o` object into one executable,
+ * e.g. for aarch64 under qemu-aarch64 (scripts/aarch64-link.sh):
  *
- *   ./model DIR name=in.npy ...   writes DIR/<output name>.npy
+ *   ./model [-w OUT.weights] DIR name=in.npy ...
+ *                                 writes DIR/<output name>.npy
+ *
+ * -w names the weights file qopt-compile wrote next to OUT.o (without it,
+ * every weight must be embedded: --weight-threshold=1000000000).
  *
  * Only what the models' ABI needs: little-endian C-order .npy (v1/v2) of
  * f4, i1, u1, i4, i8, b1.
@@ -104,11 +107,17 @@ static int write_npy(const char *path, const qopt_tensor *t) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 2) return die("usage: model OUTDIR name=in.npy ...", NULL);
+  const char *weights = "/dev/null"; /* all embedded */
+  if (argc > 2 && !strcmp(argv[1], "-w")) {
+    weights = argv[2];
+    argv += 2;
+    argc -= 2;
+  }
+  if (argc < 2)
+    return die("usage: model [-w OUT.weights] OUTDIR name=in.npy ...", NULL);
   qopt_model *m;
-  /* The weights are embedded in an --emit=obj object: no sidecar file. */
-  if (qopt_model_load("/dev/null", &m) != QOPT_OK)
-    return die(qopt_last_error(), NULL);
+  if (qopt_model_load(weights, &m) != QOPT_OK)
+    return die(qopt_last_error(), weights);
   size_t ni = qopt_model_num_inputs(m), no = qopt_model_num_outputs(m);
   qopt_tensor *in = calloc(ni + 1, sizeof *in), *out = calloc(no + 1, sizeof *out);
   int64_t (*shapes)[16] = calloc(ni + no + 1, sizeof *shapes);

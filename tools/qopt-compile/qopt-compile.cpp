@@ -343,13 +343,16 @@ int main(int argc, char **argv) {
   // OUT.so comes with OUT.weights and OUT.h. The weights stream into a
   // temporary file next to them (renamed at the end, removed on failure or
   // a signal): a multi-GB blob is never held in memory.
+  // OUT.o (--emit=obj, e.g. a cross target) comes with OUT.weights too.
   SmallString<256> base(outputFile);
   if (base.ends_with(".so"))
     base.resize(base.size() - 3);
+  else if (emit == "obj" && base.ends_with(".o"))
+    base.resize(base.size() - 2);
   std::string weightsPath = (base + ".weights").str();
   std::string headerPath = (base + ".h").str();
   std::string weightsTmp;
-  if (emit == "so" && !dumpPipeline) {
+  if (wantsFile && !dumpPipeline) {
     StringRef dir = sys::path::parent_path(outputFile);
     if (!dir.empty() && !sys::fs::is_directory(dir))
       return fail("cannot write '" + outputFile + "': no directory '" + dir +
@@ -605,22 +608,31 @@ int main(int argc, char **argv) {
     return fail(err);
   if (emit == "asm")
     return emitText(StringRef(code.data(), code.size()));
+  // OUT.weights replaces an older one only once OUT.so/OUT.o is in place.
+  auto commitWeights = [&]() -> LogicalResult {
+    if (!sys::fs::exists(weightsTmp) &&
+        failed(writeAtomically(weightsTmp, StringRef()))) // no large constants
+      return failure();
+    if (std::error_code ec = sys::fs::rename(weightsTmp, weightsPath)) {
+      sys::fs::remove(outputFile);
+      fail("cannot write '" + weightsPath + "': " + ec.message());
+      return failure();
+    }
+    weightsTmp.clear();
+    return success();
+  };
   if (emit == "obj")
-    return failed(writeAtomically(outputFile, StringRef(code.data(), code.size())));
+    return failed(writeAtomically(outputFile,
+                                  StringRef(code.data(), code.size()))) ||
+           failed(commitWeights());
 
   // Shared library + OUT.weights + OUT.h.
   std::string runtime = qopt::findRuntimeArchive(argv[0], (void *)&fail);
   if (failed(qopt::linkSharedLibrary(code, runtime, qopt::usesOpenMP(*module),
                                      outputFile, err)))
     return fail(err);
-  if (!sys::fs::exists(weightsTmp) &&
-      failed(writeAtomically(weightsTmp, StringRef()))) // no large constants
+  if (failed(commitWeights()))
     return 1;
-  if (std::error_code ec = sys::fs::rename(weightsTmp, weightsPath)) {
-    sys::fs::remove(outputFile);
-    return fail("cannot write '" + weightsPath + "': " + ec.message());
-  }
-  weightsTmp.clear();
   if (failed(writeAtomically(headerPath, kQOptRuntimeHeader))) {
     sys::fs::remove(outputFile);
     sys::fs::remove(weightsPath);
