@@ -231,6 +231,8 @@ LogicalResult calib::quantizeWithCalibration(ModuleOp module,
                      : o.gptq        ? "gptq"
                      : o.awq         ? "awq"
                                      : "rtn";
+  if (o.reconstruct > 0)
+    what = what == "rtn" ? "reconstruct" : what + "+reconstruct";
   // Name the layers (qopt.layer) as the calibration builds will.
   QOptInsertObserversPassOptions io;
   io.observeOutputs = false;
@@ -391,10 +393,22 @@ LogicalResult calib::quantizeWithCalibration(ModuleOp module,
                 ao.bits = o.bits;
                 ao.groupSize = o.groupSize;
                 ao.scheme = scheme;
-                ao.scaleOnly = o.gptq;
+                ao.scaleOnly = o.gptq || o.reconstruct > 0;
                 pm.addPass(createQOptAWQPass(ao));
               }
-              if (!o.awq || o.gptq) {
+              if (o.reconstruct > 0) {
+                QOptReconstructPassOptions ro;
+                ro.bits = o.bits;
+                ro.groupSize = o.groupSize;
+                ro.scheme = scheme;
+                ro.iters = o.reconstruct;
+                ro.init = o.gptq ? "gptq" : "rtn";
+                ro.actOrder = o.actOrder;
+                ro.damp = o.damp;
+                ro.clip = o.clipSearch;
+                ro.verbose = true;
+                pm.addPass(createQOptReconstructPass(ro));
+              } else if (!o.awq || o.gptq) {
                 QOptGPTQPassOptions go;
                 go.bits = o.bits;
                 go.groupSize = o.groupSize;
@@ -447,6 +461,8 @@ LogicalResult calib::quantizeWithCalibration(ModuleOp module,
       sumRtn += r;
       ++counted;
     }
+    if (auto a = op->getAttrOfType<FloatAttr>("qopt.start_out_err"))
+      row["start_output_rel_error"] = a.getValueAsDouble();
     if (auto a = op->getAttrOfType<FloatAttr>("qopt.awq_alpha"))
       row["awq_alpha"] = a.getValueAsDouble();
     if (std::isfinite(L.err4)) {
@@ -455,6 +471,7 @@ LogicalResult calib::quantizeWithCalibration(ModuleOp module,
     }
     rows.push_back(std::move(row));
     for (StringRef n : {"qopt.out_err", "qopt.rtn_out_err", "qopt.awq_alpha",
+                        "qopt.start_out_err",
                         kActMeanAbsAttrName, kActMeanAttrName, kAWQScaleAttrName,
                         kOutMeanAttrName, kHessianAttrName})
       op->removeAttr(n);
@@ -505,6 +522,7 @@ LogicalResult calib::quantizeWithCalibration(ModuleOp module,
          "output_rel_error = tr(dW^T H dW) / tr(W^T H W) with H = 2/M X^T X "
          "of the layer's calibration inputs (1/SQNR of the layer output); "
          "rtn_output_rel_error: the same for round-to-nearest; "
+         "start_output_rel_error: the start of --reconstruct (RTN or GPTQ); "
          "sensitivity_int4/int8: that error of the FP32-input layer alone at "
          "4 / 8 bits (mixed precision); bits_per_weight counts the scales "
          "(f32) and zero points (i8)"},

@@ -175,6 +175,14 @@ static cl::opt<bool> awq("awq",
                                   "(--quant=w4|w8, needs --calib; with "
                                   "--gptq: AWQ scales, GPTQ rounds)"),
                          cl::cat(cat));
+static cl::opt<std::string> reconstruct(
+    "reconstruct",
+    cl::desc("--reconstruct[=ITERS]: layer-wise reconstruction, ITERS "
+             "(default 8) coordinate-descent sweeps over each layer's "
+             "integers + closed-form group scales on its calibration output "
+             "error, from RTN or (with --gptq) from GPTQ (--quant=w4|w8, "
+             "needs --calib)"),
+    cl::value_desc("iters"), cl::ValueOptional, cl::cat(cat));
 static cl::opt<bool> biasCorrection(
     "bias-correction",
     cl::desc("subtract the mean output shift of weight quantization per "
@@ -297,14 +305,24 @@ int main(int argc, char **argv) {
     if (!qopt::calib::parseMethod(m, method, merr))
       return fail(merr);
   }
-  bool weightCalib = gptq || awq || biasCorrection || mixedPrecision != 0;
+  int reconstructIters = 0;
+  if (reconstruct.getNumOccurrences()) {
+    reconstructIters = 8;
+    if (!reconstruct.empty() &&
+        (StringRef(reconstruct).getAsInteger(10, reconstructIters) ||
+         reconstructIters < 1 || reconstructIters > 1000))
+      return fail("bad --reconstruct='" + reconstruct +
+                  "' (expected a number of sweeps in [1, 1000])");
+  }
+  bool weightCalib = gptq || awq || biasCorrection || mixedPrecision != 0 ||
+                     reconstructIters > 0;
   if (weightCalib) {
     if (quant != "w4" && quant != "w8")
-      return fail("--gptq, --awq, --bias-correction and --mixed-precision "
-                  "are for --quant=w4 or --quant=w8");
+      return fail("--gptq, --awq, --reconstruct, --bias-correction and "
+                  "--mixed-precision are for --quant=w4 or --quant=w8");
     if (calibData.empty())
-      return fail("--gptq, --awq, --bias-correction and --mixed-precision "
-                  "need calibration data: --calib=FILE");
+      return fail("--gptq, --awq, --reconstruct, --bias-correction and "
+                  "--mixed-precision need calibration data: --calib=FILE");
     if (!loadCalibration.empty() || !saveCalibration.empty())
       return fail("--load-calibration / --save-calibration hold activation "
                   "ranges (w8a8); the weight algorithms recalibrate");
@@ -315,10 +333,11 @@ int main(int argc, char **argv) {
       return fail("--mixed-precision=BITS needs --quant=w4 and 4 <= BITS <= "
                   "32 (average bits per linear weight)");
   }
-  if (!gptq && (actOrder || damp != 0.01 || clipSearch)) {
-    return fail("--act-order, --damp and --clip-search are GPTQ options "
-                "(add --gptq)");
+  if (!gptq && (actOrder || damp != 0.01)) {
+    return fail("--act-order and --damp are GPTQ options (add --gptq)");
   }
+  if (!gptq && !reconstructIters && clipSearch)
+    return fail("--clip-search is an option of --gptq and --reconstruct");
   if (quant != "w8a8" && !weightCalib &&
       ((!calibData.empty() && !actPrep) || !loadCalibration.empty() ||
        !saveCalibration.empty() || !reportFile.empty()))
@@ -558,6 +577,7 @@ int main(int argc, char **argv) {
     lo.awq = awq;
     lo.biasCorrection = biasCorrection;
     lo.mixedBits = mixedPrecision;
+    lo.reconstruct = reconstructIters;
     lo.progress = ::isatty(2);
     lo.pipeline = fp;
     lo.pipeline.weightsSink = nullptr;

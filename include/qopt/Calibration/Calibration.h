@@ -249,6 +249,9 @@ struct LLMQuantOptions {
   double damp = 0.01;
   bool clipSearch = false; ///< GPTQ: search group ranges (qopt-gptq clip)
   double mixedBits = 0; ///< average bits per weight budget (0: off)
+  /// Layer-wise reconstruction (qopt-reconstruct): coordinate-descent
+  /// sweeps from RTN, or from GPTQ with `gptq` (0: off).
+  int reconstruct = 0;
   bool progress = false; ///< progress line on stderr
   PipelineOptions pipeline; ///< for the calibration builds
 };

@@ -52,6 +52,35 @@ bool gptqQuantize(llvm::ArrayRef<float> w, int64_t K, int64_t N,
                   llvm::ArrayRef<double> hessian, const GPTQOptions &o,
                   QuantizedWeight &out, std::string &err);
 
+/// Layer-wise reconstruction (lib/Transforms/Reconstruct.cpp): starting
+/// from `start` (RTN or GPTQ on the grid `g`), minimises the layer's output
+/// error tr(dW^T H dW) over the integer values by cyclic coordinate
+/// descent (each value in turn set to the exact minimiser of the quadratic
+/// on its grid, clamped to the integer range; QuantEase-style, rows in
+/// blocks with lazy updates as GPTQ), and with `scales` refits every
+/// group's scale in closed form for its fixed integers (the least-squares
+/// scale under H, an OmniQuant-style learnable range without gradients).
+/// Every step is an exact minimisation, so the (damped) error does not
+/// increase; the result is `start` unless its f32 error under the
+/// undamped H is strictly lower.
+struct ReconstructOptions {
+  int sweeps = 8;     ///< passes over all rows
+  bool scales = true; ///< refit the per-group scales after every 2 sweeps
+  double damp = 0;    ///< descend on H + damp * mean(diag H) * I
+};
+struct ReconstructStats {
+  double errStart = 0, errEnd = 0; ///< tr(dW^T H dW), f32 dequantized
+  int sweeps = 0;                  ///< sweeps run (stops early when stable)
+  int64_t changed = 0;             ///< integer values that differ from start
+  int64_t scalesChanged = 0;
+};
+QuantizedWeight reconstructWeight(llvm::ArrayRef<float> w, int64_t K,
+                                  int64_t N, llvm::ArrayRef<double> hessian,
+                                  const WeightGrid &g,
+                                  const QuantizedWeight &start,
+                                  const ReconstructOptions &o,
+                                  ReconstructStats &st);
+
 /// Round to nearest on the grid; `clip` (size numGroups * N, may be empty)
 /// scales each group's range (AWQ's clipping search).
 QuantizedWeight rtnQuantize(llvm::ArrayRef<float> w, int64_t K, int64_t N,

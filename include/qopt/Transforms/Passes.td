@@ -217,6 +217,61 @@ def QOptGPTQPass : Pass<"qopt-gptq", "ModuleOp"> {
                            "::mlir::arith::ArithDialect"];
 }
 
+def QOptReconstructPass : Pass<"qopt-reconstruct", "ModuleOp"> {
+  let summary = "Layer-wise reconstruction: tune the rounding and group scales of quantized weights on calibration data";
+  let description = [{
+    Every `qopt.matmul` with a constant f32 `[K, N]` weight and a
+    `qopt.hessian` attribute (as for qopt-gptq) is quantized on the grid of
+    qopt-gptq (w4 per group / w8 per channel, sym or asym), starting from
+    round-to-nearest (`init=rtn`; with `clip`, AWQ's per-group range
+    search first) or from GPTQ (`init=gptq`, with `act-order`, `damp`,
+    `clip` as in qopt-gptq). Then the layer's output error on the
+    calibration rows, tr(dW^T H dW), is minimised without gradients
+    through the model: `iters` sweeps of cyclic coordinate descent set each
+    integer in turn to the exact minimiser of the quadratic given the
+    others (any value of the integer range, not only floor / ceil), rows
+    in blocks of 128 with lazy updates of H dW; with `scales`, after every
+    second sweep each group's scale is refitted in closed form for its
+    integers (s = a^T (H_gg w_g - r) / a^T H_gg a; zero points stay).
+    The descent runs on H + `recon-damp` * mean(diag H) * I: on llama-tiny
+    the dampening leaves the calibration error as it is but generalises
+    (w4 asym from GPTQ: +1.30 % bpb undamped, +0.96 % at 0.1). Every step
+    is an exact minimisation, so the error does not grow; the start is
+    kept unless the result's f32 error under the undamped H is lower.
+
+    A layer's `qopt.weight_bits` (4, 8; 32 = keep f32) overrides `bits`.
+    The Hessian is removed; the matmul records the relative output error of
+    the result (`qopt.out_err`), of the start (`qopt.start_out_err`) and of
+    round-to-nearest (`qopt.rtn_out_err`); `verbose` prints one line per
+    layer to stderr.
+  }];
+  let options = [
+    Option<"bits", "bits", "int64_t", /*default=*/"4", "weight bits: 8 or 4">,
+    Option<"groupSize", "group-size", "int64_t", /*default=*/"128",
+           "rows of K per scale for bits=4 (0: per output channel)">,
+    Option<"scheme", "scheme", "std::string", /*default=*/"\"sym\"",
+           "sym | asym">,
+    Option<"iters", "iters", "int64_t", /*default=*/"8",
+           "coordinate-descent sweeps over all rows">,
+    Option<"init", "init", "std::string", /*default=*/"\"rtn\"",
+           "start: rtn | gptq">,
+    Option<"scales", "scales", "bool", /*default=*/"true",
+           "refit each group's scale in closed form">,
+    Option<"reconDamp", "recon-damp", "double", /*default=*/"0.1",
+           "descend on H + recon-damp * mean(diag H) * I">,
+    Option<"actOrder", "act-order", "bool", /*default=*/"false",
+           "init=gptq: rows by decreasing Hessian diagonal">,
+    Option<"damp", "damp", "double", /*default=*/"0.01",
+           "init=gptq: dampening, fraction of the mean Hessian diagonal">,
+    Option<"clip", "clip", "bool", /*default=*/"false",
+           "search each group's range on its output error for the start">,
+    Option<"verbose", "verbose", "bool", /*default=*/"false",
+           "one progress line per layer on stderr">,
+  ];
+  let dependentDialects = ["::mlir::qopt::QOptDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 def QOptAWQPass : Pass<"qopt-awq", "ModuleOp"> {
   let summary = "AWQ: activation-aware per-input-channel weight scaling + clipping";
   let description = [{
