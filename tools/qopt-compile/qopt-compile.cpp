@@ -343,9 +343,9 @@ int main(int argc, char **argv) {
        !saveCalibration.empty() || !reportFile.empty()))
     return fail("--calib, --load-calibration, --save-calibration and "
                 "--report are for --quant=w8a8 (static activations) or the "
-                "weight algorithms (--gptq, --awq, --bias-correction, "
-                "--mixed-precision), or --calib for --smoothquant / "
-                "--llm-int8");
+                "weight algorithms (--gptq, --awq, --reconstruct, "
+                "--bias-correction, --mixed-precision), or --calib for "
+                "--smoothquant / --llm-int8");
   if (actPrep && calibData.empty())
     return fail("--smoothquant and --llm-int8 need activation statistics: "
                 "--calib=FILE (or --calib=synthetic)");
