@@ -75,6 +75,8 @@ std::unique_ptr<Runner> Runner::create(ModuleOp module,
   PipelineOptions o = popts;
   o.quant = "fp32"; // the calibration build is the FP32 graph
   o.weightsSink = &r->impl_->blob;
+  // replaceConstant finds weights by their bytes: keep the [K, N] layout.
+  o.packWeights = false;
   o.weightsFile.clear();
   if (failed(lowerModule(module, o, Stage::LLVM))) {
     err = "compiling the calibration build failed";

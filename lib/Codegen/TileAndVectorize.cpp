@@ -274,7 +274,7 @@ struct QOptTileAndVectorizePass
 
     // Constant weights: packed into column panels, the forall over panels
     // outermost (see packedTiles).
-    if (!batched && isa<linalg::MatmulOp>(op))
+    if (packWeights && !batched && isa<linalg::MatmulOp>(op))
       if (Value panels = packConstantPanels(rewriter, op, K, N, tn))
         return tileReductionAndVectorize(
             rewriter, packedTiles(rewriter, op, panels, M, N, K, tm, tn),

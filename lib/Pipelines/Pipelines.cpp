@@ -153,7 +153,10 @@ void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
   // Register-tile and vectorize the matmuls (-O1 and up; -O0 keeps scalar
   // loops for debugging).
   if (opts.optLevel >= 1)
-    addText(pm, "func.func(qopt-tile-and-vectorize,canonicalize)");
+    addText(pm, opts.packWeights
+                    ? "func.func(qopt-tile-and-vectorize,canonicalize)"
+                    : "func.func(qopt-tile-and-vectorize{pack-weights=0},"
+                      "canonicalize)");
   addText(pm, "eliminate-empty-tensors,empty-tensor-to-alloc-tensor,"
               "one-shot-bufferize{bufferize-function-boundaries "
               "function-boundary-type-conversion=identity-layout-map "

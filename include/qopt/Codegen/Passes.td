@@ -120,6 +120,10 @@ def QOptTileAndVectorizePass : Pass<"qopt-tile-and-vectorize", "func::FuncOp"> {
     Option<"tileM", "tile-m", "int64_t", /*default=*/"8", "rows per register tile">,
     Option<"tileN", "tile-n", "int64_t", /*default=*/"32", "columns per register tile">,
     Option<"tileK", "tile-k", "int64_t", /*default=*/"4", "reduction step">,
+    Option<"packWeights", "pack-weights", "bool", /*default=*/"true",
+           "pack constant [K, N] weights into column panels (off where the "
+           "weights are found and replaced by their bytes later: the "
+           "calibration builds)">,
   ];
   let dependentDialects = ["::mlir::scf::SCFDialect",
                            "::mlir::vector::VectorDialect",

@@ -25,6 +25,9 @@ struct PipelineOptions {
   std::string weightsFile;     ///< written by qopt-externalize-weights if set
   /// Lower linalg to scf.parallel and then OpenMP (libomp); false: serial loops.
   bool parallel = true;
+  /// Pack constant f32 matmul weights into column panels (false for builds
+  /// whose weights are later replaced in place by content).
+  bool packWeights = true;
   /// If set, qopt-externalize-weights appends the blob here (drivers that
   /// write it themselves or keep it in memory); must outlive the run.
   std::vector<char> *weightsSink = nullptr;
