@@ -207,6 +207,35 @@ std::optional<std::vector<double>> mlir::qopt::readHessian(Operation *op,
   return std::vector<double>(f->begin(), f->end());
 }
 
+std::optional<HessianLayer>
+mlir::qopt::takeHessianLayer(WeightMatMul &m, int64_t defaultBits,
+                             StringRef pass, bool &ok) {
+  ok = true;
+  int64_t b = defaultBits;
+  if (auto a = m.op->getAttrOfType<IntegerAttr>(kWeightBitsAttrName))
+    b = a.getInt();
+  auto h = readHessian(m.op, m.K);
+  auto w = readF32(m.weight.getValue());
+  m.op->removeAttr(kHessianAttrName);
+  if (b == 32)
+    return std::nullopt;
+  ok = false;
+  if (b != 4 && b != 8) {
+    m.op.emitError(pass) << ": layer '" << m.layer << "' has "
+                         << kWeightBitsAttrName << " " << b
+                         << " (expected 4, 8 or 32)";
+    return std::nullopt;
+  }
+  if (!h || !w) {
+    m.op.emitError(pass) << ": layer '" << m.layer
+                         << "': cannot read its weight or its f32 [" << m.K
+                         << ", " << m.K << "] " << kHessianAttrName;
+    return std::nullopt;
+  }
+  ok = true;
+  return HessianLayer{b, std::move(*w), std::move(*h)};
+}
+
 std::optional<std::vector<int8_t>> mlir::qopt::readI8(Attribute a) {
   auto attr = dyn_cast_or_null<ElementsAttr>(a);
   if (!attr || !attr.getElementType().isInteger(8))

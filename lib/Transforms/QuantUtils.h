@@ -183,6 +183,19 @@ std::optional<std::vector<float>> readDequantizedWeight(DequantizeOp deq,
 /// A [K, K] f32 Hessian attribute as doubles; nullopt if absent/malformed.
 std::optional<std::vector<double>> readHessian(Operation *op, int64_t K);
 
+/// One layer of a Hessian-driven weight pass (GPTQ, reconstruction).
+struct HessianLayer {
+  int64_t bits; ///< qopt.weight_bits, else the pass's
+  std::vector<float> w;
+  std::vector<double> h;
+};
+/// Reads `m`'s bit width, f32 weight and Hessian, and drops the Hessian
+/// attribute. nullopt with `ok` set: the layer stays f32 (32 bits); with
+/// `ok` cleared: an error naming `pass` and the layer was emitted.
+std::optional<HessianLayer> takeHessianLayer(WeightMatMul &m,
+                                             int64_t defaultBits,
+                                             StringRef pass, bool &ok);
+
 } // namespace qopt
 } // namespace mlir
 

@@ -214,26 +214,15 @@ struct QOptReconstructPass
     Builder attrs(&getContext());
     for (WeightMatMul &m : todo) {
       auto t0 = std::chrono::steady_clock::now();
-      int64_t b = bits;
-      if (auto a = m.op->getAttrOfType<IntegerAttr>(kWeightBitsAttrName))
-        b = a.getInt();
-      auto h = readHessian(m.op, m.K);
-      auto w = readF32(m.weight.getValue());
-      m.op->removeAttr(kHessianAttrName);
-      if (b == 32)
+      bool ok;
+      auto layer = takeHessianLayer(m, bits, "qopt-reconstruct", ok);
+      if (!ok)
+        return signalPassFailure();
+      if (!layer)
         continue;
-      if (b != 4 && b != 8) {
-        m.op.emitError("qopt-reconstruct: layer '")
-            << m.layer << "' has " << kWeightBitsAttrName << " " << b
-            << " (expected 4, 8 or 32)";
-        return signalPassFailure();
-      }
-      if (!h || !w) {
-        m.op.emitError("qopt-reconstruct: layer '")
-            << m.layer << "': cannot read its weight or its f32 [" << m.K
-            << ", " << m.K << "] " << kHessianAttrName;
-        return signalPassFailure();
-      }
+      int64_t b = layer->bits;
+      const std::vector<float> *w = &layer->w;
+      const std::vector<double> *h = &layer->h;
       GPTQOptions go;
       go.grid = {(unsigned)b, scheme == "sym", b == 4 ? groupSize : 0};
       go.actOrder = actOrder;
