@@ -7,7 +7,12 @@
 #      compiled with --quant=w8a8-dynamic; ONNX Runtime on MatMulInteger,
 #      QLinearMatMul and com.microsoft DynamicQuantizeMatMul; and f32 GEMM
 #      (MatMul) on both;
-#   3. llama-tiny end to end (1x128 tokens): qopt fp32 / w8a8-dynamic / w4a8
+#      the same int8 and f32 rows for the wider K=2048 N=8192 weight (N2,
+#      MS2: 64 MB of f32 weights, larger than every cache);
+#   3. int4 GEMM/GEMV, group sizes 32 and 128: qopt --quant=w4a8 on the f32
+#      MatMul against ONNX Runtime MatMulNBits (4-bit, same block size)
+#      with accuracy_level 0 (f32 compute) and 4 (int8 compute);
+#   4. llama-tiny end to end (1x128 tokens): qopt fp32 / w8a8-dynamic / w4a8
 #      against ONNX Runtime fp32 / DynamicQuantizeMatMul (int8) /
 #      MatMulNBits 4-bit (block 32, accuracy_level 0 and 4).
 # Every configuration is timed ROUNDS times, interleaved (qopt, ORT, qopt...),
@@ -22,6 +27,8 @@
 #
 #   bench/kernels.sh            env: ROUNDS=3 RUNS=10 THREADS="1 2"
 #                                    MS="1 16 128 512" K=2048 N=2048
+#                                    N2=8192 MS2="1 128" (N2= : skip)
+#                                    INT4_MS="1 128" INT4_GROUPS="32 128"
 #                                    QOPT_BUILD, LLAMA_TINY_DIR, NO_LLAMA=1,
 #                                    LLAMA_ONLY=1 (only llama-tiny end to
 #                                    end: no peaks, no GEMM/GEMV; ~3 min),
@@ -37,6 +44,11 @@ ms=${MS:-1 16 128 512}
 [ -n "${LLAMA_ONLY:-}" ] && ms=""
 K=${K:-2048}
 N=${N:-2048}
+N2=${N2-8192}
+ms2=${MS2:-1 128}
+int4_ms=${INT4_MS-1 128}
+int4_groups=${INT4_GROUPS:-32 128}
+[ -n "${LLAMA_ONLY:-}" ] && N2="" && int4_ms=""
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 py=/usr/bin/python3
@@ -45,13 +57,33 @@ py=/usr/bin/python3
 
 clang-22 -O2 -march=native -fopenmp "$root/bench/peak.c" -o "$work/peak"
 touch "$work/peak.txt"
-[ -n "$ms" ] && $py "$root/bench/make_models.py" "$work" "$(echo $ms | tr ' ' ,)" "$K" "$N"
+# Shapes: "dir:M:label" (label: the M column, M/KxN for the wide weight).
+shapes=""
+all_ms=$(echo $ms $int4_ms | tr ' ' '\n' | sort -nu | tr '\n' ,)
+[ -n "${all_ms%,}" ] && $py "$root/bench/make_models.py" "$work" "${all_ms%,}" "$K" "$N"
+for M in $ms; do shapes="$shapes $work:$M:$M"; done
+if [ -n "$N2" ]; then
+  mkdir -p "$work/wide"
+  $py "$root/bench/make_models.py" "$work/wide" "$(echo $ms2 | tr ' ' ,)" "$K" "$N2"
+  for M in $ms2; do shapes="$shapes $work/wide:$M:$M/${K}x$N2"; done
+fi
 echo "# compiling (qopt-compile --target=host -O3)" >&2
-for M in $ms; do
-  "$build/bin/qopt-compile" "$work/mmi_$M.onnx" -o "$work/q_mmi_$M.so"
-  "$build/bin/qopt-compile" "$work/qlmm_$M.onnx" -o "$work/q_qlmm_$M.so"
-  "$build/bin/qopt-compile" "$work/fp_$M.onnx" --quant=w8a8-dynamic -o "$work/q_dyn_$M.so"
-  "$build/bin/qopt-compile" "$work/fp_$M.onnx" -o "$work/q_fp_$M.so"
+for s in $shapes; do
+  d=${s%%:*}; M=$(echo "$s" | cut -d: -f2)
+  "$build/bin/qopt-compile" "$d/mmi_$M.onnx" -o "$d/q_mmi_$M.so"
+  "$build/bin/qopt-compile" "$d/qlmm_$M.onnx" -o "$d/q_qlmm_$M.so"
+  "$build/bin/qopt-compile" "$d/fp_$M.onnx" --quant=w8a8-dynamic -o "$d/q_dyn_$M.so"
+  "$build/bin/qopt-compile" "$d/fp_$M.onnx" -o "$d/q_fp_$M.so"
+done
+# int4: qopt w4a8 (weights int4 per group, activations int8 per token) and
+# ONNX Runtime MatMulNBits, from the same f32 MatMul.
+for M in $int4_ms; do
+  for g in $int4_groups; do
+    "$build/bin/qopt-compile" "$work/fp_$M.onnx" --quant=w4a8 --group-size="$g" -o "$work/q_w4_${g}_$M.so"
+    for acc in 0 4; do
+      $py "$root/bench/ort_quantize.py" "$work/fp_$M.onnx" "$work/nb4_${g}_${acc}_$M.onnx" nb4 "$g" "$acc"
+    done
+  done
 done
 if [ -z "${NO_LLAMA:-}" ]; then
   L="$models/llama-tiny.onnx"
@@ -77,16 +109,26 @@ res="$work/results.txt" # threads kind M config median_ms min_ms cpu_ms
 for t in $threads_list; do
   [ -n "$ms" ] && "$work/peak" "$t" | sed "s/^/threads=$t /" >> "$work/peak.txt"
   for r in $(seq "$rounds"); do
-    for M in $ms; do
-      a8="A=$work/a_u8_$M.npy"; af="A=$work/a_f32_$M.npy"
-      echo "$t int8 $M qopt:MatMulInteger $(qrun "$work/q_mmi_$M.so" "$a8" "$t")" >> "$res"
-      echo "$t int8 $M ort:MatMulInteger $(orun "$work/mmi_$M.onnx" "$a8" "$t")" >> "$res"
-      echo "$t int8 $M qopt:QLinearMatMul $(qrun "$work/q_qlmm_$M.so" "$a8" "$t")" >> "$res"
-      echo "$t int8 $M ort:QLinearMatMul $(orun "$work/qlmm_$M.onnx" "$a8" "$t")" >> "$res"
-      echo "$t int8 $M qopt:w8a8-dynamic $(qrun "$work/q_dyn_$M.so" "$af" "$t")" >> "$res"
-      echo "$t int8 $M ort:DynamicQuantizeMatMul $(orun "$work/dqmm_$M.onnx" "$af" "$t")" >> "$res"
-      echo "$t f32 $M qopt:MatMul $(qrun "$work/q_fp_$M.so" "$af" "$t")" >> "$res"
-      echo "$t f32 $M ort:MatMul $(orun "$work/fp_$M.onnx" "$af" "$t")" >> "$res"
+    for s in $shapes; do
+      d=${s%%:*}; M=$(echo "$s" | cut -d: -f2); l=${s##*:}
+      a8="A=$d/a_u8_$M.npy"; af="A=$d/a_f32_$M.npy"
+      echo "$t int8 $l qopt:MatMulInteger $(qrun "$d/q_mmi_$M.so" "$a8" "$t")" >> "$res"
+      echo "$t int8 $l ort:MatMulInteger $(orun "$d/mmi_$M.onnx" "$a8" "$t")" >> "$res"
+      echo "$t int8 $l qopt:QLinearMatMul $(qrun "$d/q_qlmm_$M.so" "$a8" "$t")" >> "$res"
+      echo "$t int8 $l ort:QLinearMatMul $(orun "$d/qlmm_$M.onnx" "$a8" "$t")" >> "$res"
+      echo "$t int8 $l qopt:w8a8-dynamic $(qrun "$d/q_dyn_$M.so" "$af" "$t")" >> "$res"
+      echo "$t int8 $l ort:DynamicQuantizeMatMul $(orun "$d/dqmm_$M.onnx" "$af" "$t")" >> "$res"
+      echo "$t f32 $l qopt:MatMul $(qrun "$d/q_fp_$M.so" "$af" "$t")" >> "$res"
+      echo "$t f32 $l ort:MatMul $(orun "$d/fp_$M.onnx" "$af" "$t")" >> "$res"
+    done
+    for M in $int4_ms; do
+      af="A=$work/a_f32_$M.npy"
+      for g in $int4_groups; do
+        echo "$t int4-g$g $M qopt:w4a8 $(qrun "$work/q_w4_${g}_$M.so" "$af" "$t")" >> "$res"
+        for acc in 0 4; do
+          echo "$t int4-g$g $M ort:MatMulNBits-acc$acc $(orun "$work/nb4_${g}_${acc}_$M.onnx" "$af" "$t")" >> "$res"
+        done
+      done
     done
     if [ -z "${NO_LLAMA:-}" ]; then
       ids="input_ids=$work/ids.npy"

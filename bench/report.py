@@ -37,14 +37,20 @@ cp = {k: st.median(v) for k, v in cpu.items()}
 for key in order:
     t, kind, M, cfg = key
     ms = med[key]
+    k_, n_, m_ = K, N, M
+    if "/" in M:  # M/KxN: another weight shape
+        m_, kn = M.split("/")
+        k_, n_ = (int(x) for x in kn.split("x"))
     if kind == "llama" or M in ("fp32", "int8", "int4"):
         ops, limit, lim = None, None, ""
     else:
-        ops = 2.0 * int(M) * N * K
+        ops = 2.0 * int(m_) * n_ * k_
         # The limit: threads x the 1-thread peak (a 2-thread trial rarely
         # gets both cores uncontended on a shared machine).
         one = peak.get("1", peak[t])
-        limit = (one["vnni_gops"] if kind == "int8" else one["fma_gflops"]) * int(t)
+        # int8 and int4 (w4a8, MatMulNBits accuracy_level 4) compute in
+        # int8: the vpdpbusd peak.
+        limit = (one["fma_gflops"] if kind == "f32" else one["vnni_gops"]) * int(t)
     peers = [med[k] for k in med if k[:3] == key[:3] and k[3].startswith("ort:")]
     ratio = f"{min(peers) / ms:.2f}x" if peers and cfg.startswith("qopt:") else ""
     bpeers = [mn[k] for k in mn if k[:3] == key[:3] and k[3].startswith("ort:")]
@@ -57,8 +63,9 @@ for key in order:
     b_ms = mn[key]
     gops = f"{ops / b_ms / 1e6:.0f}" if ops else ""
     pct = f"{ops / b_ms / 1e6 / limit * 100:.0f}%" if ops else ""
-    if ops and M == "1":  # GEMV: weight bytes streamed per second
-        bytes_ = K * N * (1 if kind == "int8" else 4)
+    if ops and m_ == "1":  # GEMV: weight bytes streamed per second
+        bytes_ = k_ * n_ * {"int8": 1, "f32": 4}.get(kind, 0.5)
         pct += f" ({bytes_ / b_ms / 1e6:.1f} GB/s)"
-    work = f"{kind} M={M}" if ops else f"llama-tiny {M} (1x128)"
+    shape = f" K={k_} N={n_}" if (k_, n_) != (K, N) else ""
+    work = f"{kind} M={m_}{shape}" if ops else f"llama-tiny {M} (1x128)"
     print(f"| {t} | {work} | {cfg} | {ms:.3f} | {mn[key]:.3f} | {cms} | {gops} | {pct} | {ratio} | {bratio} | {cratio} |")
