@@ -274,11 +274,26 @@ struct QOptTileAndVectorizePass
 
     // Constant weights: packed into column panels, the forall over panels
     // outermost (see packedTiles).
-    if (packWeights && !batched && isa<linalg::MatmulOp>(op))
-      if (Value panels = packConstantPanels(rewriter, op, K, N, tn))
-        return tileReductionAndVectorize(
-            rewriter, packedTiles(rewriter, op, panels, M, N, K, tm, tn),
-            /*batched=*/false, tk);
+    // (f32 weights only: the i32 products of the portable int8 path keep
+    // the generic tiling.)
+    if (!batched && isa<linalg::MatmulOp>(op) &&
+        getElementTypeOrSelf(op.getDpsInputs()[1].getType()).isF32()) {
+      Operation *w = op.getDpsInputs()[1].getDefiningOp();
+      // pack-weights=0 leaves constants as they are; the rebuilt producer
+      // reads its constants unchanged (expand_shape views).
+      Value panels = packWeights ? packConstantPanels(rewriter, op, K, N, tn)
+                                 : Value();
+      if (!panels)
+        panels = packProducerPanels(rewriter, op, K, N, tn);
+      if (panels) {
+        linalg::LinalgOp tile =
+            packedTiles(rewriter, op, panels, M, N, K, tm, tn);
+        if (w && isOpTriviallyDead(w)) // the unpacked weights
+          rewriter.eraseOp(w);
+        return tileReductionAndVectorize(rewriter, tile, /*batched=*/false,
+                                         tk);
+      }
+    }
 
     // Level 1: parallel register tiles (scf.forall -> OpenMP later).
     SmallVector<int64_t> outer = batched ? SmallVector<int64_t>{1, tm, tn, 0}
@@ -345,6 +360,84 @@ struct QOptTileAndVectorizePass
     rewriter.setInsertionPoint(op);
     return arith::ConstantOp::create(rewriter, op.getLoc(),
                                      cast<TypedAttr>(pattr));
+  }
+
+  /// A weight computed by an elementwise generic (the w8/w4 weight-only
+  /// dequantization, W[k][n] = f(q[k][n], scale[n])) used only by this
+  /// matmul: the generic writes the panels P[N/tn, K, tn] directly, over
+  /// loops (j, k, l) with n = j*tn + l (its operands indexed by n are
+  /// expanded to [N/tn, tn], a free reshape), so the panels cost nothing
+  /// more than the dequantization did. Otherwise null.
+  Value packProducerPanels(IRRewriter &rewriter, linalg::LinalgOp op,
+                           int64_t K, int64_t N, int64_t tn) {
+    Value w = op.getDpsInputs()[1];
+    auto g = w.getDefiningOp<linalg::GenericOp>();
+    if (!g || !w.hasOneUse() || !g.hasPureTensorSemantics() ||
+        g.getNumDpsInits() != 1 || g.getNumResults() != 1 ||
+        g.getNumLoops() != 2 || g.getNumParallelLoops() != 2 ||
+        !g.getMatchingIndexingMap(g.getDpsInitOperand(0)).isIdentity() ||
+        !g.getBody()->getOps<linalg::IndexOp>().empty())
+      return {};
+    MLIRContext *ctx = rewriter.getContext();
+    AffineExpr j = getAffineDimExpr(0, ctx), k = getAffineDimExpr(1, ctx),
+               l = getAffineDimExpr(2, ctx);
+    Location loc = g.getLoc();
+    rewriter.setInsertionPoint(g);
+    // Operand dims indexed by n must be exactly n (expanded to (j, l));
+    // the others may be any function of k (e.g. a group scale's k / 128).
+    auto dimIsN = [](AffineExpr e) {
+      auto d = dyn_cast<AffineDimExpr>(e);
+      return d && d.getPosition() == 1;
+    };
+    for (OpOperand *in : g.getDpsInputOperands()) {
+      AffineMap m = g.getMatchingIndexingMap(in);
+      if (!isa<RankedTensorType>(in->get().getType()) || m.getNumSymbols())
+        return {};
+      for (AffineExpr e : m.getResults())
+        if (!dimIsN(e) && e.isFunctionOfDim(1))
+          return {};
+    }
+    SmallVector<Value> ins;
+    SmallVector<AffineMap> maps;
+    for (OpOperand *in : g.getDpsInputOperands()) {
+      AffineMap m = g.getMatchingIndexingMap(in);
+      auto t = cast<RankedTensorType>(in->get().getType());
+      SmallVector<int64_t> shape;
+      SmallVector<AffineExpr> exprs;
+      SmallVector<ReassociationIndices> groups;
+      bool expand = false;
+      for (auto [r, e] : llvm::enumerate(m.getResults())) {
+        int64_t first = shape.size();
+        if (dimIsN(e)) { // n -> (j, l)
+          shape.append({N / tn, tn});
+          exprs.append({j, l});
+          groups.push_back({first, first + 1});
+          expand = true;
+        } else { // f(k)
+          shape.push_back(t.getDimSize(r));
+          exprs.push_back(e.replaceDims({k, l}));
+          groups.push_back({first});
+        }
+      }
+      Value v = in->get();
+      if (expand)
+        v = tensor::ExpandShapeOp::create(
+            rewriter, loc, RankedTensorType::get(shape, t.getElementType()),
+            v, groups);
+      ins.push_back(v);
+      maps.push_back(AffineMap::get(3, 0, exprs, ctx));
+    }
+    Type f32 = rewriter.getF32Type();
+    SmallVector<int64_t> pshape = {N / tn, K, tn};
+    maps.push_back(AffineMap::getMultiDimIdentityMap(3, ctx));
+    Value init = tensor::EmptyOp::create(rewriter, loc, pshape, f32);
+    auto packed = linalg::GenericOp::create(
+        rewriter, loc, TypeRange{RankedTensorType::get(pshape, f32)}, ins,
+        ValueRange{init}, maps,
+        SmallVector<utils::IteratorType>(3, utils::IteratorType::parallel));
+    rewriter.cloneRegionBefore(g.getRegion(), packed.getRegion(),
+                               packed.getRegion().end());
+    return packed.getResult(0);
   }
 
   /// scf.forall (j, i) over (N/tn panels, M/tm row blocks), panels

@@ -169,3 +169,36 @@ func.func @mm_const(%a: tensor<16x8xf32>) -> tensor<16x64xf32> {
   %r = linalg.matmul ins(%a, %w : tensor<16x8xf32>, tensor<8x64xf32>) outs(%f : tensor<16x64xf32>) -> tensor<16x64xf32>
   return %r : tensor<16x64xf32>
 }
+
+// -----
+
+// Weights computed by an elementwise generic used only by the matmul (the
+// weight-only dequantization, here with a group scale per 4 rows of K):
+// the generic writes the [N/32, K, 32] panels itself (loops (j, k, l),
+// n = 32j + l, the quantized weights viewed as [K, N/32, 32]); the
+// [K, N] dequantized tensor is gone.
+// CHECK-LABEL: func.func @mm_dequant
+// CHECK: %[[QE:.*]] = tensor.expand_shape %{{.*}} {{\[}}[0], [1, 2]] output_shape [8, 2, 32] : tensor<8x64xi8> into tensor<8x2x32xi8>
+// CHECK: %[[SE:.*]] = tensor.expand_shape %{{.*}} {{\[}}[0], [1, 2]] output_shape [2, 2, 32] : tensor<2x64xf32> into tensor<2x2x32xf32>
+// CHECK: %[[P:.*]] = linalg.generic {{.*}} ins(%[[QE]], %[[SE]] : tensor<8x2x32xi8>, tensor<2x2x32xf32>) outs(%{{.*}} : tensor<2x8x32xf32>)
+// CHECK: scf.forall (%[[J:.*]], %{{.*}}) in (2, 2)
+// CHECK: tensor.extract_slice %[[P]][%[[J]], 0, 0] [1, 8, 32] [1, 1, 1] : tensor<2x8x32xf32> to tensor<8x32xf32>
+// CHECK: vector.contract
+// CHECK-NOT: tensor<8x64xf32>
+#q = affine_map<(d0, d1) -> (d0, d1)>
+#s = affine_map<(d0, d1) -> (d0 floordiv 4, d1)>
+func.func @mm_dequant(%a: tensor<16x8xf32>, %q: tensor<8x64xi8>, %sc: tensor<2x64xf32>) -> tensor<16x64xf32> {
+  %e0 = tensor.empty() : tensor<8x64xf32>
+  %w = linalg.generic {indexing_maps = [#q, #s, #q], iterator_types = ["parallel", "parallel"]} ins(%q, %sc : tensor<8x64xi8>, tensor<2x64xf32>) outs(%e0 : tensor<8x64xf32>) {
+  ^bb0(%x: i8, %y: f32, %o: f32):
+    %i = arith.extsi %x : i8 to i32
+    %f = arith.sitofp %i : i32 to f32
+    %m = arith.mulf %f, %y : f32
+    linalg.yield %m : f32
+  } -> tensor<8x64xf32>
+  %c0 = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<16x64xf32>
+  %f = linalg.fill ins(%c0 : f32) outs(%e : tensor<16x64xf32>) -> tensor<16x64xf32>
+  %r = linalg.matmul ins(%a, %w : tensor<16x8xf32>, tensor<8x64xf32>) outs(%f : tensor<16x64xf32>) -> tensor<16x64xf32>
+  return %r : tensor<16x64xf32>
+}

@@ -105,8 +105,10 @@ def QOptTileAndVectorizePass : Pass<"qopt-tile-and-vectorize", "func::FuncOp"> {
     compile time into column panels [N/tile-n, K, tile-n], and its forall
     runs over (panels, row blocks), panels outermost: each tile reads one
     contiguous panel, which stays in L2 while all row blocks pass, so the
-    weights are read from memory once. The result is bit-identical (the
-    same K order per element).
+    weights are read from memory once. Weights computed by an elementwise
+    generic used only by the matmul (the w8/w4 weight-only dequantization)
+    get the same panels: the generic is rebuilt to write them directly.
+    The result is bit-identical (the same K order per element).
 
     The default 8x32 f32 tile is 16 zmm accumulators on AVX-512.
 
