@@ -21,6 +21,8 @@ using namespace mlir;
 
 namespace {
 constexpr int64_t kAlign = 64;
+/// The largest arena kept static (.bss); beyond it, one malloc per run.
+constexpr int64_t kMaxStaticArena = int64_t(1) << 30;
 
 struct Buffer {
   memref::AllocOp alloc;
@@ -39,6 +41,21 @@ int64_t staticBytes(MemRefType t) {
   if (bits % 8)
     return 0;
   return std::max<int64_t>(t.getNumElements() * (bits / 8), 1);
+}
+
+/// Each buffer becomes a view of `base` at its offset; its dealloc goes.
+void placeBuffers(OpBuilder &b, MutableArrayRef<Buffer> bufs, Value base) {
+  for (Buffer &buf : bufs) {
+    b.setInsertionPoint(buf.alloc);
+    Value off =
+        arith::ConstantIndexOp::create(b, buf.alloc.getLoc(), buf.offset);
+    Value v = memref::ViewOp::create(b, buf.alloc.getLoc(),
+                                     buf.alloc.getType(), base, off,
+                                     ValueRange{});
+    buf.alloc.replaceAllUsesWith(v);
+    buf.dealloc.erase();
+    buf.alloc.erase();
+  }
 }
 
 struct QOptArenaPass : qopt::impl::QOptArenaPassBase<QOptArenaPass> {
@@ -140,6 +157,20 @@ struct QOptArenaPass : qopt::impl::QOptArenaPassBase<QOptArenaPass> {
     OpBuilder b(ctx);
     Location loc = fn.getLoc();
     auto arenaTy = MemRefType::get({total}, b.getI8Type());
+    // A .bss past ~2 GB is out of reach of the small code model's 32-bit
+    // PC-relative relocations (the link fails): large arenas are malloc'ed
+    // per run instead (the buffers still share bytes by live range).
+    if (total > kMaxStaticArena) {
+      b.setInsertionPointToStart(&block);
+      Value base =
+          memref::AllocOp::create(b, loc, arenaTy, b.getI64IntegerAttr(kAlign));
+      placeBuffers(b, bufs, base);
+      fn.walk([&](func::ReturnOp ret) {
+        b.setInsertionPoint(ret);
+        memref::DeallocOp::create(b, loc, base);
+      });
+      return;
+    }
     auto flagTy = MemRefType::get({}, b.getI32Type());
     b.setInsertionPoint(fn);
     auto arena = memref::GlobalOp::create(
@@ -177,18 +208,7 @@ struct QOptArenaPass : qopt::impl::QOptArenaPassBase<QOptArenaPass> {
           scf::YieldOp::create(nb, l, a);
         });
     Value base = pick.getResult(0);
-
-    for (Buffer &buf : bufs) {
-      b.setInsertionPoint(buf.alloc);
-      Value off = arith::ConstantIndexOp::create(b, buf.alloc.getLoc(),
-                                                 buf.offset);
-      Value v = memref::ViewOp::create(b, buf.alloc.getLoc(),
-                                       buf.alloc.getType(), base, off,
-                                       ValueRange{});
-      buf.alloc.replaceAllUsesWith(v);
-      buf.dealloc.erase();
-      buf.alloc.erase();
-    }
+    placeBuffers(b, bufs, base);
 
     // Give it back (or free the private one) at every return.
     fn.walk([&](func::ReturnOp ret) {

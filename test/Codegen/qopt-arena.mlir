@@ -51,3 +51,27 @@ func.func @g(%n: index) {
   memref.dealloc %a : memref<?xf32>
   return
 }
+
+// -----
+
+// Past 1 GiB the arena is not static (a .bss beyond 2 GB cannot be reached
+// with 32-bit PC-relative relocations): one malloc per run, freed at the
+// return; the buffers still share it by live range.
+// CHECK-NOT: memref.global "private" @__qopt_arena_big
+// CHECK-LABEL: func.func @big
+// CHECK: %[[BASE:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1610612736xi8>
+// CHECK: memref.view %[[BASE]][%c0{{.*}}][] : memref<1610612736xi8> to memref<402653184xf32>
+// CHECK: memref.view %[[BASE]][%c0{{.*}}][] : memref<1610612736xi8> to memref<402653184xf32>
+// CHECK: memref.dealloc %[[BASE]] : memref<1610612736xi8>
+// CHECK-NEXT: return
+func.func @big(%x: memref<402653184xf32>) {
+  %a = memref.alloc() {alignment = 64 : i64} : memref<402653184xf32>
+  memref.copy %x, %a : memref<402653184xf32> to memref<402653184xf32>
+  memref.copy %a, %x : memref<402653184xf32> to memref<402653184xf32>
+  memref.dealloc %a : memref<402653184xf32>
+  %b = memref.alloc() {alignment = 64 : i64} : memref<402653184xf32>
+  memref.copy %x, %b : memref<402653184xf32> to memref<402653184xf32>
+  memref.copy %b, %x : memref<402653184xf32> to memref<402653184xf32>
+  memref.dealloc %b : memref<402653184xf32>
+  return
+}

@@ -149,7 +149,9 @@ def QOptArenaPass : Pass<"qopt-arena", "ModuleOp"> {
     Runs of one model may be concurrent (qopt_run takes a const model): a
     run takes the static arena with an atomic exchange on a flag and gives
     it back at return; a run that finds it taken mallocs its own arena for
-    that run.
+    that run. An arena over 1 GiB is not static (a .bss past 2 GB is out of
+    reach of the small code model's 32-bit PC-relative relocations): it is
+    malloc'ed at entry and freed at every return.
   }];
   let dependentDialects = ["::mlir::memref::MemRefDialect",
                            "::mlir::scf::SCFDialect",
