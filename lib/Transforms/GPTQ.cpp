@@ -34,13 +34,7 @@ struct QOptGPTQPass : qopt::impl::QOptGPTQPassBase<QOptGPTQPass> {
                        "group-size >= 0, damp >= 0, block-size >= 1)");
       return signalPassFailure();
     }
-    SmallVector<WeightMatMul> todo;
-    module.walk([&](MatMulOp op) {
-      if (!op->hasAttr(kHessianAttrName))
-        return;
-      if (auto m = matchWeightMatMul(op))
-        todo.push_back(*m);
-    });
+    SmallVector<WeightMatMul> todo = hessianMatMuls(module);
     Builder attrs(&getContext());
     for (WeightMatMul &m : todo) {
       bool ok;

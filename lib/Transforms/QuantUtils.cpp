@@ -207,6 +207,17 @@ std::optional<std::vector<double>> mlir::qopt::readHessian(Operation *op,
   return std::vector<double>(f->begin(), f->end());
 }
 
+SmallVector<WeightMatMul> mlir::qopt::hessianMatMuls(Operation *module) {
+  SmallVector<WeightMatMul> todo;
+  module->walk([&](MatMulOp op) {
+    if (!op->hasAttr(kHessianAttrName))
+      return;
+    if (auto m = matchWeightMatMul(op))
+      todo.push_back(*m);
+  });
+  return todo;
+}
+
 std::optional<HessianLayer>
 mlir::qopt::takeHessianLayer(WeightMatMul &m, int64_t defaultBits,
                              StringRef pass, bool &ok) {

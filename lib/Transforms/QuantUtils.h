@@ -183,6 +183,9 @@ std::optional<std::vector<float>> readDequantizedWeight(DequantizeOp deq,
 /// A [K, K] f32 Hessian attribute as doubles; nullopt if absent/malformed.
 std::optional<std::vector<double>> readHessian(Operation *op, int64_t K);
 
+/// The weight matmuls of `module` that carry a calibration Hessian.
+SmallVector<WeightMatMul> hessianMatMuls(Operation *module);
+
 /// One layer of a Hessian-driven weight pass (GPTQ, reconstruction).
 struct HessianLayer {
   int64_t bits; ///< qopt.weight_bits, else the pass's

@@ -204,13 +204,7 @@ struct QOptReconstructPass
                        "init rtn|gptq)");
       return signalPassFailure();
     }
-    SmallVector<WeightMatMul> todo;
-    module.walk([&](MatMulOp op) {
-      if (!op->hasAttr(kHessianAttrName))
-        return;
-      if (auto m = matchWeightMatMul(op))
-        todo.push_back(*m);
-    });
+    SmallVector<WeightMatMul> todo = hessianMatMuls(module);
     Builder attrs(&getContext());
     for (WeightMatMul &m : todo) {
       auto t0 = std::chrono::steady_clock::now();
