@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "qopt/Codegen/Passes.h"
+#include "qopt/Support/DerivedConstant.h"
 #include "qopt/Codegen/TargetDesc.h"
 
 #include "mlir/IR/DialectResourceBlobManager.h"
@@ -126,14 +127,8 @@ struct QOptPackQMatMulPass
       csShape.insert(csShape.begin(), B);
     }
     auto pty = RankedTensorType::get(pshape, b.getI8Type());
-    ElementsAttr pattr;
-    if (auto r = dyn_cast<DenseResourceElementsAttr>(wattr))
-      pattr = DenseResourceElementsAttr::get(
-          pty, (r.getRawHandle().getKey() + ".packed").str(),
-          HeapAsmResourceBlob::allocateAndCopyInferAlign(
-              ArrayRef<int8_t>(packed)));
-    else
-      pattr = DenseElementsAttr::get(pty, ArrayRef<int8_t>(packed));
+    ElementsAttr pattr =
+        derivedConstantAttr(pty, ArrayRef<int8_t>(packed), wattr, ".packed");
     Value wp = arith::ConstantOp::create(b, loc, cast<TypedAttr>(pattr));
 
     // Activations as [M, K] (batch dims folded into rows) or [B, M, K].

@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //===----------------------------------------------------------------------===//
 #include "qopt/Codegen/Passes.h"
+#include "qopt/Support/DerivedConstant.h"
 
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
@@ -349,14 +350,8 @@ struct QOptTileAndVectorizePass
         for (int64_t l = 0; l < tn; ++l)
           packed[i++] = src[k * N + j * tn + l];
     auto pty = RankedTensorType::get({N / tn, K, tn}, rewriter.getF32Type());
-    ElementsAttr pattr;
-    if (auto r = dyn_cast<DenseResourceElementsAttr>(attr))
-      pattr = DenseResourceElementsAttr::get(
-          pty, (r.getRawHandle().getKey() + ".panels").str(),
-          HeapAsmResourceBlob::allocateAndCopyInferAlign(
-              ArrayRef<float>(packed)));
-    else
-      pattr = DenseElementsAttr::get(pty, ArrayRef<float>(packed));
+    ElementsAttr pattr =
+        qopt::derivedConstantAttr(pty, ArrayRef<float>(packed), attr, ".panels");
     rewriter.setInsertionPoint(op);
     return arith::ConstantOp::create(rewriter, op.getLoc(),
                                      cast<TypedAttr>(pattr));

@@ -9,6 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "qopt/Transforms/Passes.h"
+#include "qopt/Support/DerivedConstant.h"
 
 #include "QuantUtils.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -29,14 +30,9 @@ namespace {
 /// A [K, N] f32 weight constant named after the original (".awq").
 Value makeWeight(OpBuilder &b, WeightMatMul m, ArrayRef<float> v) {
   auto ty = cast<RankedTensorType>(m.weight.getType());
-  ElementsAttr attr;
-  if (auto r = dyn_cast<DenseResourceElementsAttr>(m.weight.getValue()))
-    attr = DenseResourceElementsAttr::get(
-        ty, (r.getRawHandle().getKey() + ".awq").str(),
-        HeapAsmResourceBlob::allocateAndCopyInferAlign(v));
-  else
-    attr = DenseElementsAttr::get(ty, v);
-  return arith::ConstantOp::create(b, m.weight.getLoc(), cast<TypedAttr>(attr));
+  return arith::ConstantOp::create(
+      b, m.weight.getLoc(),
+      cast<TypedAttr>(derivedConstantAttr(ty, v, m.weight.getValue(), ".awq")));
 }
 
 /// If `x` is `linalg.generic(a * c)` with c a constant [K] broadcast along

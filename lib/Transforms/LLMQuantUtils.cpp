@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //===----------------------------------------------------------------------===//
 #include "LLMQuantUtils.h"
+#include "qopt/Support/DerivedConstant.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
@@ -47,15 +48,8 @@ LogicalResult mlir::qopt::collectActGroups(
 Value mlir::qopt::makeF32Weight(OpBuilder &b, Location loc,
                                 RankedTensorType type, ArrayRef<float> values,
                                 Attribute like, StringRef suffix) {
-  ElementsAttr attr;
-  if (auto r = dyn_cast_or_null<DenseResourceElementsAttr>(like)) {
-    std::string name = (r.getRawHandle().getKey() + suffix).str();
-    attr = DenseResourceElementsAttr::get(
-        type, name, HeapAsmResourceBlob::allocateAndCopyInferAlign(values));
-  } else {
-    attr = DenseElementsAttr::get(type, values);
-  }
-  return arith::ConstantOp::create(b, loc, cast<TypedAttr>(attr));
+  return arith::ConstantOp::create(
+      b, loc, cast<TypedAttr>(derivedConstantAttr(type, values, like, suffix)));
 }
 
 Value mlir::qopt::channelwise(OpBuilder &b, Location loc, Value x,

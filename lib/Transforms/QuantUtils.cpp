@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //===----------------------------------------------------------------------===//
 #include "QuantUtils.h"
+#include "qopt/Support/DerivedConstant.h"
 
 #include "qopt/Transforms/OutlierQuant.h"
 
@@ -97,15 +98,8 @@ bool ExcludeFilter::excludes(StringRef layer, StringRef weightName) const {
 Value mlir::qopt::makeI8Constant(OpBuilder &b, Location loc,
                                  RankedTensorType type, ArrayRef<int8_t> values,
                                  Attribute like, StringRef suffix) {
-  ElementsAttr attr;
-  if (auto r = dyn_cast_or_null<DenseResourceElementsAttr>(like)) {
-    std::string name = (r.getRawHandle().getKey() + suffix).str();
-    attr = DenseResourceElementsAttr::get(
-        type, name, HeapAsmResourceBlob::allocateAndCopyInferAlign(values));
-  } else {
-    attr = DenseElementsAttr::get(type, values);
-  }
-  return arith::ConstantOp::create(b, loc, cast<TypedAttr>(attr));
+  return arith::ConstantOp::create(
+      b, loc, cast<TypedAttr>(derivedConstantAttr(type, values, like, suffix)));
 }
 
 Value mlir::qopt::makeInt4Constant(OpBuilder &b, Location loc,
