@@ -77,6 +77,7 @@ std::unique_ptr<Runner> Runner::create(ModuleOp module,
   o.weightsSink = &r->impl_->blob;
   // replaceConstant finds weights by their bytes: keep the [K, N] layout.
   o.packWeights = false;
+  o.maxStaticArena = 0; // JIT: no large static data (see PipelineOptions)
   o.weightsFile.clear();
   if (failed(lowerModule(module, o, Stage::LLVM))) {
     err = "compiling the calibration build failed";

@@ -21,8 +21,6 @@ using namespace mlir;
 
 namespace {
 constexpr int64_t kAlign = 64;
-/// The largest arena kept static (.bss); beyond it, one malloc per run.
-constexpr int64_t kMaxStaticArena = int64_t(1) << 30;
 
 struct Buffer {
   memref::AllocOp alloc;
@@ -59,6 +57,8 @@ void placeBuffers(OpBuilder &b, MutableArrayRef<Buffer> bufs, Value base) {
 }
 
 struct QOptArenaPass : qopt::impl::QOptArenaPassBase<QOptArenaPass> {
+  using Base::Base;
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
     SymbolTable symbols(module);
@@ -160,7 +160,7 @@ struct QOptArenaPass : qopt::impl::QOptArenaPassBase<QOptArenaPass> {
     // A .bss past ~2 GB is out of reach of the small code model's 32-bit
     // PC-relative relocations (the link fails): large arenas are malloc'ed
     // per run instead (the buffers still share bytes by live range).
-    if (total > kMaxStaticArena) {
+    if (total > maxStaticBytes) {
       b.setInsertionPointToStart(&block);
       Value base =
           memref::AllocOp::create(b, loc, arenaTy, b.getI64IntegerAttr(kAlign));

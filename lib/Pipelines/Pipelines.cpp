@@ -176,7 +176,9 @@ void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
   pm.addPass(createQOptMemRefCopyToLinalgPass());
   addText(pm, "buffer-deallocation-pipeline,func.func(qopt-lower-vectors)");
   // Temporaries in one static arena (no per-run malloc/page faults).
-  pm.addPass(createQOptArenaPass());
+  QOptArenaPassOptions arena;
+  arena.maxStaticBytes = opts.maxStaticArena;
+  pm.addPass(createQOptArenaPass(arena));
   // int8 dot microkernels (-O0 keeps the packed generic's reference loops).
   if (opts.optLevel >= 1) {
     QOptLowerUkernelsPassOptions uk;

@@ -1,4 +1,12 @@
 // RUN: qopt-opt %s --qopt-arena --split-input-file | FileCheck %s
+// JIT builds keep no static arena (max-static-bytes=0): one malloc per run.
+// RUN: qopt-opt %s --qopt-arena="max-static-bytes=0" --split-input-file | FileCheck %s --check-prefix=JIT
+// JIT-NOT: memref.global
+// JIT-LABEL: func.func @f
+// JIT: %[[BASE:.*]] = memref.alloc() {alignment = 64 : i64} : memref<1088xi8>
+// JIT: memref.view %[[BASE]]
+// JIT: memref.dealloc %[[BASE]] : memref<1088xi8>
+// JIT-NEXT: return
 
 // %a and %b are live at the same time, %c only after both: %c reuses %a's
 // bytes (offset 0), %b sits after %a (64-byte aligned). The arena is a

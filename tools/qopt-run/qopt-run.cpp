@@ -197,6 +197,7 @@ int main(int argc, char **argv) {
     popts.target = target;
     popts.optLevel = std::clamp((int)optLevel, 0, 3);
     popts.weightsSink = &blob;
+    popts.maxStaticArena = 0; // JIT: no large static data
     for (auto &s : inputShapes)
       popts.inputShapes += (popts.inputShapes.empty() ? "" : ",") + s;
     if (failed(mlir::qopt::lowerModule(*module, popts, mlir::qopt::Stage::LLVM)))

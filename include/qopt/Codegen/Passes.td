@@ -151,8 +151,14 @@ def QOptArenaPass : Pass<"qopt-arena", "ModuleOp"> {
     it back at return; a run that finds it taken mallocs its own arena for
     that run. An arena over 1 GiB is not static (a .bss past 2 GB is out of
     reach of the small code model's 32-bit PC-relative relocations): it is
-    malloc'ed at entry and freed at every return.
+    malloc'ed at entry and freed at every return (`max-static-bytes`; JIT
+    builds use 0).
   }];
+  let options = [
+    Option<"maxStaticBytes", "max-static-bytes", "int64_t",
+           /*default=*/"int64_t(1) << 30",
+           "largest arena kept static; larger ones are malloc'ed per run">,
+  ];
   let dependentDialects = ["::mlir::memref::MemRefDialect",
                            "::mlir::scf::SCFDialect",
                            "::mlir::arith::ArithDialect"];

@@ -28,6 +28,10 @@ struct PipelineOptions {
   /// Pack constant f32 matmul weights into column panels (false for builds
   /// whose weights are later replaced in place by content).
   bool packWeights = true;
+  /// Largest arena of temporaries kept static (qopt-arena); larger ones are
+  /// malloc'ed per run. JIT builds use 0: the JIT may place a data section
+  /// out of 32-bit PC-relative reach of the code (it crashed under ASan).
+  int64_t maxStaticArena = int64_t(1) << 30;
   /// If set, qopt-externalize-weights appends the blob here (drivers that
   /// write it themselves or keep it in memory); must outlive the run.
   std::vector<char> *weightsSink = nullptr;
