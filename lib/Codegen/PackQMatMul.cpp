@@ -25,20 +25,6 @@ using namespace mlir::qopt;
 
 namespace {
 
-/// The raw bytes of an i8 constant (dense or dense_resource), or empty.
-/// A splat comes back as a single byte with `splat` set.
-ArrayRef<char> rawBytes(Attribute attr, bool &splat) {
-  splat = false;
-  if (auto d = dyn_cast<DenseIntElementsAttr>(attr)) {
-    splat = d.isSplat();
-    return d.getRawData();
-  }
-  if (auto r = dyn_cast<DenseResourceElementsAttr>(attr))
-    if (AsmResourceBlob *blob = r.getRawHandle().getBlob())
-      return blob->getData();
-  return {};
-}
-
 bool isZeroConstant(Value v) {
   Attribute a;
   if (!matchPattern(v, m_Constant(&a)))
@@ -96,7 +82,8 @@ struct QOptPackQMatMulPass
     if (K % G || N % L || lt.getShape().back() != K)
       return failure();
     bool splat;
-    ArrayRef<char> w = rawBytes(wattr, splat);
+    ArrayRef<char> w = rawConstantBytes(
+        wattr, IntegerType::get(wattr.getContext(), 8), splat);
     if (w.empty() || (!splat && (int64_t)w.size() != B * K * N))
       return failure();
     auto at = [&](int64_t b, int64_t k, int64_t n) -> int8_t {

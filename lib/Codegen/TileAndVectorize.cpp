@@ -311,22 +311,6 @@ struct QOptTileAndVectorizePass
         rewriter, cast<linalg::LinalgOp>(t1->tiledOps.back()), batched, tk);
   }
 
-  /// The raw bytes of an f32 constant (dense or dense_resource), or empty;
-  /// a splat comes back as one element.
-  static ArrayRef<char> rawF32(Attribute attr, bool &splat) {
-    splat = false;
-    if (auto d = dyn_cast<DenseFPElementsAttr>(attr)) {
-      if (!d.getElementType().isF32())
-        return {};
-      splat = d.isSplat();
-      return d.getRawData();
-    }
-    if (auto r = dyn_cast<DenseResourceElementsAttr>(attr))
-      if (AsmResourceBlob *blob = r.getRawHandle().getBlob())
-        return blob->getData();
-    return {};
-  }
-
   /// A constant f32 weight W[K, N] as column panels P[N/tn, K, tn]
   /// (P[j][k][l] = W[k][j*tn + l]), or null. A tile's K loop then reads one
   /// contiguous K x tn panel (prefetch-friendly, a few pages) instead of
@@ -339,7 +323,8 @@ struct QOptTileAndVectorizePass
     if (!matchPattern(w, m_Constant(&attr)))
       return {};
     bool splat;
-    ArrayRef<char> raw = rawF32(attr, splat);
+    ArrayRef<char> raw = qopt::rawConstantBytes(
+        attr, Float32Type::get(attr.getContext()), splat);
     if (splat || (int64_t)raw.size() != K * N * 4)
       return {}; // a splat weight is rare; the generic tiling handles it
     const float *src = reinterpret_cast<const float *>(raw.data());

@@ -29,6 +29,24 @@ ElementsAttr derivedConstantAttr(RankedTensorType type, ArrayRef<T> values,
   return DenseElementsAttr::get(type, values);
 }
 
+/// The raw bytes of a dense or dense_resource constant whose elements are
+/// `elementType`, or empty; a dense splat comes back as one element with
+/// `splat` set.
+inline ArrayRef<char> rawConstantBytes(Attribute attr, Type elementType,
+                                       bool &splat) {
+  splat = false;
+  if (auto d = dyn_cast<DenseElementsAttr>(attr)) {
+    if (d.getElementType() != elementType)
+      return {};
+    splat = d.isSplat();
+    return d.getRawData();
+  }
+  if (auto r = dyn_cast<DenseResourceElementsAttr>(attr))
+    if (AsmResourceBlob *blob = r.getRawHandle().getBlob())
+      return blob->getData();
+  return {};
+}
+
 } // namespace mlir::qopt
 
 #endif
