@@ -3,9 +3,13 @@
 //===----------------------------------------------------------------------===//
 //
 // linalg.generic {qopt.ukernel = "int8_dot"} on buffers (qopt-pack-qmatmul)
-// -> scf.parallel over register tiles; per tile a K loop of the target's dot
-// intrinsic on MR x NRV accumulator vectors, then the zero-point epilogue.
-// The tile and the intrinsic come from the target description.
+// -> scf.parallel over weight panels (NRV*L columns) and M blocks; in each,
+// a loop over K blocks and in it a loop over the MR-row register tiles of
+// the M block (GotoBLAS order: the panel's K block stays in L1 while every
+// row tile of the block streams past it, the A block stays in L2). A tile
+// runs the target's dot intrinsic on MR x NRV accumulator vectors over one
+// K block. The tile, the intrinsic and the cache sizes come from the
+// target description.
 //
 //===----------------------------------------------------------------------===//
 #include "qopt/Codegen/Passes.h"
@@ -54,7 +58,7 @@ struct Kernel {
   /// [r0c0, r0c1, r1c0, r1c1]. An odd last row is paired with itself and its
   /// duplicate results are dropped.
   void tileMmla(OpBuilder &b, Location loc, Value m0, Value n0, int64_t rows,
-                int64_t vecs) const {
+                int64_t vecs, Value kb0, Value kEnd, Value first) const {
     int64_t L = t.lanes(), G = t.kGroup, pairs = (rows + 1) / 2;
     Type i8 = b.getI8Type(), i32 = b.getI32Type();
     auto accTy = VectorType::get({4}, i32), halfTy = VectorType::get({2}, i32);
@@ -65,29 +69,30 @@ struct Kernel {
     auto rowOf = [&](int64_t p, int64_t i) { return std::min(2 * p + i, rows - 1); };
     auto col = [&](int64_t v, int64_t h) { return v * L + 2 * h; };
     SmallVector<int64_t> cat = llvm::to_vector(llvm::seq<int64_t>(0, 2 * G));
-    SmallVector<Value> acc;
-    Value zeroVec = arith::ConstantOp::create(b, loc, accTy,
-                                              DenseElementsAttr::get(accTy, 0));
-    for (int64_t p = 0; p < pairs; ++p)
-      for (int64_t v = 0; v < vecs; ++v)
-        for (int64_t h = 0; h < 2; ++h) {
-          if (zeroInit) {
-            acc.push_back(zeroVec);
-            continue;
-          }
-          Value c = at(b, loc, n0, col(v, h));
-          Value lo = vector::LoadOp::create(
-              b, loc, halfTy, out, ValueRange{at(b, loc, m0, rowOf(p, 0)), c});
-          Value hi = vector::LoadOp::create(
-              b, loc, halfTy, out, ValueRange{at(b, loc, m0, rowOf(p, 1)), c});
-          acc.push_back(vector::ShuffleOp::create(b, loc, lo, hi,
-                                                  ArrayRef<int64_t>{0, 1, 2, 3}));
-        }
+    SmallVector<Value> acc = initAcc(
+        b, loc, accTy, pairs * vecs * 2, first,
+        [&](OpBuilder &b, Location loc) {
+          SmallVector<Value> acc;
+          for (int64_t p = 0; p < pairs; ++p)
+            for (int64_t v = 0; v < vecs; ++v)
+              for (int64_t h = 0; h < 2; ++h) {
+                Value c = at(b, loc, n0, col(v, h));
+                Value lo = vector::LoadOp::create(
+                    b, loc, halfTy, out,
+                    ValueRange{at(b, loc, m0, rowOf(p, 0)), c});
+                Value hi = vector::LoadOp::create(
+                    b, loc, halfTy, out,
+                    ValueRange{at(b, loc, m0, rowOf(p, 1)), c});
+                acc.push_back(vector::ShuffleOp::create(
+                    b, loc, lo, hi, ArrayRef<int64_t>{0, 1, 2, 3}));
+              }
+          return acc;
+        });
     Value nb0 = arith::DivUIOp::create(b, loc, n0, idx(b, loc, L));
     Value flipVec = arith::ConstantOp::create(
         b, loc, blkTy, DenseElementsAttr::get(blkTy, b.getI8IntegerAttr(-128)));
     auto loop = scf::ForOp::create(
-        b, loc, idx(b, loc, 0), idx(b, loc, K / G), idx(b, loc, 1), acc,
+        b, loc, kb0, kEnd, idx(b, loc, 1), acc,
         [&](OpBuilder &nb, Location l, Value kb, ValueRange it) {
           SmallVector<Value> ws; // [v][h]: columns (2h, 2h+1) of vector v
           for (int64_t v = 0; v < vecs; ++v) {
@@ -133,10 +138,12 @@ struct Kernel {
   }
 
   /// One rows x (vecs * L) tile at (m0, n0).
+  /// One rows x (vecs * L) tile at (m0, n0) over the K groups
+  /// [kb0, kEnd).
   void tile(OpBuilder &b, Location loc, Value m0, Value n0, int64_t rows,
-            int64_t vecs) const {
+            int64_t vecs, Value kb0, Value kEnd, Value first) const {
     if (t.dot == Int8Dot::Smmla)
-      return tileMmla(b, loc, m0, n0, rows, vecs);
+      return tileMmla(b, loc, m0, n0, rows, vecs, kb0, kEnd, first);
     int64_t L = t.lanes(), G = t.kGroup;
     Type i32 = b.getI32Type();
     auto accTy = VectorType::get({L}, i32);
@@ -147,18 +154,21 @@ struct Kernel {
     auto col = [&](int64_t v) {
       return arith::AddIOp::create(b, loc, n0, idx(b, loc, v * L)).getResult();
     };
-    SmallVector<Value> acc;
-    Value zeroVec = arith::ConstantOp::create(b, loc, accTy,
-                                              DenseElementsAttr::get(accTy, 0));
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t v = 0; v < vecs; ++v)
-        acc.push_back(zeroInit ? zeroVec
-                               : (Value)vector::LoadOp::create(
-                                     b, loc, accTy, out,
-                                     ValueRange{row(r), col(v)}));
+    SmallVector<Value> acc = initAcc(
+        b, loc, accTy, rows * vecs, first, [&](OpBuilder &b, Location loc) {
+          SmallVector<Value> acc;
+          for (int64_t r = 0; r < rows; ++r)
+            for (int64_t v = 0; v < vecs; ++v)
+              acc.push_back(vector::LoadOp::create(
+                  b, loc, accTy, out,
+                  ValueRange{
+                      arith::AddIOp::create(b, loc, m0, idx(b, loc, r)),
+                      arith::AddIOp::create(b, loc, n0, idx(b, loc, v * L))}));
+          return acc;
+        });
     Value nb0 = arith::DivUIOp::create(b, loc, n0, idx(b, loc, L));
     auto loop = scf::ForOp::create(
-        b, loc, idx(b, loc, 0), idx(b, loc, K / G), idx(b, loc, 1), acc,
+        b, loc, kb0, kEnd, idx(b, loc, 1), acc,
         [&](OpBuilder &nb, Location l, Value kb, ValueRange it) {
           SmallVector<Value> ws;
           Value c0 = idx(nb, l, 0);
@@ -202,26 +212,77 @@ struct Kernel {
                                 ValueRange{row(r), col(v)});
   }
 
-  /// scf.parallel over the tiles of one (rows, vecs) shape.
-  void region(OpBuilder &b, Location loc, int64_t mBegin, int64_t mTiles,
-              int64_t rows, int64_t nBegin, int64_t nTiles,
+  /// The accumulators a tile starts a K block with: the output's current
+  /// value (`loads`), or zero for the first K block of a zero-initialized
+  /// output (`first`: that block's i1, null when there is one K block).
+  SmallVector<Value>
+  initAcc(OpBuilder &b, Location loc, VectorType ty, int64_t n, Value first,
+          function_ref<SmallVector<Value>(OpBuilder &, Location)> loads) const {
+    auto zeros = [&](OpBuilder &b, Location loc) {
+      Value z = arith::ConstantOp::create(b, loc, ty,
+                                          DenseElementsAttr::get(ty, 0));
+      return SmallVector<Value>(n, z);
+    };
+    if (!zeroInit)
+      return loads(b, loc);
+    if (!first)
+      return zeros(b, loc);
+    auto ifOp = scf::IfOp::create(
+        b, loc, first,
+        [&](OpBuilder &b, Location l) {
+          scf::YieldOp::create(b, l, zeros(b, l));
+        },
+        [&](OpBuilder &b, Location l) {
+          scf::YieldOp::create(b, l, loads(b, l));
+        });
+    return SmallVector<Value>(ifOp.getResults());
+  }
+
+  /// K groups per K block. The kernel broadcasts activations from the MR
+  /// rows of a tile and streams the weight panel: one K block of the tile's
+  /// rows fills at most half of L1 (they are read once per 4-byte step of
+  /// every vpdpbusd group, so they must stay there) and one K block of the
+  /// panel at most a quarter of L2 (it is re-read by every row tile of the
+  /// M block). Smaller blocks, sized for the panel in L1, measured slower
+  /// on Zen 4 (docs/performance.md): each block reloads and stores the
+  /// accumulators and restarts MR short activation streams. Blocks are
+  /// balanced; K=2048 on AVX-512 is one block.
+  int64_t kBlockSteps(int64_t vecs) const {
+    int64_t G = t.kGroup, steps = K / G;
+    int64_t cap = std::min<int64_t>(
+        (int64_t)t.l1dBytes / 2 / (t.mr * G),
+        (int64_t)t.l2Bytes / 4 / (vecs * t.lanes() * G));
+    cap = std::max<int64_t>(cap, 1);
+    int64_t blocks = (steps + cap - 1) / cap;
+    return (steps + blocks - 1) / blocks;
+  }
+
+  /// scf.parallel over the `nTiles` panels (vecs*L columns from nBegin) and
+  /// the M blocks; per (panel, M block) the K blocks, per K block the row
+  /// tiles of the block (the M remainder rows after the last block's).
+  void panels(OpBuilder &b, Location loc, int64_t nBegin, int64_t nTiles,
               int64_t vecs) const {
-    if (mTiles == 0 || nTiles == 0 || rows == 0 || vecs == 0)
+    if (nTiles == 0 || vecs == 0 || M == 0)
       return;
-    int64_t L = t.lanes();
-    // N tiles outer: one weight panel (NRV*L columns x K) stays in L2 while
-    // every row tile streams past it. Batches (if any) outermost.
-    SmallVector<Value> lbs, ubs, steps;
+    int64_t L = t.lanes(), G = t.kGroup, mr = t.mr;
+    int64_t mTiles = M / mr, remRows = M % mr, steps = K / G;
+    int64_t kc = kBlockSteps(vecs);
+    // M blocks (balanced) of at most half of L2 of activation rows (one K
+    // block of them): what a second thread takes besides whole panels.
+    int64_t mcCap = std::max<int64_t>(1, (int64_t)t.l2Bytes / 2 / (mr * kc * G));
+    int64_t mBlocks = std::max<int64_t>(1, (mTiles + mcCap - 1) / mcCap);
+    int64_t mcTiles = std::max<int64_t>(1, (mTiles + mBlocks - 1) / mBlocks);
+    SmallVector<Value> lbs, ubs, steps1;
     if (B) {
       lbs.push_back(idx(b, loc, 0));
       ubs.push_back(idx(b, loc, B));
-      steps.push_back(idx(b, loc, 1));
+      steps1.push_back(idx(b, loc, 1));
     }
     lbs.append({idx(b, loc, 0), idx(b, loc, 0)});
-    ubs.append({idx(b, loc, nTiles), idx(b, loc, mTiles)});
-    steps.append({idx(b, loc, 1), idx(b, loc, 1)});
+    ubs.append({idx(b, loc, nTiles), idx(b, loc, mBlocks)});
+    steps1.append({idx(b, loc, 1), idx(b, loc, 1)});
     scf::ParallelOp::create(
-        b, loc, lbs, ubs, steps,
+        b, loc, lbs, ubs, steps1,
         [&](OpBuilder &nb, Location l, ValueRange all) {
           Kernel k = *this;
           ValueRange ivs = all;
@@ -231,24 +292,56 @@ struct Kernel {
             k.out = slice(nb, l, out, all[0]);
             ivs = all.drop_front();
           }
-          Value m0 = arith::AddIOp::create(
-              nb, l, idx(nb, l, mBegin),
-              arith::MulIOp::create(nb, l, ivs[1], idx(nb, l, rows)));
           Value n0 = arith::AddIOp::create(
               nb, l, idx(nb, l, nBegin),
               arith::MulIOp::create(nb, l, ivs[0], idx(nb, l, vecs * L)));
-          k.tile(nb, l, m0, n0, rows, vecs);
+          Value mb = ivs[1];
+          Value tLo = arith::MulIOp::create(nb, l, mb, idx(nb, l, mcTiles));
+          Value tHi = arith::MinUIOp::create(
+              nb, l, arith::AddIOp::create(nb, l, tLo, idx(nb, l, mcTiles)),
+              idx(nb, l, mTiles));
+          scf::ForOp::create(
+              nb, l, idx(nb, l, 0), idx(nb, l, steps), idx(nb, l, kc),
+              ValueRange{},
+              [&](OpBuilder &kb, Location l, Value kb0, ValueRange) {
+                Value kEnd = arith::MinUIOp::create(
+                    kb, l, arith::AddIOp::create(kb, l, kb0, idx(kb, l, kc)),
+                    idx(kb, l, steps));
+                Value first =
+                    kc < steps ? arith::CmpIOp::create(kb, l,
+                                                       arith::CmpIPredicate::eq,
+                                                       kb0, idx(kb, l, 0))
+                                     .getResult()
+                               : Value();
+                scf::ForOp::create(
+                    kb, l, tLo, tHi, idx(kb, l, 1), ValueRange{},
+                    [&](OpBuilder &tb, Location l, Value mt, ValueRange) {
+                      Value m0 =
+                          arith::MulIOp::create(tb, l, mt, idx(tb, l, mr));
+                      k.tile(tb, l, m0, n0, mr, vecs, kb0, kEnd, first);
+                      scf::YieldOp::create(tb, l);
+                    });
+                if (remRows) {
+                  Value last = arith::CmpIOp::create(
+                      kb, l, arith::CmpIPredicate::eq, mb,
+                      idx(kb, l, mBlocks - 1));
+                  scf::IfOp::create(kb, l, last, [&](OpBuilder &rb,
+                                                     Location l) {
+                    k.tile(rb, l, idx(rb, l, mTiles * mr), n0, remRows, vecs,
+                           kb0, kEnd, first);
+                    scf::YieldOp::create(rb, l);
+                  });
+                }
+                scf::YieldOp::create(kb, l);
+              });
         });
   }
 
   void emit(OpBuilder &b, Location loc) const {
-    int64_t mr = t.mr, L = t.lanes(), nr = t.nrVectors * L;
-    int64_t mMain = M / mr * mr, nMain = N / nr * nr;
-    int64_t remRows = M - mMain, remVecs = (N - nMain) / L;
-    region(b, loc, 0, M / mr, mr, 0, N / nr, t.nrVectors);
-    region(b, loc, 0, M / mr, mr, nMain, 1, remVecs);
-    region(b, loc, mMain, 1, remRows, 0, N / nr, t.nrVectors);
-    region(b, loc, mMain, 1, remRows, nMain, 1, remVecs);
+    int64_t L = t.lanes(), nr = t.nrVectors * L;
+    int64_t nMain = N / nr * nr;
+    panels(b, loc, 0, N / nr, t.nrVectors);
+    panels(b, loc, nMain, 1, (N - nMain) / L);
   }
 };
 

@@ -1,13 +1,19 @@
 // RUN: qopt-opt %s --qopt-lower-ukernels=target=avx512 --split-input-file | FileCheck %s
 // RUN: qopt-opt %s --qopt-lower-ukernels=target=x86-64 --split-input-file | FileCheck %s --check-prefix=GENERIC
+// RUN: qopt-opt %s --qopt-lower-ukernels=target=avx512 --split-input-file | qopt-opt --canonicalize --cse --split-input-file | FileCheck %s --check-prefix=BLOCK
 
-// M=7, N=80, K=8 on AVX-512 (6 x 4 zmm tiles): four scf.parallel regions
-// (6x64 main, 6x16 N remainder, 1x64 M remainder, 1x16 corner); each tile
-// loads its accumulators from the output, the K loop carries them and issues
+// M=7, N=80, K=8 on AVX-512 (6 x 4 zmm tiles): an scf.parallel over the
+// 64-column weight panels and M blocks, in it the loop over K blocks (one
+// here) and in that the loop over the 6-row tiles, then the 1-row
+// remainder tile of the last M block (same panel, while it is in cache);
+// a second scf.parallel for the 16-column N remainder. Each tile loads its
+// accumulators from the output, the K loop carries them and issues
 // vpdpbusd, the epilogue stores them.
 // CHECK-LABEL: func.func @k
 // CHECK: memref.collapse_shape %{{.*}} {{\[\[}}0], [1], [2, 3]] : memref<5x2x16x4xi8> into memref<5x2x64xi8>
 // CHECK: scf.parallel
+// CHECK: scf.for
+// CHECK: scf.for
 // CHECK: vector.load %arg2{{.*}} : memref<7x80xi32>, vector<16xi32>
 // CHECK: scf.for {{.*}} iter_args({{.*}}) -> (vector<16xi32>, vector<16xi32>
 // CHECK: vector.load {{.*}} : memref<5x2x64xi8>, vector<64xi8>
@@ -16,9 +22,10 @@
 // CHECK: vector.broadcast {{.*}} : i32 to vector<16xi32>
 // CHECK-COUNT-4: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"({{.*}}) : (vector<16xi32>, vector<64xi8>, vector<64xi8>) -> vector<16xi32>
 // CHECK: vector.store {{.*}}, %arg2{{.*}} : memref<7x80xi32>, vector<16xi32>
+// CHECK: scf.if
+// CHECK: scf.for {{.*}} iter_args({{.*}}) -> (vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>)
 // CHECK: scf.parallel
-// CHECK: scf.parallel
-// CHECK: scf.parallel
+// CHECK-NOT: scf.parallel
 // CHECK-NOT: linalg.generic
 // GENERIC-LABEL: func.func @k
 // GENERIC: linalg.generic
@@ -86,6 +93,47 @@ func.func @zero_signed(%x: memref<6x4xi8>, %w: memref<4x1x16x4xi8>, %y: memref<6
 func.func @batched(%x: memref<2x3x4xi8>, %w: memref<2x1x1x16x4xi8>, %y: memref<2x3x16xi32>) {
   linalg.generic {indexing_maps = [#a3, #w3, #o3], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]}
       ins(%x, %w : memref<2x3x4xi8>, memref<2x1x1x16x4xi8>) outs(%y : memref<2x3x16xi32>) {
+  ^bb0(%in: i8, %wi: i8, %out: i32):
+    %0 = arith.extui %in : i8 to i32
+    %1 = arith.extsi %wi : i8 to i32
+    %2 = arith.muli %0, %1 : i32
+    %3 = arith.addi %out, %2 : i32
+    linalg.yield %3 : i32
+  }
+  return
+}
+
+// -----
+
+// Cache blocking: M=300, K=4096, N=64 on AVX-512. A K block keeps one
+// tile's 6 activation rows in half of L1 (6 x 2048 bytes) and the panel's
+// block in a quarter of L2: K/4 = 1024 groups in 2 blocks of 512, the outer
+// scf.for. M blocks hold at most half of L2 of activation rows: 50 row
+// tiles in 2 balanced parallel blocks of 25 (the second thread's share).
+// The output was zero-filled: the first K block starts from zero, the
+// later ones from the partial sums stored in the output (exact: i32).
+// BLOCK-LABEL: func.func @blocked
+// BLOCK-NOT: linalg.fill
+// BLOCK-DAG: %[[C25:.*]] = arith.constant 25 : index
+// BLOCK-DAG: %[[C512:.*]] = arith.constant 512 : index
+// BLOCK-DAG: %[[C1024:.*]] = arith.constant 1024 : index
+// BLOCK: scf.parallel (%[[MB:.*]]) = (%c0) to (%c2)
+// BLOCK: %[[T0:.*]] = arith.muli %[[MB]], %[[C25]]
+// BLOCK: scf.for %[[KB:.*]] = %c0 to %[[C1024]] step %[[C512]]
+// BLOCK: %[[FIRST:.*]] = arith.cmpi eq, %[[KB]], %c0
+// BLOCK: scf.for %{{.*}} = %[[T0]] to %{{.*}} step %c1
+// BLOCK: scf.if %[[FIRST]] -> (vector<16xi32>
+// BLOCK: scf.for %{{.*}} = %[[KB]] to %{{.*}} step %c1 iter_args(
+// BLOCK-COUNT-24: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// BLOCK-NOT: scf.parallel
+#a = affine_map<(d0, d1, d2, d3, d4) -> (d0, d3 * 4 + d4)>
+#w = affine_map<(d0, d1, d2, d3, d4) -> (d1, d3, d2, d4)>
+#o = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1 * 16 + d2)>
+func.func @blocked(%x: memref<300x4096xi8>, %w: memref<4x1024x16x4xi8>, %y: memref<300x64xi32>) {
+  %c0 = arith.constant 0 : i32
+  linalg.fill ins(%c0 : i32) outs(%y : memref<300x64xi32>)
+  linalg.generic {indexing_maps = [#a, #w, #o], iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction"]}
+      ins(%x, %w : memref<300x4096xi8>, memref<4x1024x16x4xi8>) outs(%y : memref<300x64xi32>) {
   ^bb0(%in: i8, %wi: i8, %out: i32):
     %0 = arith.extui %in : i8 to i32
     %1 = arith.extsi %wi : i8 to i32

@@ -221,14 +221,20 @@ def QOptLowerUkernelsPass : Pass<"qopt-lower-ukernels", "ModuleOp"> {
   let summary = "Lower int8 dot linalg.generics to register-tiled microkernels";
   let description = [{
     After bufferization. Each int8 dot generic of qopt-pack-qmatmul (matched
-    by its structure for this target's L and G) becomes scf.parallel loops
-    over MR x (NRV*L) register tiles (remainder tiles included, shapes are
-    static). A tile loads its MR*NRV i32 accumulator vectors from the output
+    by its structure for this target's L and G) becomes an scf.parallel over
+    the NRV*L-column weight panels and M blocks (an N remainder panel gets a
+    second one); in it an scf.for over K blocks and in that an scf.for over
+    the block's MR-row register tiles, the M remainder rows last (same
+    panel, still in cache). K blocks keep a tile's MR activation rows in
+    L1 and the panel's block in L2; M blocks are sized for L2 (cache sizes
+    from the target description); with one K block the loop folds away.
+    A tile loads its MR*NRV i32 accumulator vectors from the output
     (the compensation), runs the K loop with them in registers issuing the
     target's dot instruction through `llvm.call_intrinsic` (AVX-512:
     `llvm.x86.avx512.vpdpbusd.512`, u8 x s8; s8 activations are flipped with
     an xor), and stores them. A zero linalg.fill of the output right before
-    is dropped (the accumulators start at zero). MR, NRV, L, G and the
+    is dropped (the first K block starts at zero, later ones continue from
+    the output: exact i32 sums). MR, NRV, L, G, the cache sizes and the
     intrinsic come from the target description.
   }];
   let options = [

@@ -41,6 +41,10 @@ struct TargetDesc {
   unsigned kGroup;      ///< K bytes interleaved per i32 lane (pack layout)
   unsigned mr;          ///< microkernel rows (register tile M)
   unsigned nrVectors;   ///< microkernel accumulator vectors per row (tile N)
+  /// Per-core data cache sizes the int8 kernel's K and M blocks are sized
+  /// for (qopt-lower-ukernels); the defaults fit current x86 and Arm cores.
+  unsigned l1dBytes = 32 * 1024;
+  unsigned l2Bytes = 1024 * 1024;
 
   /// i32 lanes of one vector register (the N block of the pack layout).
   unsigned lanes() const { return vectorBits / 32; }

@@ -2,8 +2,11 @@
 s8 with per-row activation zero points, s8 x s8 with a scalar one; M=13,
 K=64, N=80: full and remainder register tiles on every target; and a batched
 one as the grouped int4 path makes: [3, 13, 32] x [3, 32, 48] int4-range
-weights) to argv[1] and its inputs to argv[2] (a directory); with argv[1] ==
-'check', compares DIR/{y,z,g}.npy (DIR = argv[2]) exactly with numpy."""
+weights; and a large one, M=260 K=4104 N=80 u8 x s8 with zero point 0, whose
+K (2 K blocks on AVX-512, the second continuing from the partial sums of
+the first) and M (2 M blocks) are cache-blocked) to argv[1] and its inputs
+to argv[2] (a directory); with argv[1] == 'check', compares
+DIR/{y,z,g,b}.npy (DIR = argv[2]) exactly with numpy."""
 import os
 import sys
 import numpy as np
@@ -21,6 +24,11 @@ zs = -7
 B, Kg, Ng = 3, 32, 48
 wg = rng.integers(-8, 8, (B, Kg, Ng), dtype=np.int64)
 xg = rng.integers(0, 256, (B, M, Kg), dtype=np.int64)
+Mb, Kb = 260, 4104
+wb = rng.integers(-128, 128, (Kb, N), dtype=np.int64)
+xb = rng.integers(0, 256, (Mb, Kb), dtype=np.int64)
+xb[-1, :] = 255  # the largest i32 partial sums, in the remainder row tile
+wb[:, -1] = -128
 if sys.argv[1] == "check":
     y = np.load(os.path.join(sys.argv[2], "y.npy"))
     z = np.load(os.path.join(sys.argv[2], "z.npy"))
@@ -28,6 +36,8 @@ if sys.argv[1] == "check":
     assert (z == (s - zs) @ w).all(), "s8 x s8 mismatch"
     g = np.load(os.path.join(sys.argv[2], "g.npy"))
     assert (g == (xg - zx[None, :, None]) @ wg).all(), "batched mismatch"
+    b = np.load(os.path.join(sys.argv[2], "b.npy"))
+    assert (b == xb @ wb).all(), "cache-blocked mismatch"
     print("OK exact")
     sys.exit(0)
 
@@ -44,10 +54,13 @@ open(sys.argv[1], "w").write(f"""
 func.func @main(%x: tensor<{M}x{K}xi8> {{qopt.name = "x", qopt.dtype = 2 : i32}},
                 %zx: tensor<{M}xi8> {{qopt.name = "zx", qopt.dtype = 2 : i32}},
                 %s: tensor<{M}x{K}xi8> {{qopt.name = "s", qopt.dtype = 3 : i32}},
-                %xg: tensor<{B}x{M}x{Kg}xi8> {{qopt.name = "xg", qopt.dtype = 2 : i32}})
+                %xg: tensor<{B}x{M}x{Kg}xi8> {{qopt.name = "xg", qopt.dtype = 2 : i32}},
+                %xb: tensor<{Mb}x{Kb}xi8> {{qopt.name = "xb", qopt.dtype = 2 : i32}})
     -> (tensor<{M}x{N}xi32> {{qopt.name = "y", qopt.dtype = 6 : i32}},
         tensor<{M}x{N}xi32> {{qopt.name = "z", qopt.dtype = 6 : i32}},
-        tensor<{B}x{M}x{Ng}xi32> {{qopt.name = "g", qopt.dtype = 6 : i32}}) {{
+        tensor<{B}x{M}x{Ng}xi32> {{qopt.name = "g", qopt.dtype = 6 : i32}},
+        tensor<{Mb}x{N}xi32> {{qopt.name = "b", qopt.dtype = 6 : i32}}) {{
+  %wb = arith.constant dense<{dense(wb)}> : tensor<{Kb}x{N}xi8>
   %wg = arith.constant dense<{dense(wg)}> : tensor<{B}x{Kg}x{Ng}xi8>
   %w = arith.constant dense<{dense(w)}> : tensor<{K}x{N}xi8>
   %z0 = arith.constant dense<0> : tensor<i8>
@@ -55,7 +68,8 @@ func.func @main(%x: tensor<{M}x{K}xi8> {{qopt.name = "x", qopt.dtype = 2 : i32}}
   %y = qopt.qmatmul %x, %w, %zx, %z0 {{lhs_unsigned}} : (tensor<{M}x{K}xi8>, tensor<{K}x{N}xi8>, tensor<{M}xi8>, tensor<i8>) -> tensor<{M}x{N}xi32>
   %z = qopt.qmatmul %s, %w, %zs, %z0 : (tensor<{M}x{K}xi8>, tensor<{K}x{N}xi8>, tensor<i8>, tensor<i8>) -> tensor<{M}x{N}xi32>
   %g = qopt.qmatmul %xg, %wg, %zx, %z0 {{lhs_unsigned}} : (tensor<{B}x{M}x{Kg}xi8>, tensor<{B}x{Kg}x{Ng}xi8>, tensor<{M}xi8>, tensor<i8>) -> tensor<{B}x{M}x{Ng}xi32>
-  return %y, %z, %g : tensor<{M}x{N}xi32>, tensor<{M}x{N}xi32>, tensor<{B}x{M}x{Ng}xi32>
+  %b = qopt.qmatmul %xb, %wb, %z0, %z0 {{lhs_unsigned}} : (tensor<{Mb}x{Kb}xi8>, tensor<{Kb}x{N}xi8>, tensor<i8>, tensor<i8>) -> tensor<{Mb}x{N}xi32>
+  return %y, %z, %g, %b : tensor<{M}x{N}xi32>, tensor<{M}x{N}xi32>, tensor<{B}x{M}x{Ng}xi32>, tensor<{Mb}x{N}xi32>
 }}
 """)
 d = sys.argv[2]
@@ -64,3 +78,4 @@ np.save(os.path.join(d, "x.npy"), x.astype(np.uint8))
 np.save(os.path.join(d, "zx.npy"), zx.astype(np.uint8))
 np.save(os.path.join(d, "s.npy"), s.astype(np.int8))
 np.save(os.path.join(d, "xg.npy"), xg.astype(np.uint8))
+np.save(os.path.join(d, "xb.npy"), xb.astype(np.uint8))
