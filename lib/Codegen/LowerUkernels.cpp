@@ -14,6 +14,7 @@
 //===----------------------------------------------------------------------===//
 #include "qopt/Codegen/Passes.h"
 #include "qopt/Codegen/TargetDesc.h"
+#include "GroupedInt4.h"
 
 #include "mlir/IR/Matchers.h"
 
@@ -357,6 +358,7 @@ struct QOptLowerUkernelsPass
     }
     if (!t->hasInt8Microkernel())
       return; // left to the loops (the generic is the exact reference)
+    lowerGroupedInt4(getOperation(), *t);
     SmallVector<std::pair<linalg::GenericOp, bool>> ops;
     getOperation().walk([&](linalg::GenericOp op) {
       bool flip;

@@ -11,6 +11,7 @@
 #include "qopt/Codegen/Passes.h"
 #include "qopt/Support/DerivedConstant.h"
 #include "qopt/Codegen/TargetDesc.h"
+#include "GroupedInt4.h"
 
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
@@ -50,7 +51,8 @@ struct QOptPackQMatMulPass
     SmallVector<QMatMulOp> ops;
     getOperation().walk([&](QMatMulOp op) { ops.push_back(op); });
     for (QMatMulOp op : ops)
-      (void)pack(op, *t);
+      if (failed(packGroupedInt4(op, *t)))
+        (void)pack(op, *t);
   }
 
   LogicalResult pack(QMatMulOp op, const TargetDesc &t) {

@@ -175,16 +175,18 @@ void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
   }
   pm.addPass(createQOptMemRefCopyToLinalgPass());
   addText(pm, "buffer-deallocation-pipeline,func.func(qopt-lower-vectors)");
-  // Temporaries in one static arena (no per-run malloc/page faults).
-  QOptArenaPassOptions arena;
-  arena.maxStaticBytes = opts.maxStaticArena;
-  pm.addPass(createQOptArenaPass(arena));
   // int8 dot microkernels (-O0 keeps the packed generic's reference loops).
+  // Before the arena: the grouped int4 kernel drops its [G, M, N] i32
+  // buffer, which then takes no arena space.
   if (opts.optLevel >= 1) {
     QOptLowerUkernelsPassOptions uk;
     uk.target = opts.target;
     pm.addPass(createQOptLowerUkernelsPass(uk));
   }
+  // Temporaries in one static arena (no per-run malloc/page faults).
+  QOptArenaPassOptions arena;
+  arena.maxStaticBytes = opts.maxStaticArena;
+  pm.addPass(createQOptArenaPass(arena));
   // Linalg -> loops (parallel dims as scf.parallel -> OpenMP worksharing).
   if (opts.parallel)
     addText(pm, "func.func(convert-linalg-to-parallel-loops,canonicalize),"

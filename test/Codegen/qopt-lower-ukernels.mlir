@@ -105,6 +105,83 @@ func.func @batched(%x: memref<2x3x4xi8>, %w: memref<2x1x1x16x4xi8>, %y: memref<2
 
 // -----
 
+// The grouped int4 pair of qopt-pack-qmatmul (M=5, K=16 in 2 groups of 8,
+// N=16) becomes one kernel writing y: per tile the f32 y and one group's
+// i32 sums in registers; per group the sums start at -za[m] * cs[g], each
+// packed weight vector gives two K-quads (low nibbles, high nibbles, -8),
+// vpdpbusd, then y += (f32(sum) * sx[m]) * sw[g]. The [G, M, N] i32 buffer,
+// its fill and dealloc go. Rows 0-3: a 4-row tile; row 4: a 1-row tile.
+// CHECK-LABEL: func.func @grouped
+// CHECK-NOT: memref.alloc
+// CHECK: memref.collapse_shape %arg0 {{\[\[}}0], [1, 2, 3, 4]] : memref<5x2x1x2x4xi8> into memref<5x16xi8>
+// CHECK: memref.collapse_shape %arg1 {{\[\[}}0], [1, 2], [3, 4]] : memref<1x2x1x16x4xi8> into memref<1x2x64xi8>
+// CHECK: scf.parallel
+// CHECK: scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK: vector.load %arg3{{.*}} : memref<2x16xi32>, vector<16xi32>
+// CHECK: arith.muli {{.*}} : vector<16xi32>
+// CHECK: scf.for {{.*}} -> (vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>)
+// CHECK: vector.load {{.*}} : memref<1x2x64xi8>, vector<64xi8>
+// CHECK: arith.andi
+// CHECK: arith.shrui
+// CHECK-COUNT-8: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// CHECK: arith.sitofp {{.*}} : vector<16xi32> to vector<16xf32>
+// CHECK: arith.mulf
+// CHECK: arith.mulf
+// CHECK: arith.addf
+// CHECK: vector.store {{.*}}, %arg6{{.*}} : memref<5x16xf32>, vector<16xf32>
+// CHECK: scf.parallel
+// CHECK-NOT: linalg.generic
+// CHECK-NOT: memref.dealloc
+// GENERIC-LABEL: func.func @grouped
+// GENERIC: linalg.generic
+#a = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d1, d0, d4, d5, d6)>
+#w = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d2, d0, d4, d3, d6)>
+#o = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d1, d2 * 16 + d3)>
+#e0 = affine_map<(d0, d1, d2) -> (d2, d0, d1)>
+#e1 = affine_map<(d0, d1, d2) -> (d0)>
+#e2 = affine_map<(d0, d1, d2) -> (d2, d1)>
+#e3 = affine_map<(d0, d1, d2) -> (d0, d1)>
+func.func @grouped(%x: memref<5x2x1x2x4xi8>, %w: memref<1x2x1x16x4xi8>, %zx: memref<5xi8>, %cs: memref<2x16xi32>,
+                   %sx: memref<5xf32>, %sw: memref<2x16xf32>, %y: memref<5x16xf32>) {
+  %c0 = arith.constant 0 : i32
+  %acc = memref.alloc() : memref<2x5x16xi32>
+  linalg.fill ins(%c0 : i32) outs(%acc : memref<2x5x16xi32>)
+  linalg.generic {indexing_maps = [#a, #w, #o], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+      ins(%x, %w : memref<5x2x1x2x4xi8>, memref<1x2x1x16x4xi8>) outs(%acc : memref<2x5x16xi32>) {
+  ^bb0(%in: i8, %wi: i8, %out: i32):
+    %h = linalg.index 5 : index
+    %z = arith.constant 0 : index
+    %hi = arith.cmpi ne, %h, %z : index
+    %c15 = arith.constant 15 : i8
+    %c4 = arith.constant 4 : i8
+    %c8 = arith.constant 8 : i8
+    %lo = arith.andi %wi, %c15 : i8
+    %up = arith.shrui %wi, %c4 : i8
+    %n = arith.select %hi, %up, %lo : i8
+    %v = arith.subi %n, %c8 : i8
+    %0 = arith.extui %in : i8 to i32
+    %1 = arith.extsi %v : i8 to i32
+    %2 = arith.muli %0, %1 : i32
+    %3 = arith.addi %out, %2 : i32
+    linalg.yield %3 : i32
+  }
+  linalg.generic {indexing_maps = [#e0, #e1, #e2, #e1, #e2, #e3], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%acc, %zx, %cs, %sx, %sw : memref<2x5x16xi32>, memref<5xi8>, memref<2x16xi32>, memref<5xf32>, memref<2x16xf32>) outs(%y : memref<5x16xf32>) {
+  ^bb0(%i: i32, %za: i8, %c: i32, %s1: f32, %s2: f32, %o: f32):
+    %0 = arith.extui %za : i8 to i32
+    %1 = arith.muli %0, %c : i32
+    %2 = arith.subi %i, %1 : i32
+    %3 = arith.sitofp %2 : i32 to f32
+    %4 = arith.mulf %3, %s1 : f32
+    %5 = arith.mulf %4, %s2 : f32
+    %6 = arith.addf %o, %5 : f32
+    linalg.yield %6 : f32
+  }
+  memref.dealloc %acc : memref<2x5x16xi32>
+  return
+}
+// -----
+
 // Cache blocking: M=300, K=4096, N=64 on AVX-512. A K block keeps one
 // tile's 6 activation rows in half of L1 (6 x 2048 bytes) and the panel's
 // block in a quarter of L2: K/4 = 1024 groups in 2 blocks of 512, the outer

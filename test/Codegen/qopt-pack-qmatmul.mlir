@@ -100,3 +100,50 @@ func.func @unpacked(%x: tensor<3x4xi8>, %zx: tensor<i8>, %v: tensor<4x16xi8>) ->
   %c = qopt.qmatmul %x, %v, %zx, %z0 : (tensor<3x4xi8>, tensor<4x16xi8>, tensor<i8>, tensor<i8>) -> tensor<3x16xi32>
   return %a, %b, %c : tensor<3x16xi32>, tensor<3x8xi32>, tensor<3x16xi32>
 }
+
+// -----
+
+// The grouped w4a8 matmul (qopt-quantize-dynamic: per group an i32 qmatmul
+// of the activations' K slice, then y = sum_g (f32(acc) * sx) * sw[g]) with
+// int4-range weights on AVX-512: the weights go two nibbles per byte (+8
+// bias: 1 -> 0x99 = -103) into [N/16, G, gs/8, 16, 4], the per-group column
+// sums (8) into the epilogue's compensation; an int4 dot generic over the
+// [M, K] activations (no transpose) and the epilogue generic replace the
+// qmatmul and its epilogue. Other targets keep the qmatmul.
+// CHECK-LABEL: func.func @grouped
+// CHECK-DAG: %[[W:.*]] = arith.constant dense<-103> : tensor<1x2x1x16x4xi8>
+// CHECK-DAG: %[[CS:.*]] = arith.constant dense<8> : tensor<2x16xi32>
+// CHECK: %[[X:.*]] = tensor.expand_shape %arg0 {{\[\[}}0], [1, 2, 3, 4]] output_shape [2, 2, 1, 2, 4]
+// CHECK: %[[ACC:.*]] = linalg.generic
+// CHECK-SAME: ins(%[[X]], %[[W]] : tensor<2x2x1x2x4xi8>, tensor<1x2x1x16x4xi8>)
+// CHECK-SAME: qopt.ukernel = "int4_grouped_dot"
+// CHECK: linalg.generic
+// CHECK-SAME: ins(%[[ACC]], %arg1, %[[CS]], %arg2, %{{.*}} : tensor<2x2x16xi32>, tensor<2xi8>, tensor<2x16xi32>, tensor<2xf32>, tensor<2x16xf32>)
+// CHECK-SAME: qopt.ukernel = "int4_grouped_epilogue"
+// CHECK-NOT: qopt.qmatmul
+// GENERIC-LABEL: func.func @grouped
+// GENERIC: qopt.qmatmul
+// NEON-LABEL: func.func @grouped
+// NEON-NOT: int4_grouped
+func.func @grouped(%x: tensor<2x16xi8>, %zx: tensor<2xi8>, %sx: tensor<2xf32>) -> tensor<2x16xf32> {
+  %w = arith.constant dense<1> : tensor<2x8x16xi8>
+  %sw = arith.constant dense<0.5> : tensor<2x16xf32>
+  %z0 = arith.constant dense<0> : tensor<i8>
+  %f0 = arith.constant 0.0 : f32
+  %e = tensor.expand_shape %x [[0], [1, 2]] output_shape [2, 2, 8] : tensor<2x16xi8> into tensor<2x2x8xi8>
+  %t0 = tensor.empty() : tensor<2x2x8xi8>
+  %t = linalg.transpose ins(%e : tensor<2x2x8xi8>) outs(%t0 : tensor<2x2x8xi8>) permutation = [1, 0, 2]
+  %acc = qopt.qmatmul %t, %w, %zx, %z0 {lhs_unsigned} : (tensor<2x2x8xi8>, tensor<2x8x16xi8>, tensor<2xi8>, tensor<i8>) -> tensor<2x2x16xi32>
+  %y0 = tensor.empty() : tensor<2x16xf32>
+  %y1 = linalg.fill ins(%f0 : f32) outs(%y0 : tensor<2x16xf32>) -> tensor<2x16xf32>
+  %y = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d2, d0, d1)>, affine_map<(d0, d1, d2) -> (d0)>, affine_map<(d0, d1, d2) -> (d2, d1)>, affine_map<(d0, d1, d2) -> (d0, d1)>], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%acc, %sx, %sw : tensor<2x2x16xi32>, tensor<2xf32>, tensor<2x16xf32>) outs(%y1 : tensor<2x16xf32>) {
+  ^bb0(%i: i32, %a1: f32, %a2: f32, %o: f32):
+    %c = arith.sitofp %i : i32 to f32
+    %p = arith.mulf %c, %a1 : f32
+    %q = arith.mulf %p, %a2 : f32
+    %r = arith.addf %o, %q : f32
+    linalg.yield %r : f32
+  } -> tensor<2x16xf32>
+  return %y : tensor<2x16xf32>
+}

@@ -207,6 +207,15 @@ def QOptPackQMatMulPass : Pass<"qopt-pack-qmatmul", "ModuleOp"> {
     together exactly the qmatmul they replace (docs/semantics.md §5). The
     dot generic lowers to plain loops, or with qopt-lower-ukernels to the
     microkernel. Other qmatmuls keep the portable path.
+
+    On AVX-512 (vpdpbusd on zmm) the grouped w4a8 matmul of
+    qopt-quantize-dynamic (a batched qmatmul of the transposed activation
+    groups `[G, M, gs]` with int4-range weights `[G, gs, N]`, gs a multiple
+    of 8, and its f32 epilogue `y = sum_g (f32(acc) * sx) * sw[g]`) becomes
+    an int4 dot generic over the `[M, K]` activations and the weights packed
+    two nibbles per byte (+8 bias) as `[N/L, G, gs/8, L, 4]`, and the
+    epilogue with the zero-point compensation per group (lib/Codegen/
+    GroupedInt4.cpp): the same integers and f32 operations as before.
   }];
   let options = [
     Option<"target", "target", "std::string", /*default=*/"\"host\"",
@@ -236,6 +245,15 @@ def QOptLowerUkernelsPass : Pass<"qopt-lower-ukernels", "ModuleOp"> {
     is dropped (the first K block starts at zero, later ones continue from
     the output: exact i32 sums). MR, NRV, L, G, the cache sizes and the
     intrinsic come from the target description.
+
+    The grouped int4 pair (int4 dot generic -> i32 [G, M, N] -> epilogue)
+    becomes one kernel without the [G, M, N] buffer: 4 x 3 zmm tiles (fewer
+    rows: 1-3 x 4 or 3), f32 y and one group's i32 sums in registers; per
+    group the sums start at the compensation, each 64-byte weight load is
+    unpacked (`& 15`, `>> 4`, `- 8`) into two K-quads for vpdpbusd, then
+    `y += (f32(sum) * sx) * sw[g]` (the epilogue's operations in its order:
+    bit-identical). Runs before qopt-arena, so the dropped buffer takes no
+    arena space.
   }];
   let options = [
     Option<"target", "target", "std::string", /*default=*/"\"host\"",

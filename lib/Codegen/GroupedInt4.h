@@ -1,0 +1,36 @@
+//===- GroupedInt4.h - the grouped int4 (w4a8) microkernel -----*- C++ -*-===//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//===----------------------------------------------------------------------===//
+//
+// The grouped w4a8 matmul of qopt-quantize-dynamic
+//
+//   acc[g, m, n] = qopt.qmatmul(transpose(expand(xq)) [G, M, gs],
+//                               W [G, gs, N] int4, za, 0)
+//   y[m, n]      = sum_g f32(acc[g, m, n]) * sx[m] * sw[g, n]   (g in order)
+//
+// on a target with AVX-512 vpdpbusd: qopt-pack-qmatmul packs W two nibbles
+// per byte into the VNNI layout and emits the pair (int4 dot generic ->
+// i32 [G, M, N], grouped epilogue generic -> y) whose loops are the exact
+// reference; qopt-lower-ukernels replaces the pair by one register-tiled
+// kernel that keeps each group's i32 sums and y in registers (no [G, M, N]
+// buffer), computing the same f32 operations in the same order.
+//
+//===----------------------------------------------------------------------===//
+#ifndef QOPT_LIB_CODEGEN_GROUPEDINT4_H
+#define QOPT_LIB_CODEGEN_GROUPEDINT4_H
+
+#include "qopt/Codegen/Passes.h"
+#include "qopt/Codegen/TargetDesc.h"
+
+namespace mlir::qopt {
+
+/// qopt-pack-qmatmul: rewrites `op` and its epilogue into the packed pair;
+/// failure (nothing changed) when the pattern or the target does not fit.
+LogicalResult packGroupedInt4(QMatMulOp op, const TargetDesc &t);
+
+/// qopt-lower-ukernels: lowers every packed pair (on buffers) in `root`.
+void lowerGroupedInt4(Operation *root, const TargetDesc &t);
+
+} // namespace mlir::qopt
+
+#endif
