@@ -33,6 +33,11 @@ struct Kernel {
   Value a, w, out; // w: [(B,) N/L, K/G, L*G]
   int64_t B, M, N, K; // B: batch (0: not batched)
   bool flip, zeroInit; // flip: xor 0x80 into the dot's activation type
+  /// The elementwise generic that wrote the output's initial value (the
+  /// zero-point compensation, from row and column vectors): evaluated per
+  /// tile in registers instead of an M x N pass through memory (null: the
+  /// tile loads the output).
+  linalg::GenericOp initGen = nullptr;
 
   /// The batch `bi` of a batched operand (rank-reducing subview).
   static Value slice(OpBuilder &b, Location l, Value src, Value bi) {
@@ -166,6 +171,15 @@ struct Kernel {
                       arith::AddIOp::create(b, loc, m0, idx(b, loc, r)),
                       arith::AddIOp::create(b, loc, n0, idx(b, loc, v * L))}));
           return acc;
+        },
+        [&](OpBuilder &b, Location loc) {
+          SmallVector<Value> acc;
+          for (int64_t r = 0; r < rows; ++r)
+            for (int64_t v = 0; v < vecs; ++v)
+              acc.push_back(initVector(
+                  b, loc, arith::AddIOp::create(b, loc, m0, idx(b, loc, r)),
+                  arith::AddIOp::create(b, loc, n0, idx(b, loc, v * L))));
+          return acc;
         });
     Value nb0 = arith::DivUIOp::create(b, loc, n0, idx(b, loc, L));
     auto loop = scf::ForOp::create(
@@ -214,29 +228,118 @@ struct Kernel {
   }
 
   /// The accumulators a tile starts a K block with: the output's current
-  /// value (`loads`), or zero for the first K block of a zero-initialized
-  /// output (`first`: that block's i1, null when there is one K block).
+  /// value (`loads`), or, for the first K block, zero (a zero-filled output)
+  /// or `initGen` evaluated for the tile. `first`: that block's i1, null
+  /// when there is one K block.
   SmallVector<Value>
   initAcc(OpBuilder &b, Location loc, VectorType ty, int64_t n, Value first,
-          function_ref<SmallVector<Value>(OpBuilder &, Location)> loads) const {
-    auto zeros = [&](OpBuilder &b, Location loc) {
+          function_ref<SmallVector<Value>(OpBuilder &, Location)> loads,
+          function_ref<SmallVector<Value>(OpBuilder &, Location)> computed =
+              nullptr) const {
+    auto start = [&](OpBuilder &b, Location loc) {
+      if (initGen && computed)
+        return computed(b, loc);
       Value z = arith::ConstantOp::create(b, loc, ty,
                                           DenseElementsAttr::get(ty, 0));
       return SmallVector<Value>(n, z);
     };
-    if (!zeroInit)
+    if (!zeroInit && !(initGen && computed))
       return loads(b, loc);
     if (!first)
-      return zeros(b, loc);
+      return start(b, loc);
     auto ifOp = scf::IfOp::create(
         b, loc, first,
         [&](OpBuilder &b, Location l) {
-          scf::YieldOp::create(b, l, zeros(b, l));
+          scf::YieldOp::create(b, l, start(b, l));
         },
         [&](OpBuilder &b, Location l) {
           scf::YieldOp::create(b, l, loads(b, l));
         });
     return SmallVector<Value>(ifOp.getResults());
+  }
+
+  /// `initGen`'s value at out[m0 + r, n0 + v*L ...] as an L-lane vector:
+  /// its column inputs ((d1)) are vector loads, its row and scalar inputs
+  /// ((d0), ()) broadcasts, its (arith, elementwise) body runs on vectors.
+  Value initVector(OpBuilder &b, Location loc, Value m, Value n) const {
+    int64_t L = t.lanes();
+    IRMapping map;
+    linalg::GenericOp g = initGen;
+    Block *body = g.getBody();
+    for (OpOperand *in : g.getDpsInputOperands()) {
+      AffineMap am = g.getMatchingIndexingMap(in);
+      Value src = in->get(), arg = body->getArgument(in->getOperandNumber());
+      auto vt = VectorType::get({L}, arg.getType());
+      Value v;
+      if (am.getNumResults() == 1 && am.getDimPosition(0) == 1) {
+        v = vector::LoadOp::create(b, loc, vt, src, ValueRange{n});
+      } else {
+        SmallVector<Value> ix;
+        if (am.getNumResults() == 1)
+          ix.push_back(m);
+        v = vector::BroadcastOp::create(
+            b, loc, vt, memref::LoadOp::create(b, loc, src, ix));
+      }
+      map.map(arg, v);
+    }
+    for (Operation &op : body->without_terminator()) {
+      if (auto c = dyn_cast<arith::ConstantOp>(op)) {
+        auto vt = VectorType::get({L}, c.getType());
+        map.map(c.getResult(),
+                arith::ConstantOp::create(
+                    b, loc, vt, SplatElementsAttr::get(vt, c.getValue())));
+        continue;
+      }
+      // Values from above the body (hoisted constants): broadcast.
+      for (Value x : op.getOperands())
+        if (!map.contains(x) && x.getParentBlock() != body)
+          map.map(x, vector::BroadcastOp::create(
+                         b, loc, VectorType::get({L}, x.getType()), x));
+      Operation *v = b.clone(op, map);
+      for (Value r : v->getResults())
+        r.setType(VectorType::get({L}, r.getType()));
+    }
+    Value y = body->getTerminator()->getOperand(0);
+    if (!map.contains(y)) // a value from above (a hoisted constant)
+      return vector::BroadcastOp::create(
+          b, loc, VectorType::get({L}, y.getType()), y);
+    return map.lookup(y);
+  }
+
+  /// Whether `g` is an init generic the tiles can evaluate (initVector):
+  /// out[m, n] = f(in[n] | in[m] | in[]) on buffers, an arith body of
+  /// elementwise ops on scalars that does not read the output.
+  static bool evaluableInit(linalg::GenericOp g, Value out) {
+    if (!g.hasPureBufferSemantics() || g.getNumLoops() != 2 ||
+        g.getNumParallelLoops() != 2 || g.getNumDpsInits() != 1 ||
+        g.getDpsInits()[0] != out ||
+        !g.getMatchingIndexingMap(g.getDpsInitOperand(0)).isIdentity() ||
+        !g.getBody()->getArgument(g.getNumDpsInputs()).use_empty() ||
+        g.getBody()->getTerminator()->getNumOperands() != 1)
+      return false;
+    for (OpOperand *in : g.getDpsInputOperands()) {
+      AffineMap am = g.getMatchingIndexingMap(in);
+      auto mt = dyn_cast<MemRefType>(in->get().getType());
+      if (!mt || am.getNumResults() > 1 ||
+          (am.getNumResults() == 1 && !isa<AffineDimExpr>(am.getResult(0))))
+        return false;
+      if (am.getNumResults() == 1 && am.getDimPosition(0) == 1 &&
+          !mt.getLayout().isIdentity())
+        return false;
+    }
+    for (Operation &op : g.getBody()->without_terminator()) {
+      if (op.getDialect() != op.getContext()->getLoadedDialect("arith") ||
+          op.getNumRegions() ||
+          !(isa<arith::ConstantOp>(op) || op.hasTrait<OpTrait::Elementwise>()))
+        return false;
+      for (Type ty : op.getResultTypes())
+        if (!ty.isIntOrFloat())
+          return false;
+      for (Value x : op.getOperands())
+        if (!x.getType().isIntOrFloat())
+          return false;
+    }
+    return true;
   }
 
   /// K groups per K block. The kernel broadcasts activations from the MR
@@ -476,7 +579,21 @@ struct QOptLowerUkernelsPass
       if (llvm::is_contained(p->getOperands(), out))
         break;
     }
+    // The output's initial value from an evaluable generic right before
+    // (nothing else touching the output in between): the tiles compute it
+    // (not for the batched form, nor smmla's 2x2 accumulator layout).
+    if (!k.zeroInit && nb == 0 && t.dot != Int8Dot::Smmla)
+      for (Operation *p = op->getPrevNode(); p; p = p->getPrevNode()) {
+        if (!llvm::is_contained(p->getOperands(), out))
+          continue;
+        auto g = dyn_cast<linalg::GenericOp>(p);
+        if (g && Kernel::evaluableInit(g, out))
+          k.initGen = g;
+        break;
+      }
     k.emit(b, loc);
+    if (k.initGen)
+      k.initGen.erase();
     op.erase();
   }
 };

@@ -63,11 +63,24 @@ struct QOptTileAndVectorizePass
       (void)vectorizeRowReduction(rewriter, op);
     SmallVector<linalg::LinalgOp> elementwise;
     getOperation().walk([&](linalg::LinalgOp op) {
-      if (vectorWidth(op))
+      if (vectorWidth(op) && !initOfInt8Dot(op))
         elementwise.push_back(op);
     });
     for (linalg::LinalgOp op : elementwise)
       (void)vectorizeElementwise(rewriter, op);
+  }
+
+  /// A 2-D generic whose only use is the accumulator init of an int8 dot
+  /// (the zero-point compensation of qopt-pack-qmatmul): left for
+  /// qopt-lower-ukernels to evaluate in the microkernel's registers.
+  static bool initOfInt8Dot(linalg::LinalgOp op) {
+    if (op->getNumResults() != 1 || !op->getResult(0).hasOneUse() ||
+        op.getNumLoops() != 2)
+      return false;
+    OpOperand &use = *op->getResult(0).getUses().begin();
+    auto dot = dyn_cast<linalg::GenericOp>(use.getOwner());
+    auto kind = dot ? dot->getAttrOfType<StringAttr>("qopt.ukernel") : nullptr;
+    return kind && kind.getValue() == "int8_dot" && dot.isDpsInit(&use);
   }
 
   /// The vector width (16, 8 or 0: not handled) for an all-parallel

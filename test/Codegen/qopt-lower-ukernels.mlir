@@ -220,3 +220,51 @@ func.func @blocked(%x: memref<300x4096xi8>, %w: memref<4x1024x16x4xi8>, %y: memr
   }
   return
 }
+
+// -----
+
+// The zero-point compensation generic right before (out[m, n] =
+// -(zx[m] + 0) * colsum[n], qopt-pack-qmatmul's init): the tiles evaluate it
+// in registers (column vector loads, row broadcasts, the body on vectors)
+// instead of loading an M x N pass of it from memory; the generic goes.
+// CHECK-LABEL: func.func @init
+// CHECK-NOT: linalg.generic
+// CHECK: scf.parallel
+// CHECK: memref.load %arg3[{{.*}}] : memref<7xi8>
+// CHECK: vector.broadcast {{.*}} : i8 to vector<16xi8>
+// CHECK: vector.load %arg4[{{.*}}] : memref<64xi32>, vector<16xi32>
+// CHECK: arith.extui {{.*}} : vector<16xi8> to vector<16xi32>
+// CHECK: arith.muli {{.*}} : vector<16xi32>
+// CHECK: arith.subi {{.*}} : vector<16xi32>
+// CHECK: scf.for {{.*}} iter_args(
+// CHECK: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// CHECK-NOT: linalg.generic
+// GENERIC-LABEL: func.func @init
+// GENERIC-COUNT-2: linalg.generic
+#a = affine_map<(d0, d1, d2, d3, d4) -> (d0, d3 * 4 + d4)>
+#w = affine_map<(d0, d1, d2, d3, d4) -> (d1, d3, d2, d4)>
+#o = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1 * 16 + d2)>
+#r = affine_map<(d0, d1) -> (d0)>
+#c = affine_map<(d0, d1) -> (d1)>
+#i = affine_map<(d0, d1) -> (d0, d1)>
+func.func @init(%x: memref<7x8xi8>, %w: memref<4x2x16x4xi8>, %y: memref<7x64xi32>, %zx: memref<7xi8>, %cs: memref<64xi32>) {
+  %z = arith.constant 0 : i32
+  linalg.generic {indexing_maps = [#r, #c, #i], iterator_types = ["parallel", "parallel"]}
+      ins(%zx, %cs : memref<7xi8>, memref<64xi32>) outs(%y : memref<7x64xi32>) {
+  ^bb0(%zi: i8, %ci: i32, %o: i32):
+    %e = arith.extui %zi : i8 to i32
+    %p = arith.muli %e, %ci : i32
+    %n = arith.subi %z, %p : i32
+    linalg.yield %n : i32
+  }
+  linalg.generic {indexing_maps = [#a, #w, #o], iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction"]}
+      ins(%x, %w : memref<7x8xi8>, memref<4x2x16x4xi8>) outs(%y : memref<7x64xi32>) {
+  ^bb0(%in: i8, %wi: i8, %out: i32):
+    %0 = arith.extui %in : i8 to i32
+    %1 = arith.extsi %wi : i8 to i32
+    %2 = arith.muli %0, %1 : i32
+    %3 = arith.addi %out, %2 : i32
+    linalg.yield %3 : i32
+  }
+  return
+}

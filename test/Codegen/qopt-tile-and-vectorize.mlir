@@ -202,3 +202,52 @@ func.func @mm_dequant(%a: tensor<16x8xf32>, %q: tensor<8x64xi8>, %sc: tensor<2x6
   %r = linalg.matmul ins(%a, %w : tensor<16x8xf32>, tensor<8x64xf32>) outs(%f : tensor<16x64xf32>) -> tensor<16x64xf32>
   return %r : tensor<16x64xf32>
 }
+
+// -----
+
+// An elementwise generic whose only use is the init of an int8 dot (the
+// zero-point compensation) is left as is: qopt-lower-ukernels evaluates it
+// in the microkernel's registers. The same generic feeding anything else
+// is vectorized.
+// CHECK-LABEL: func.func @dot_init
+// CHECK-NOT: scf.forall
+// CHECK: linalg.generic
+// CHECK-SAME: iterator_types = ["parallel", "parallel"]
+// CHECK: linalg.generic
+// CHECK-SAME: qopt.ukernel = "int8_dot"
+// CHECK-LABEL: func.func @not_dot_init
+// CHECK: scf.forall
+#a = affine_map<(d0, d1, d2, d3, d4) -> (d0, d3 * 4 + d4)>
+#w = affine_map<(d0, d1, d2, d3, d4) -> (d1, d3, d2, d4)>
+#o = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1 * 16 + d2)>
+#c = affine_map<(d0, d1) -> (d1)>
+#i = affine_map<(d0, d1) -> (d0, d1)>
+func.func @dot_init(%x: tensor<6x8xi8>, %w: tensor<4x2x16x4xi8>, %cs: tensor<64xi32>) -> tensor<6x64xi32> {
+  %e = tensor.empty() : tensor<6x64xi32>
+  %init = linalg.generic {indexing_maps = [#c, #i], iterator_types = ["parallel", "parallel"]}
+      ins(%cs : tensor<64xi32>) outs(%e : tensor<6x64xi32>) {
+  ^bb0(%ci: i32, %o: i32):
+    %n = arith.subi %o, %ci : i32
+    linalg.yield %n : i32
+  } -> tensor<6x64xi32>
+  %y = linalg.generic {indexing_maps = [#a, #w, #o], iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction"]}
+      ins(%x, %w : tensor<6x8xi8>, tensor<4x2x16x4xi8>) outs(%init : tensor<6x64xi32>) attrs = {qopt.ukernel = "int8_dot"} {
+  ^bb0(%in: i8, %wi: i8, %out: i32):
+    %0 = arith.extui %in : i8 to i32
+    %1 = arith.extsi %wi : i8 to i32
+    %2 = arith.muli %0, %1 : i32
+    %3 = arith.addi %out, %2 : i32
+    linalg.yield %3 : i32
+  } -> tensor<6x64xi32>
+  return %y : tensor<6x64xi32>
+}
+func.func @not_dot_init(%cs: tensor<64xi32>) -> tensor<6x64xi32> {
+  %e = tensor.empty() : tensor<6x64xi32>
+  %init = linalg.generic {indexing_maps = [#c, #i], iterator_types = ["parallel", "parallel"]}
+      ins(%cs : tensor<64xi32>) outs(%e : tensor<6x64xi32>) {
+  ^bb0(%ci: i32, %o: i32):
+    %n = arith.subi %o, %ci : i32
+    linalg.yield %n : i32
+  } -> tensor<6x64xi32>
+  return %init : tensor<6x64xi32>
+}

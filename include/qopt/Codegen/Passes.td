@@ -243,7 +243,11 @@ def QOptLowerUkernelsPass : Pass<"qopt-lower-ukernels", "ModuleOp"> {
     `llvm.x86.avx512.vpdpbusd.512`, u8 x s8; s8 activations are flipped with
     an xor), and stores them. A zero linalg.fill of the output right before
     is dropped (the first K block starts at zero, later ones continue from
-    the output: exact i32 sums). MR, NRV, L, G, the cache sizes and the
+    the output: exact i32 sums); so is an elementwise generic right before
+    that computes the output's initial value from row, column and scalar
+    operands (the zero-point compensation, left unvectorized by
+    qopt-tile-and-vectorize): the first K block evaluates it in registers
+    instead of an M x N pass through memory. MR, NRV, L, G, the cache sizes and the
     intrinsic come from the target description.
 
     The grouped int4 pair (int4 dot generic -> i32 [G, M, N] -> epilogue)
