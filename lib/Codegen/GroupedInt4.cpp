@@ -517,15 +517,24 @@ void mlir::qopt::lowerGroupedInt4(Operation *root, const TargetDesc &t) {
     if (matchesDot(op, t, gs))
       dots.push_back({op, gs});
   });
-  for (auto [dot, gs] : dots) {
+  auto lowerOne = [&](linalg::GenericOp dot, int64_t gs) -> bool {
     Value acc = dot.getDpsInits()[0];
-    // acc's users: zero fills, the dot, one epilogue reading it, deallocs.
+    // acc's users: its zero init (a fill, or a copy of a shared zero-filled
+    // buffer after CSE merged the fills of same-shaped pairs), the dot, one
+    // epilogue reading it, deallocs.
     linalg::GenericOp epi;
     SmallVector<Operation *> dead;
+    SmallVector<Value> sources;
     bool ok = true;
     for (Operation *u : acc.getUsers()) {
       if (u == dot.getOperation())
         continue;
+      auto copy = dyn_cast<memref::CopyOp>(u);
+      if (copy && copy.getTarget() == acc) {
+        dead.push_back(u);
+        sources.push_back(copy.getSource());
+        continue;
+      }
       if (isa<linalg::FillOp, memref::DeallocOp>(u)) {
         dead.push_back(u);
         continue;
@@ -542,7 +551,7 @@ void mlir::qopt::lowerGroupedInt4(Operation *root, const TargetDesc &t) {
       ok = false;
     }
     if (!ok || !epi)
-      continue;
+      return false;
     auto ot = cast<MemRefType>(acc.getType());
     auto yt = dyn_cast<MemRefType>(epi.getDpsInits()[0].getType());
     MLIRContext *ctx = epi.getContext();
@@ -567,7 +576,7 @@ void mlir::qopt::lowerGroupedInt4(Operation *root, const TargetDesc &t) {
                  AffineMap::get(3, 0, {e2, e1}, ctx),
                  AffineMap::get(3, 0, {e0, e1}, ctx)});
     if (!yt || epi.getIndexingMapsArray() != want)
-      continue;
+      return false;
     // Signedness: the dot flips s8 activations (xori); the zero point is
     // read with extui (u8) or extsi.
     bool flip = false, zaUns = false;
@@ -604,5 +613,22 @@ void mlir::qopt::lowerGroupedInt4(Operation *root, const TargetDesc &t) {
     if (auto alloc = acc.getDefiningOp<memref::AllocOp>())
       if (alloc->use_empty())
         alloc.erase();
-  }
+    // A shared zero buffer that only fed the dropped copies goes too.
+    for (Value src : sources) {
+      auto alloc = src.getDefiningOp<memref::AllocOp>();
+      if (!alloc || !llvm::all_of(src.getUsers(), [](Operation *u) {
+            return isa<linalg::FillOp, memref::DeallocOp>(u);
+          }))
+        continue;
+      for (Operation *u : llvm::make_early_inc_range(src.getUsers()))
+        u->erase();
+      alloc.erase();
+    }
+    return true;
+  };
+  for (auto [dot, gs] : dots)
+    if (!lowerOne(dot, gs))
+      dot.emitWarning("qopt-lower-ukernels: grouped int4 matmul left to the "
+                      "reference loops (slow): its i32 buffer or epilogue is "
+                      "not the packed pair's");
 }

@@ -9,10 +9,12 @@ and its inputs to argv[2] (a directory):
   z: s8 activations with a constant scalar zero point (folded into the
      compensation) and a run-time scalar scale (the +128 shift of the
      u8 x s8 dot), group 8;
-  v: one row (GEMV), group 32.
+  v: one row (GEMV), group 32;
+  u: as y on other activations (same shapes: CSE shares the zero init of
+     the two pairs' i32 buffers, which bufferizes to copies of one buffer).
 
 The weights are int4 in [-8, 7] stored two per byte (qopt.unpack_int4).
-With argv[1] == 'check', compares DIR/{y,z,v}.npy bit for bit with numpy
+With argv[1] == 'check', compares DIR/{y,z,v,u}.npy bit for bit with numpy
 computing the same f32 operations in the same order."""
 import os
 import sys
@@ -26,6 +28,7 @@ sx = rng.uniform(0.001, 0.1, (M,)).astype(np.float32)
 s = rng.integers(-128, 128, (M, K), dtype=np.int64)
 zs, ss = -3, np.float32(0.037)
 w = rng.integers(-8, 8, (K, N), dtype=np.int64)
+xb = rng.integers(0, 256, (M, K), dtype=np.int64)
 x[0, :] = 255  # extremes: u8 255 / s8 -128 against -8 weights
 w[:, 0] = -8
 s[1, :] = -128
@@ -46,7 +49,8 @@ if sys.argv[1] == "check":
     d = sys.argv[2]
     for name, want in [("y", ref(x, zx[:, None], sx[:, None], 32, sw32)),
                        ("z", ref(s, zs, ss, 8, sw8)),
-                       ("v", ref(x[2:3], zx[2], sx[2], 32, sw32))]:
+                       ("v", ref(x[2:3], zx[2], sx[2], 32, sw32)),
+                       ("u", ref(xb, zx[:, None], sx[:, None], 32, sw32))]:
         got = np.load(os.path.join(d, name + ".npy"))
         assert got.dtype == np.float32 and got.shape == want.shape, name
         assert (got.view(np.int32) == want.view(np.int32)).all(), \
@@ -97,10 +101,12 @@ func.func @main(%x: tensor<{M}x{K}xi8> {{qopt.name = "x", qopt.dtype = 2 : i32}}
                 %x1: tensor<1x{K}xi8> {{qopt.name = "x1", qopt.dtype = 2 : i32}},
                 %zx1: tensor<1xi8> {{qopt.name = "zx1", qopt.dtype = 2 : i32}},
                 %sx1: tensor<1xf32> {{qopt.name = "sx1", qopt.dtype = 1 : i32}},
-                %ss: tensor<f32> {{qopt.name = "ss", qopt.dtype = 1 : i32}})
+                %ss: tensor<f32> {{qopt.name = "ss", qopt.dtype = 1 : i32}},
+                %xb: tensor<{M}x{K}xi8> {{qopt.name = "xb", qopt.dtype = 2 : i32}})
     -> (tensor<{M}x{N}xf32> {{qopt.name = "y", qopt.dtype = 1 : i32}},
         tensor<{M}x{N}xf32> {{qopt.name = "z", qopt.dtype = 1 : i32}},
-        tensor<1x{N}xf32> {{qopt.name = "v", qopt.dtype = 1 : i32}}) {{
+        tensor<1x{N}xf32> {{qopt.name = "v", qopt.dtype = 1 : i32}},
+        tensor<{M}x{N}xf32> {{qopt.name = "u", qopt.dtype = 1 : i32}}) {{
   %wp = arith.constant dense<{dense(packed.astype(np.int64))}> : tensor<{P}xi8>
   %sw32 = arith.constant dense<{dense(sw32)}> : tensor<{K // 32}x{N}xf32>
   %sw8 = arith.constant dense<{dense(sw8)}> : tensor<{K // 8}x{N}xf32>
@@ -110,7 +116,8 @@ func.func @main(%x: tensor<{M}x{K}xi8> {{qopt.name = "x", qopt.dtype = 2 : i32}}
 {grouped("y", "x", M, "zx", f"tensor<{M}xi8>", "sx", f"tensor<{M}xf32>", 32, sw32, "sw32", "{lhs_unsigned}")}
 {grouped("z", "s", M, "zs", "tensor<i8>", "ss", "tensor<f32>", 8, sw8, "sw8", "")}
 {grouped("v", "x1", 1, "zx1", "tensor<1xi8>", "sx1", "tensor<1xf32>", 32, sw32, "sw32", "{lhs_unsigned}")}
-  return %y, %z, %v : tensor<{M}x{N}xf32>, tensor<{M}x{N}xf32>, tensor<1x{N}xf32>
+{grouped("u", "xb", M, "zx", f"tensor<{M}xi8>", "sx", f"tensor<{M}xf32>", 32, sw32, "sw32", "{lhs_unsigned}")}
+  return %y, %z, %v, %u : tensor<{M}x{N}xf32>, tensor<{M}x{N}xf32>, tensor<1x{N}xf32>, tensor<{M}x{N}xf32>
 }}
 """)
 d = sys.argv[2]
@@ -123,3 +130,4 @@ np.save(os.path.join(d, "x1.npy"), x[2:3].astype(np.uint8))
 np.save(os.path.join(d, "zx1.npy"), zx[2:3].astype(np.uint8))
 np.save(os.path.join(d, "sx1.npy"), sx[2:3])
 np.save(os.path.join(d, "ss.npy"), np.array(ss, np.float32))
+np.save(os.path.join(d, "xb.npy"), xb.astype(np.uint8))
