@@ -35,9 +35,9 @@ bool isZero(Value v) {
                            [](const APInt &x) { return x.isZero(); });
 }
 
-/// The int8 values of the constant weight [G, gs, N] (one per byte, or two
-/// per byte behind qopt.unpack_int4), or empty.
-std::vector<int8_t> weightValues(Value rhs, int64_t n) {
+} // namespace
+
+std::vector<int8_t> mlir::qopt::int8WeightValues(Value rhs, int64_t n) {
   std::vector<int8_t> w;
   Attribute attr;
   bool splat;
@@ -65,6 +65,8 @@ std::vector<int8_t> weightValues(Value rhs, int64_t n) {
     w[e] = p[splat ? 0 : e];
   return w;
 }
+
+namespace {
 
 /// The epilogue of qopt-quantize-dynamic on `acc`:
 ///   y[m, n] = init + sum_g (f32(acc[g, m, n]) * sx[m or -]) * sw[g, n].
@@ -147,7 +149,7 @@ LogicalResult mlir::qopt::packGroupedInt4(QMatMulOp op, const TargetDesc &t) {
   linalg::GenericOp epi = matchEpilogue(op.getResult(), M, N, G);
   if (!epi)
     return failure();
-  std::vector<int8_t> W = weightValues(op.getRhs(), K * N);
+  std::vector<int8_t> W = int8WeightValues(op.getRhs(), K * N);
   if (W.empty() || llvm::any_of(W, [](int8_t v) { return v < -8 || v > 7; }))
     return failure();
   Attribute like;

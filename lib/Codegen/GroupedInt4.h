@@ -22,11 +22,18 @@
 #include "qopt/Codegen/Passes.h"
 #include "qopt/Codegen/TargetDesc.h"
 
+#include <vector>
+
 namespace mlir::qopt {
 
 /// qopt-pack-qmatmul: rewrites `op` and its epilogue into the packed pair;
 /// failure (nothing changed) when the pattern or the target does not fit.
 LogicalResult packGroupedInt4(QMatMulOp op, const TargetDesc &t);
+
+/// The `n` int8 values of a constant weight: one per byte, or int4 two per
+/// byte behind qopt.unpack_int4 (docs/semantics.md §10); empty if `rhs` is
+/// neither.
+std::vector<int8_t> int8WeightValues(Value rhs, int64_t n);
 
 /// qopt-lower-ukernels: lowers every packed pair (on buffers) in `root`.
 void lowerGroupedInt4(Operation *root, const TargetDesc &t);

@@ -76,20 +76,23 @@ struct QOptPackQMatMulPass
       return failure();
     if (!isZeroConstant(op.getRhsZp()))
       return failure(); // asymmetric weights: portable path
+    // A constant, or int4 values stored two per byte (qopt.unpack_int4 of
+    // a constant: w4a8 without groups).
     Attribute wattr;
-    if (!matchPattern(op.getRhs(), m_Constant(&wattr)))
+    Value src = op.getRhs();
+    if (auto up = src.getDefiningOp<UnpackInt4Op>())
+      src = up.getInput();
+    if (!matchPattern(src, m_Constant(&wattr)))
       return failure();
     int64_t K = rt.getDimSize(rt.getRank() - 2), N = rt.getDimSize(rt.getRank() - 1);
     int64_t L = t.lanes(), G = t.kGroup;
     if (K % G || N % L || lt.getShape().back() != K)
       return failure();
-    bool splat;
-    ArrayRef<char> w = rawConstantBytes(
-        wattr, IntegerType::get(wattr.getContext(), 8), splat);
-    if (w.empty() || (!splat && (int64_t)w.size() != B * K * N))
+    std::vector<int8_t> w = int8WeightValues(op.getRhs(), B * K * N);
+    if (w.empty())
       return failure();
     auto at = [&](int64_t b, int64_t k, int64_t n) -> int8_t {
-      return splat ? w[0] : w[(b * K + k) * N + n];
+      return w[(b * K + k) * N + n];
     };
     // packed[b][n1][k1][l][g] = W[b][k1*G + g][n1*L + l];
     // colsum[b][n] = sum_k W[b][k][n]

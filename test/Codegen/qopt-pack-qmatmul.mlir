@@ -147,3 +147,22 @@ func.func @grouped(%x: tensor<2x16xi8>, %zx: tensor<2xi8>, %sx: tensor<2xf32>) -
   } -> tensor<2x16xf32>
   return %y : tensor<2x16xf32>
 }
+
+// -----
+
+// int4 weights stored two per byte (qopt.unpack_int4 of a constant, as the
+// w4a8 quantizer without groups emits them; 0x11: every value 1) are packed
+// the same way.
+// CHECK-LABEL: func.func @int4_storage
+// CHECK-DAG: arith.constant dense<1> : tensor<1x1x16x4xi8>
+// CHECK-DAG: arith.constant dense<4> : tensor<16xi32>
+// CHECK-NOT: qopt.qmatmul
+// GENERIC-LABEL: func.func @int4_storage
+// GENERIC: qopt.qmatmul
+func.func @int4_storage(%x: tensor<3x4xi8>, %zx: tensor<3xi8>) -> tensor<3x16xi32> {
+  %p = arith.constant dense<17> : tensor<32xi8>
+  %w = qopt.unpack_int4 %p : tensor<32xi8> -> tensor<4x16xi8>
+  %z0 = arith.constant dense<0> : tensor<i8>
+  %y = qopt.qmatmul %x, %w, %zx, %z0 {lhs_unsigned} : (tensor<3x4xi8>, tensor<4x16xi8>, tensor<3xi8>, tensor<i8>) -> tensor<3x16xi32>
+  return %y : tensor<3x16xi32>
+}

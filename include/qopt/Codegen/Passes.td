@@ -192,7 +192,8 @@ def QOptPackQMatMulPass : Pass<"qopt-pack-qmatmul", "ModuleOp"> {
   let description = [{
     Before qopt -> linalg. On targets whose description (qopt/Codegen/
     TargetDesc.h) has an exact int8 dot instruction, every `qopt.qmatmul`
-    with a constant signed 8-bit weight `[K, N]`, a zero weight zero point,
+    with a constant signed 8-bit weight `[K, N]` (or int4 values stored two
+    per byte behind `qopt.unpack_int4`), a zero weight zero point,
     an 8-bit activation (0-D or per-row zero point), K a multiple of the dot's
     K group G and N a multiple of the vector's i32 lanes L becomes
 
