@@ -40,8 +40,9 @@ LogicalResult calib::makeSyntheticCalibration(ModuleOp module, StringRef kind,
             runner->outputShape(0)[1] == ins[0].shape[1];
   if (!lm) {
     err = "--calib=synthetic needs a token-id language model (one int64/int32 "
-          "input [1, T] with a static T, first output f32 logits [1, T, V]); "
-          "pass real calibration data with --calib=FILE";
+          "input [1, T] with a static T, first output f32 logits [1, T, V]) "
+          "or an ONNX image model with BatchNormalization nodes; pass real "
+          "calibration data with --calib=FILE";
     return failure();
   }
   int64_t T = ins[0].shape[1], V = runner->outputShape(0)[2];

@@ -17,6 +17,7 @@
 #include "mlir/Tools/Plugins/PassPlugin.h"
 #include "qopt/Calibration/ActivationPrep.h"
 #include "qopt/Calibration/Calibration.h"
+#include "qopt/Calibration/ZeroQ.h"
 #include "qopt/Codegen/TargetDesc.h"
 #include "qopt/InitAll.h"
 #include "qopt/Support/ToolSupport.h"
@@ -126,6 +127,16 @@ static cl::opt<int64_t>
     calibSamples("calib-samples",
                  cl::desc("use the first N calibration samples (0: all)"),
                  cl::init(0), cl::cat(cat));
+static cl::opt<std::string> saveSynthetic(
+    "save-synthetic",
+    cl::desc("with --calib=synthetic: also write the generated calibration "
+             "inputs (.npy)"),
+    cl::value_desc("file"), cl::cat(cat));
+static cl::opt<unsigned> syntheticSteps(
+    "synthetic-steps",
+    cl::desc("with --calib=synthetic on a CNN with BatchNormalization: Adam "
+             "steps matching the BN statistics (default 500)"),
+    cl::init(500), cl::cat(cat));
 static cl::opt<std::string> saveCalibration(
     "save-calibration", cl::desc("write the activation statistics (JSON)"),
     cl::value_desc("file"), cl::cat(cat));
@@ -351,6 +362,10 @@ int main(int argc, char **argv) {
                 "--calib=FILE (or --calib=synthetic)");
   if (calibSamples < 0)
     return fail("--calib-samples must be >= 0");
+  if ((!saveSynthetic.empty() || syntheticSteps.getNumOccurrences()) &&
+      !StringRef(calibData).starts_with("synthetic"))
+    return fail("--save-synthetic and --synthetic-steps need "
+                "--calib=synthetic");
   if (!saveCalibration.empty() && calibData.empty())
     return fail("--save-calibration needs --calib=FILE");
   if (std::string e = qopt::validateQuantOptions(popts); !e.empty())
@@ -468,27 +483,58 @@ int main(int argc, char **argv) {
     fp.quant = "fp32";
     fp.smoothQuant.clear();
     fp.llmInt8 = 0;
-    if (failed(qopt::lowerModule(*module, fp, qopt::Stage::QOpt, configure)))
-      return 1;
-    fp.weightsSink = nullptr;
+    StringRef synthKind;
+    bool zeroq = false;
     if (StringRef(calibData).starts_with("synthetic")) {
-      // Data-free: sample calibration inputs from the FP32 model itself.
-      StringRef kind = StringRef(calibData).drop_front(9);
-      if (!kind.empty() && !kind.consume_front(":"))
+      synthKind = StringRef(calibData).drop_front(9);
+      if (!synthKind.empty() && !synthKind.consume_front(":"))
         return fail("unknown --calib='" + calibData +
                     "' (expected synthetic or synthetic:random)");
-      if (kind.empty())
-        kind = "model";
+      if (synthKind.empty())
+        synthKind = "model";
       int fd;
       if (std::error_code ec = sys::fs::createTemporaryFile(
               "qopt-synthetic", "npy", fd, synthetic.path))
         return fail("cannot create a temporary file: " + ec.message());
       ::close(fd);
+      // Image models with BatchNormalization: inputs that reproduce the
+      // BN running statistics (ZeroQ), read from the ONNX-level graph.
+      zeroq = qopt::detectStage(*module) == qopt::Stage::QONNX &&
+              qopt::calib::hasBatchNorm(*module);
+      if (zeroq) {
+        if (synthKind != "model" && synthKind != "random")
+          return fail("unknown synthetic calibration '" + synthKind.str() +
+                      "' (expected --calib=synthetic or "
+                      "--calib=synthetic:random)");
+        qopt::calib::ZeroQOptions zo;
+        zo.count = calibSamples > 0 ? (int64_t)calibSamples : 32;
+        zo.steps = synthKind == "random" ? 0 : (int64_t)syntheticSteps;
+        zo.progress = ::isatty(2) || !saveSynthetic.empty();
+        qopt::calib::ZeroQReport zr;
+        std::string serr;
+        if (failed(qopt::calib::makeBatchNormMatchedInputs(
+                *module, zo, synthetic.path, zr, serr)))
+          return fail(serr);
+      }
+    }
+    if (failed(qopt::lowerModule(*module, fp, qopt::Stage::QOpt, configure)))
+      return 1;
+    fp.weightsSink = nullptr;
+    if (!synthKind.empty()) {
+      // Data-free LM calibration: token sequences sampled from the FP32
+      // model itself.
       std::string serr;
       int64_t n = calibSamples > 0 ? (int64_t)calibSamples : 32;
-      if (failed(qopt::calib::makeSyntheticCalibration(
-              *module, kind, n, /*sweeps=*/16, fp, synthetic.path, serr)))
+      if (!zeroq && failed(qopt::calib::makeSyntheticCalibration(
+                        *module, synthKind, n, /*sweeps=*/16, fp,
+                        synthetic.path, serr)))
         return fail(serr);
+      if (!saveSynthetic.empty()) {
+        if (std::error_code ec = sys::fs::copy_file(synthetic.path,
+                                                    saveSynthetic))
+          return fail("cannot write '" + saveSynthetic + "': " +
+                      ec.message());
+      }
       calibData = std::string(synthetic.path);
     }
     if (actPrep) {
