@@ -496,9 +496,10 @@ bool DiffPrefix::forward(const Act &x, std::string &err) {
               Kc = Cg * s.win.kh * s.win.kw;
       y.shape = {N, M, HO, WO};
       y.v.assign(y.numel(), 0.f);
-      RowMat col(Kc, HO * WO);
+#pragma omp parallel for schedule(static)
       for (int64_t n = 0; n < N; ++n)
         for (int64_t g = 0; g < s.group; ++g) {
+          RowMat col(Kc, HO * WO);
           im2col(in.v.data() + (n * C + g * Cg) * H * W, Cg, H, W, s.win, HO,
                  WO, col.data());
           Eigen::Map<const RowMat> Wm(s.weight.v.data() + g * Mg * Kc, Mg, Kc);
@@ -689,9 +690,10 @@ void DiffPrefix::backward(const std::vector<Act> &bnInputGrads, Act &dx) {
               WO = y.shape[3];
       int64_t Cg = C / s.group, Mg = M / s.group,
               Kc = Cg * s.win.kh * s.win.kw;
-      RowMat col(Kc, HO * WO);
+#pragma omp parallel for schedule(static)
       for (int64_t n = 0; n < N; ++n)
         for (int64_t g0 = 0; g0 < s.group; ++g0) {
+          RowMat col(Kc, HO * WO);
           Eigen::Map<const RowMat> Wm(s.weight.v.data() + g0 * Mg * Kc, Mg, Kc);
           Eigen::Map<const RowMat> dY(dy.data() + (n * M + g0 * Mg) * HO * WO,
                                       Mg, HO * WO);

@@ -135,8 +135,8 @@ static cl::opt<std::string> saveSynthetic(
 static cl::opt<unsigned> syntheticSteps(
     "synthetic-steps",
     cl::desc("with --calib=synthetic on a CNN with BatchNormalization: Adam "
-             "steps matching the BN statistics (default 500)"),
-    cl::init(500), cl::cat(cat));
+             "steps matching the BN statistics (default 200)"),
+    cl::init(200), cl::cat(cat));
 static cl::opt<std::string> saveCalibration(
     "save-calibration", cl::desc("write the activation statistics (JSON)"),
     cl::value_desc("file"), cl::cat(cat));
