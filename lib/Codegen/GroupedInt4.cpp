@@ -10,7 +10,10 @@
 // i.e. one L*4-byte vector is two VNNI K-quads of L columns: the low
 // nibbles the first, the high nibbles the second, both biased by +8 (so
 // the unpack is `b & 15` / `b >> 4` then `- 8`, no sign extension).
-// cs[g][n] = sum over group g's K of W[k][n] (the compensation).
+// cs[n1][g][l] = sum over group g's K of W[k][n1 L + l] (the compensation)
+// and the group scales sw[n1][g][l] = sw[g][n1 L + l] are stored per
+// column panel, so a tile reads them sequentially along with its weights
+// (as [G, N] each group's values were a new cache line 4N bytes away).
 //
 //===----------------------------------------------------------------------===//
 #include "GroupedInt4.h"
@@ -152,6 +155,15 @@ LogicalResult mlir::qopt::packGroupedInt4(QMatMulOp op, const TargetDesc &t) {
   std::vector<int8_t> W = int8WeightValues(op.getRhs(), K * N);
   if (W.empty() || llvm::any_of(W, [](int8_t v) { return v < -8 || v > 7; }))
     return failure();
+  Attribute swAttr;
+  bool swSplat;
+  if (!matchPattern(epi.getDpsInputs()[2], m_Constant(&swAttr)))
+    return failure();
+  ArrayRef<char> swBytes =
+      rawConstantBytes(swAttr, Float32Type::get(op.getContext()), swSplat);
+  if (swBytes.empty() ||
+      (!swSplat && (int64_t)swBytes.size() != G * N * (int64_t)sizeof(float)))
+    return failure();
   Attribute like;
   Value src = op.getRhs();
   if (auto up = src.getDefiningOp<UnpackInt4Op>())
@@ -170,9 +182,17 @@ LogicalResult mlir::qopt::packGroupedInt4(QMatMulOp op, const TargetDesc &t) {
           packed[i++] = (int8_t)(nib(W[(8 * kb + q) * N + n]) |
                                  nib(W[(8 * kb + 4 + q) * N + n]) << 4);
         }
+  // Panel order: [N/L][G][L].
+  auto panel = [&](int64_t g, int64_t n) { return ((n / L) * G + g) * L + n % L; };
   for (int64_t k = 0; k < K; ++k)
     for (int64_t n = 0; n < N; ++n)
-      cs[(k / gs) * N + n] += W[k * N + n];
+      cs[panel(k / gs, n)] += W[k * N + n];
+  std::vector<float> swp(G * N);
+  for (int64_t g = 0; g < G; ++g)
+    for (int64_t n = 0; n < N; ++n)
+      memcpy(&swp[panel(g, n)],
+             swBytes.data() + (swSplat ? 0 : (g * N + n) * sizeof(float)),
+             sizeof(float));
 
   OpBuilder b(epi);
   Location loc = op.getLoc();
@@ -183,10 +203,13 @@ LogicalResult mlir::qopt::packGroupedInt4(QMatMulOp op, const TargetDesc &t) {
       b, loc,
       cast<TypedAttr>(derivedConstantAttr(pty, ArrayRef<int8_t>(packed), like,
                                           ".int4vnni")));
+  auto panelTy = [&](Type e) { return RankedTensorType::get({N / L, G, L}, e); };
   Value csv = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(panelTy(i32), ArrayRef<int32_t>(cs)));
+  Value swv = arith::ConstantOp::create(
       b, loc,
-      DenseElementsAttr::get(RankedTensorType::get({G, N}, i32),
-                             ArrayRef<int32_t>(cs)));
+      cast<TypedAttr>(derivedConstantAttr(panelTy(f32), ArrayRef<float>(swp),
+                                          swAttr, ".panels")));
   bool uns = op.getLhsUnsigned(), flip = !uns; // the dot reads u8
 
   // The reference int4 dot: acc[g, m, n1 L + l] = sum over (k2, h, q) of
@@ -249,6 +272,9 @@ LogicalResult mlir::qopt::packGroupedInt4(QMatMulOp op, const TargetDesc &t) {
   auto zconst = dyn_cast_or_null<DenseIntElementsAttr>(
       matchPattern(op.getLhsZp(), m_Constant(&zattr)) ? zattr : Attribute());
   bool constZa = zat.getRank() == 0 && zconst;
+  // cs / comp / sw as panels [N/L, G, L]: (n floordiv L, g, n mod L).
+  AffineMap pmap =
+      AffineMap::get(3, 0, {e1.floorDiv(L), e2, e1 % L}, ctx);
   SmallVector<Value> ins = {dot.getResult(0)};
   SmallVector<AffineMap> emaps = {AffineMap::get(3, 0, {e2, e0, e1}, ctx)};
   if (constZa) {
@@ -259,18 +285,16 @@ LogicalResult mlir::qopt::packGroupedInt4(QMatMulOp op, const TargetDesc &t) {
       comp[j] = (int32_t)(uint32_t)(-(uint64_t)z * (uint64_t)(int64_t)cs[j]);
     ins.push_back(arith::ConstantOp::create(
         b, loc,
-        DenseElementsAttr::get(RankedTensorType::get({G, N}, i32),
-                               ArrayRef<int32_t>(comp))));
-    emaps.push_back(AffineMap::get(3, 0, {e2, e1}, ctx));
+        DenseElementsAttr::get(panelTy(i32), ArrayRef<int32_t>(comp))));
+    emaps.push_back(pmap);
   } else {
     ins.append({op.getLhsZp(), csv});
     emaps.push_back(zat.getRank() ? AffineMap::get(3, 0, {e0}, ctx)
                                   : AffineMap::get(3, 0, {}, ctx));
-    emaps.push_back(AffineMap::get(3, 0, {e2, e1}, ctx));
+    emaps.push_back(pmap);
   }
-  ins.append({epi.getDpsInputs()[1], epi.getDpsInputs()[2]});
-  emaps.append({epi.getIndexingMapsArray()[1],
-                AffineMap::get(3, 0, {e2, e1}, ctx),
+  ins.append({epi.getDpsInputs()[1], swv});
+  emaps.append({epi.getIndexingMapsArray()[1], pmap,
                 AffineMap::get(3, 0, {e0, e1}, ctx)});
   auto fused = linalg::GenericOp::create(
       b, loc, TypeRange{epi.getResultTypes()}, ins,
@@ -367,7 +391,7 @@ struct Int4Kernel {
           SmallVector<Value> csv, acc;
           for (int64_t v = 0; v < vecs; ++v)
             csv.push_back(vector::LoadOp::create(
-                nb, l, accTy, cs, ValueRange{g, plus(nb, l, n0, v * L)}));
+                nb, l, accTy, cs, ValueRange{plus(nb, l, nb0, v), g, idx(nb, l, 0)}));
           for (int64_t r = 0; r < rows; ++r)
             for (int64_t v = 0; v < vecs; ++v)
               acc.push_back(za ? arith::MulIOp::create(nb, l, nz[r], csv[v])
@@ -420,7 +444,7 @@ struct Int4Kernel {
           SmallVector<Value> swv, ny;
           for (int64_t v = 0; v < vecs; ++v)
             swv.push_back(vector::LoadOp::create(
-                nb, l, fTy, sw, ValueRange{g, plus(nb, l, n0, v * L)}));
+                nb, l, fTy, sw, ValueRange{plus(nb, l, nb0, v), g, idx(nb, l, 0)}));
           for (int64_t r = 0; r < rows; ++r)
             for (int64_t v = 0; v < vecs; ++v) {
               Value f = arith::SIToFPOp::create(nb, l, fTy,
@@ -574,9 +598,9 @@ void mlir::qopt::lowerGroupedInt4(Operation *root, const TargetDesc &t) {
     SmallVector<AffineMap> want = {AffineMap::get(3, 0, {e2, e0, e1}, ctx)};
     if (za)
       want.push_back(rowMap(za));
-    want.append({AffineMap::get(3, 0, {e2, e1}, ctx), rowMap(sx),
-                 AffineMap::get(3, 0, {e2, e1}, ctx),
-                 AffineMap::get(3, 0, {e0, e1}, ctx)});
+    int64_t L = t.lanes();
+    AffineMap pmap = AffineMap::get(3, 0, {e1.floorDiv(L), e2, e1 % L}, ctx);
+    want.append({pmap, rowMap(sx), pmap, AffineMap::get(3, 0, {e0, e1}, ctx)});
     if (!yt || epi.getIndexingMapsArray() != want)
       return false;
     // Signedness: the dot flips s8 activations (xori); the zero point is

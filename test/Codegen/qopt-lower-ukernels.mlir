@@ -110,14 +110,14 @@ func.func @batched(%x: memref<2x3x4xi8>, %w: memref<2x1x1x16x4xi8>, %y: memref<2
 // i32 sums in registers; per group the sums start at -za[m] * cs[g], each
 // packed weight vector gives two K-quads (low nibbles, high nibbles, -8),
 // vpdpbusd, then y += (f32(sum) * sx[m]) * sw[g]. The [G, M, N] i32 buffer,
-// its fill and dealloc go. Rows 0-3: a 4-row tile; row 4: a 1-row tile.
+// its fill and dealloc go. cs and sw are column panels [N/16, G, 16]. Rows 0-3: a 4-row tile; row 4: a 1-row tile.
 // CHECK-LABEL: func.func @grouped
 // CHECK-NOT: memref.alloc
 // CHECK: memref.collapse_shape %arg0 {{\[\[}}0], [1, 2, 3, 4]] : memref<5x2x1x2x4xi8> into memref<5x16xi8>
 // CHECK: memref.collapse_shape %arg1 {{\[\[}}0], [1, 2], [3, 4]] : memref<1x2x1x16x4xi8> into memref<1x2x64xi8>
 // CHECK: scf.parallel
 // CHECK: scf.for {{.*}} -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
-// CHECK: vector.load %arg3{{.*}} : memref<2x16xi32>, vector<16xi32>
+// CHECK: vector.load %arg3{{.*}} : memref<1x2x16xi32>, vector<16xi32>
 // CHECK: arith.muli {{.*}} : vector<16xi32>
 // CHECK: scf.for {{.*}} -> (vector<16xi32>, vector<16xi32>, vector<16xi32>, vector<16xi32>)
 // CHECK: vector.load {{.*}} : memref<1x2x64xi8>, vector<64xi8>
@@ -139,10 +139,10 @@ func.func @batched(%x: memref<2x3x4xi8>, %w: memref<2x1x1x16x4xi8>, %y: memref<2
 #o = affine_map<(d0, d1, d2, d3, d4, d5, d6) -> (d0, d1, d2 * 16 + d3)>
 #e0 = affine_map<(d0, d1, d2) -> (d2, d0, d1)>
 #e1 = affine_map<(d0, d1, d2) -> (d0)>
-#e2 = affine_map<(d0, d1, d2) -> (d2, d1)>
+#e2 = affine_map<(d0, d1, d2) -> (d1 floordiv 16, d2, d1 mod 16)>
 #e3 = affine_map<(d0, d1, d2) -> (d0, d1)>
-func.func @grouped(%x: memref<5x2x1x2x4xi8>, %w: memref<1x2x1x16x4xi8>, %zx: memref<5xi8>, %cs: memref<2x16xi32>,
-                   %sx: memref<5xf32>, %sw: memref<2x16xf32>, %y: memref<5x16xf32>) {
+func.func @grouped(%x: memref<5x2x1x2x4xi8>, %w: memref<1x2x1x16x4xi8>, %zx: memref<5xi8>, %cs: memref<1x2x16xi32>,
+                   %sx: memref<5xf32>, %sw: memref<1x2x16xf32>, %y: memref<5x16xf32>) {
   %c0 = arith.constant 0 : i32
   %acc = memref.alloc() : memref<2x5x16xi32>
   linalg.fill ins(%c0 : i32) outs(%acc : memref<2x5x16xi32>)
@@ -166,7 +166,7 @@ func.func @grouped(%x: memref<5x2x1x2x4xi8>, %w: memref<1x2x1x16x4xi8>, %zx: mem
     linalg.yield %3 : i32
   }
   linalg.generic {indexing_maps = [#e0, #e1, #e2, #e1, #e2, #e3], iterator_types = ["parallel", "parallel", "reduction"]}
-      ins(%acc, %zx, %cs, %sx, %sw : memref<2x5x16xi32>, memref<5xi8>, memref<2x16xi32>, memref<5xf32>, memref<2x16xf32>) outs(%y : memref<5x16xf32>) {
+      ins(%acc, %zx, %cs, %sx, %sw : memref<2x5x16xi32>, memref<5xi8>, memref<1x2x16xi32>, memref<5xf32>, memref<1x2x16xf32>) outs(%y : memref<5x16xf32>) {
   ^bb0(%i: i32, %za: i8, %c: i32, %s1: f32, %s2: f32, %o: f32):
     %0 = arith.extui %za : i8 to i32
     %1 = arith.muli %0, %c : i32

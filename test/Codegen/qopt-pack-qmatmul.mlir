@@ -107,18 +107,20 @@ func.func @unpacked(%x: tensor<3x4xi8>, %zx: tensor<i8>, %v: tensor<4x16xi8>) ->
 // of the activations' K slice, then y = sum_g (f32(acc) * sx) * sw[g]) with
 // int4-range weights on AVX-512: the weights go two nibbles per byte (+8
 // bias: 1 -> 0x99 = -103) into [N/16, G, gs/8, 16, 4], the per-group column
-// sums (8) into the epilogue's compensation; an int4 dot generic over the
+// sums (8) into the epilogue's compensation, they and the group scales as
+// column panels [N/16, G, 16]; an int4 dot generic over the
 // [M, K] activations (no transpose) and the epilogue generic replace the
 // qmatmul and its epilogue. Other targets keep the qmatmul.
 // CHECK-LABEL: func.func @grouped
 // CHECK-DAG: %[[W:.*]] = arith.constant dense<-103> : tensor<1x2x1x16x4xi8>
-// CHECK-DAG: %[[CS:.*]] = arith.constant dense<8> : tensor<2x16xi32>
+// CHECK-DAG: %[[CS:.*]] = arith.constant dense<8> : tensor<1x2x16xi32>
+// CHECK-DAG: %[[SW:.*]] = arith.constant dense<5.000000e-01> : tensor<1x2x16xf32>
 // CHECK: %[[X:.*]] = tensor.expand_shape %arg0 {{\[\[}}0], [1, 2, 3, 4]] output_shape [2, 2, 1, 2, 4]
 // CHECK: %[[ACC:.*]] = linalg.generic
 // CHECK-SAME: ins(%[[X]], %[[W]] : tensor<2x2x1x2x4xi8>, tensor<1x2x1x16x4xi8>)
 // CHECK-SAME: qopt.ukernel = "int4_grouped_dot"
 // CHECK: linalg.generic
-// CHECK-SAME: ins(%[[ACC]], %arg1, %[[CS]], %arg2, %{{.*}} : tensor<2x2x16xi32>, tensor<2xi8>, tensor<2x16xi32>, tensor<2xf32>, tensor<2x16xf32>)
+// CHECK-SAME: ins(%[[ACC]], %arg1, %[[CS]], %arg2, %[[SW]] : tensor<2x2x16xi32>, tensor<2xi8>, tensor<1x2x16xi32>, tensor<2xf32>, tensor<1x2x16xf32>)
 // CHECK-SAME: qopt.ukernel = "int4_grouped_epilogue"
 // CHECK-NOT: qopt.qmatmul
 // GENERIC-LABEL: func.func @grouped
