@@ -53,8 +53,11 @@ std::vector<int8_t> mlir::qopt::int8WeightValues(Value rhs, int64_t n) {
       return w;
     w.resize(n);
     for (int64_t e = 0; e < n; ++e) {
-      int8_t byte = p[splat ? 0 : e / 2];
-      w[e] = e % 2 ? (int8_t)(byte >> 4) : (int8_t)((int8_t)(byte << 4) >> 4);
+      // The nibble as 0..15, then sign-extended (no shifts of negative
+      // values: UB before C++20).
+      uint8_t byte = (uint8_t)p[splat ? 0 : e / 2];
+      int nibble = e % 2 ? byte >> 4 : byte & 15;
+      w[e] = (int8_t)(nibble >= 8 ? nibble - 16 : nibble);
     }
     return w;
   }
