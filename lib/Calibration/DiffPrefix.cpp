@@ -370,37 +370,38 @@ std::unique_ptr<DiffPrefix> DiffPrefix::build(func::FuncOp func,
 // Forward and backward
 //===----------------------------------------------------------------------===//
 
-static void im2col(const float *x, int64_t C, int64_t H, int64_t W,
-                   const Window &w, int64_t HO, int64_t WO, float *col) {
+/// Calls f(column element, input element or -1 for padding) for every tap
+/// of the im2col matrix [C * kh * kw, HO * WO] of one image.
+template <typename F>
+static void forEachTap(int64_t C, int64_t H, int64_t W, const Window &w,
+                       int64_t HO, int64_t WO, F f) {
+  int64_t row = 0;
   for (int64_t c = 0; c < C; ++c)
     for (int64_t i = 0; i < w.kh; ++i)
-      for (int64_t j = 0; j < w.kw; ++j, col += HO * WO)
+      for (int64_t j = 0; j < w.kw; ++j, row += HO * WO)
         for (int64_t oh = 0; oh < HO; ++oh) {
           int64_t ih = oh * w.sh - w.pt + i * w.dh;
           for (int64_t ow = 0; ow < WO; ++ow) {
             int64_t iw = ow * w.sw - w.pl + j * w.dw;
-            col[oh * WO + ow] = ih >= 0 && ih < H && iw >= 0 && iw < W
-                                    ? x[(c * H + ih) * W + iw]
-                                    : 0.f;
+            bool inside = ih >= 0 && ih < H && iw >= 0 && iw < W;
+            f(row + oh * WO + ow, inside ? (c * H + ih) * W + iw : -1);
           }
         }
 }
 
+static void im2col(const float *x, int64_t C, int64_t H, int64_t W,
+                   const Window &w, int64_t HO, int64_t WO, float *col) {
+  forEachTap(C, H, W, w, HO, WO, [&](int64_t k, int64_t xi) {
+    col[k] = xi < 0 ? 0.f : x[xi];
+  });
+}
+
 static void col2im(const float *col, int64_t C, int64_t H, int64_t W,
                    const Window &w, int64_t HO, int64_t WO, float *dx) {
-  for (int64_t c = 0; c < C; ++c)
-    for (int64_t i = 0; i < w.kh; ++i)
-      for (int64_t j = 0; j < w.kw; ++j, col += HO * WO)
-        for (int64_t oh = 0; oh < HO; ++oh) {
-          int64_t ih = oh * w.sh - w.pt + i * w.dh;
-          if (ih < 0 || ih >= H)
-            continue;
-          for (int64_t ow = 0; ow < WO; ++ow) {
-            int64_t iw = ow * w.sw - w.pl + j * w.dw;
-            if (iw >= 0 && iw < W)
-              dx[(c * H + ih) * W + iw] += col[oh * WO + ow];
-          }
-        }
+  forEachTap(C, H, W, w, HO, WO, [&](int64_t k, int64_t xi) {
+    if (xi >= 0)
+      dx[xi] += col[k];
+  });
 }
 
 static float unary(Fn fn, const DiffPrefix::Step &s, float x) {

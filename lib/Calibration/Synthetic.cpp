@@ -97,12 +97,5 @@ LogicalResult calib::makeSyntheticCalibration(ModuleOp module, StringRef kind,
     out.data.resize(v.size() * 4);
     std::memcpy(out.data.data(), v.data(), out.data.size());
   }
-  std::error_code ec;
-  raw_fd_ostream os(outPath, ec);
-  if (ec) {
-    err = "cannot write '" + outPath.str() + "': " + ec.message();
-    return failure();
-  }
-  os << ::qopt::encodeNpy(out);
-  return success();
+  return success(::qopt::writeNpy(outPath, out, err));
 }

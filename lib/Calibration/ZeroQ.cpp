@@ -160,12 +160,5 @@ LogicalResult calib::makeBatchNormMatchedInputs(ModuleOp module,
   out.shape.insert(out.shape.end(), in.begin(), in.end());
   out.data.resize(x.v.size() * 4);
   std::memcpy(out.data.data(), x.v.data(), out.data.size());
-  std::error_code ec;
-  raw_fd_ostream os(outPath, ec);
-  if (ec) {
-    err = "cannot write '" + outPath.str() + "': " + ec.message();
-    return failure();
-  }
-  os << ::qopt::encodeNpy(out);
-  return success();
+  return success(::qopt::writeNpy(outPath, out, err));
 }

@@ -5,7 +5,9 @@
 
 #include "onnx/onnx_pb.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/raw_ostream.h"
 
 #include <cstring>
 
@@ -114,6 +116,18 @@ bool parseNpy(StringRef s, const std::string &what, HostTensor &t,
   const char *p = s.data() + hoff + hlen;
   t.data.assign(p, p + bytes);
   return true;
+}
+
+bool writeNpy(llvm::StringRef path, const HostTensor &t, std::string &err) {
+  std::string bytes = encodeNpy(t);
+  llvm::Error e = llvm::writeToOutput(path, [&](llvm::raw_ostream &os) {
+    os << bytes;
+    return llvm::Error::success();
+  });
+  if (!e)
+    return true;
+  err = "cannot write '" + path.str() + "': " + llvm::toString(std::move(e));
+  return false;
 }
 
 std::string encodeNpy(const HostTensor &t) {

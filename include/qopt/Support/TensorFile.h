@@ -24,6 +24,9 @@ bool parseNpy(llvm::StringRef bytes, const std::string &what, HostTensor &t,
               std::string &err);
 /// Serializes `t` as .npy (version 1.0).
 std::string encodeNpy(const HostTensor &t);
+/// Writes `t` as .npy to `path` (through a temporary file renamed into
+/// place). False + `err` on failure.
+bool writeNpy(llvm::StringRef path, const HostTensor &t, std::string &err);
 /// Reads a binary ONNX TensorProto (.pb).
 bool readTensorProto(llvm::StringRef path, HostTensor &t, std::string &err);
 size_t dtypeSize(int32_t dtype);
