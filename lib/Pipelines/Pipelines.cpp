@@ -188,11 +188,16 @@ void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
   arena.maxStaticBytes = opts.maxStaticArena;
   pm.addPass(createQOptArenaPass(arena));
   // Linalg -> loops (parallel dims as scf.parallel -> OpenMP worksharing).
-  if (opts.parallel)
+  // Loops with little work run serially (no fork/join; the threshold is
+  // target data).
+  if (opts.parallel) {
     addText(pm, "func.func(convert-linalg-to-parallel-loops,canonicalize),"
-                "scf-forall-to-parallel,convert-scf-to-openmp,"
-                "qopt-inline-alloca-scopes");
-  else
+                "scf-forall-to-parallel");
+    QOptSerializeSmallLoopsPassOptions serial;
+    serial.target = opts.target;
+    pm.addPass(createQOptSerializeSmallLoopsPass(serial));
+    addText(pm, "convert-scf-to-openmp,qopt-inline-alloca-scopes");
+  } else
     addText(pm, "func.func(convert-linalg-to-loops,canonicalize),"
                 "scf-forall-to-for");
   // bf16 has no arithmetic on most x86 targets, and LLVM lowers f32 <-> bf16

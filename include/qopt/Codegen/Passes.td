@@ -271,4 +271,31 @@ def QOptLowerUkernelsPass : Pass<"qopt-lower-ukernels", "ModuleOp"> {
                            "::mlir::LLVM::LLVMDialect"];
 }
 
+def QOptSerializeSmallLoopsPass : Pass<"qopt-serialize-small-loops", "ModuleOp"> {
+  let summary = "Run scf.parallel loops with little work serially";
+  let description = [{
+    Before convert-scf-to-openmp, which makes every outermost scf.parallel
+    one OpenMP fork/join. llama-tiny's forward pass had 231 of them, most
+    over 128 rows of a few hundred elements (fills, row max/min, the RMSNorm
+    rsqrt column, transposes): each waited for all threads to get a core,
+    which on a loaded machine costs more than the loop. An outermost
+    scf.parallel whose estimated work is below the target's
+    `minParallelWork` becomes a nest of scf.for (same iterations, same
+    order inside each iteration: results are bit-identical).
+
+    The estimate: each op counts one per vector register it spans
+    (elements x bit width / the target's vector bits, at least 1), scf.for
+    bodies times their constant trip count, times the scf.parallel's trip
+    count. Loops with a non-constant trip count, a call or results stay
+    parallel. `min-work` (>= 0) overrides the target's threshold.
+  }];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"host\"",
+           "--target name (qopt/Codegen/TargetDesc.h)">,
+    Option<"minWork", "min-work", "int64_t", /*default=*/"-1",
+           "threshold in vector ops (-1: the target's minParallelWork)">,
+  ];
+  let dependentDialects = ["::mlir::scf::SCFDialect"];
+}
+
 #endif // QOPT_CODEGEN_PASSES

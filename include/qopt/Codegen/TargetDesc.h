@@ -15,6 +15,7 @@
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
 
+#include <cstdint>
 #include <string>
 
 namespace mlir::qopt {
@@ -45,6 +46,11 @@ struct TargetDesc {
   /// for (qopt-lower-ukernels); the defaults fit current x86 and Arm cores.
   unsigned l1dBytes = 32 * 1024;
   unsigned l2Bytes = 1024 * 1024;
+  /// Estimated work (vector ops, see qopt-serialize-small-loops) below which
+  /// a parallel loop runs serially: an OpenMP fork/join costs a few
+  /// microseconds on an idle machine and much more when the threads wait
+  /// for a core, so loops of about 10 us or less are not worth splitting.
+  int64_t minParallelWork = 32768;
 
   /// i32 lanes of one vector register (the N block of the pack layout).
   unsigned lanes() const { return vectorBits / 32; }
