@@ -29,7 +29,7 @@ func.func @fill(%m: memref<128xf32>) {
 }
 
 // 128 rows x (16 steps x 3 ops on vector<16xf32>, one zmm each) = 6144 ops
-// plus the row's own ops: below the AVX-512 threshold (32768), serial; both
+// plus the row's own ops: below the AVX-512 threshold (131072), serial; both
 // dimensions of a 2-D loop become a nest in the same order.
 // CHECK-LABEL: func.func @rows
 // CHECK-NOT: scf.parallel

@@ -47,10 +47,14 @@ struct TargetDesc {
   unsigned l1dBytes = 32 * 1024;
   unsigned l2Bytes = 1024 * 1024;
   /// Estimated work (vector ops, see qopt-serialize-small-loops) below which
-  /// a parallel loop runs serially: an OpenMP fork/join costs a few
-  /// microseconds on an idle machine and much more when the threads wait
-  /// for a core, so loops of about 10 us or less are not worth splitting.
-  int64_t minParallelWork = 32768;
+  /// a parallel loop runs serially. An OpenMP fork/join costs a few
+  /// microseconds on an idle machine and far more when the threads wait for
+  /// a core; 131072 ops is roughly 30-40 us on a Zen 4 core. On llama-tiny
+  /// w8a8-dynamic (2 threads, loaded 2-core machine) 32768 / 131072 / 524288
+  /// gave 105 / 47 / 20 regions and ~25 / ~17 / ~12-25 ms medians; 524288
+  /// also serializes the 128x256x256 int8 projections, which on an idle
+  /// machine are worth splitting, so 131072.
+  int64_t minParallelWork = 131072;
 
   /// i32 lanes of one vector register (the N block of the pack layout).
   unsigned lanes() const { return vectorBits / 32; }
