@@ -11,6 +11,7 @@
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Transforms/LoopInvariantCodeMotionUtils.h"
 
 namespace mlir::qopt {
@@ -54,11 +55,15 @@ struct QOptTileAndVectorizePass
     IRRewriter rewriter(&getContext());
     for (linalg::LinalgOp op : targets)
       (void)tileAndVectorize(rewriter, op);
-    SmallVector<linalg::GenericOp> rows;
+    SmallVector<linalg::GenericOp> rows, unpacks;
     getOperation().walk([&](linalg::GenericOp op) {
       if (isMinMaxRowReduction(op))
         rows.push_back(op);
+      if (unpackInt4Width(op))
+        unpacks.push_back(op);
     });
+    for (linalg::GenericOp op : unpacks)
+      vectorizeUnpackInt4(rewriter, op);
     for (linalg::GenericOp op : rows)
       (void)vectorizeRowReduction(rewriter, op);
     SmallVector<linalg::LinalgOp> elementwise;
@@ -68,6 +73,88 @@ struct QOptTileAndVectorizePass
     });
     for (linalg::LinalgOp op : elementwise)
       (void)vectorizeElementwise(rewriter, op);
+  }
+
+  /// The bytes per vector step (32, 16, 8; 0: not handled) for the int4
+  /// unpack generic of qopt-convert-qopt-to-linalg (marked
+  /// `qopt.unpack_int4`): out[e] = nibble e % 2 of in[e / 2], sign-extended,
+  /// low nibble first, as `(b << 4) >> 4` and `b >> 4` in i8.
+  static int64_t unpackInt4Width(linalg::GenericOp op) {
+    if (!op->hasAttr("qopt.unpack_int4") || !op.hasPureTensorSemantics() ||
+        op.getNumDpsInputs() != 1 || op.getNumDpsInits() != 1 ||
+        op.getNumLoops() != 1 || op.hasDynamicShape())
+      return 0;
+    auto in = dyn_cast<RankedTensorType>(op.getDpsInputs()[0].getType());
+    auto out = dyn_cast<RankedTensorType>(op->getResult(0).getType());
+    MLIRContext *ctx = op.getContext();
+    AffineExpr d0 = getAffineDimExpr(0, ctx);
+    if (!in || !out || !in.getElementType().isInteger(8) ||
+        !out.getElementType().isInteger(8) || in.getRank() != 1 ||
+        out.getRank() != 1 || in.getDimSize(0) * 2 != out.getDimSize(0) ||
+        op.getMatchingIndexingMap(op.getDpsInputOperand(0)) !=
+            AffineMap::get(1, 0, d0.floorDiv(2)) ||
+        !op.getMatchingIndexingMap(op.getDpsInitOperand(0)).isIdentity())
+      return 0;
+    // The body still ends in shrsi(shli(in, _), 4) (the marked lowering).
+    auto yield = cast<linalg::YieldOp>(op.getBody()->getTerminator());
+    auto shr = yield.getValues()[0].getDefiningOp<arith::ShRSIOp>();
+    auto shl = shr ? shr.getLhs().getDefiningOp<arith::ShLIOp>() : nullptr;
+    if (!shl || shl.getLhs() != op.getBody()->getArgument(0) ||
+        getConstantIntValue(shr.getRhs()) != std::optional<int64_t>(4))
+      return 0;
+    return pickDivisor(in.getDimSize(0), {32, 16, 8});
+  }
+
+  /// The unpack as scf.forall over chunks of vb bytes: one transfer_read,
+  /// lo = (b << 4) >> 4, hi = b >> 4 (the same i8 operations as the scalar
+  /// body), interleaved lo[0], hi[0], lo[1], ... by one vector.shuffle.
+  void vectorizeUnpackInt4(IRRewriter &rewriter, linalg::GenericOp op) {
+    int64_t vb = unpackInt4Width(op);
+    Location loc = op.getLoc();
+    Value in = op.getDpsInputs()[0];
+    int64_t nb = cast<RankedTensorType>(in.getType()).getDimSize(0);
+    Type i8 = rewriter.getI8Type();
+    auto bTy = VectorType::get({vb}, i8);
+    rewriter.setInsertionPoint(op);
+    auto forall = scf::ForallOp::create(
+        rewriter, loc, asOFR(rewriter, {nb / vb}),
+        ValueRange{op.getDpsInits()[0]}, std::nullopt);
+    Block *body = forall.getBody();
+    rewriter.setInsertionPointToStart(body);
+    Value c = body->getArgument(0), out = body->getArgument(1);
+    Value off = arith::MulIOp::create(
+        rewriter, loc, c, arith::ConstantIndexOp::create(rewriter, loc, vb));
+    Value off2 = arith::MulIOp::create(
+        rewriter, loc, c,
+        arith::ConstantIndexOp::create(rewriter, loc, 2 * vb));
+    Value pad = arith::ConstantOp::create(rewriter, loc, i8,
+                                          rewriter.getI8IntegerAttr(0));
+    Value b = vector::TransferReadOp::create(
+        rewriter, loc, bTy, in, ValueRange{off}, pad,
+        ArrayRef<bool>{true});
+    Value four = arith::ConstantOp::create(
+        rewriter, loc, bTy, DenseElementsAttr::get(bTy, rewriter.getI8IntegerAttr(4)));
+    Value lo = arith::ShRSIOp::create(
+        rewriter, loc, arith::ShLIOp::create(rewriter, loc, b, four), four);
+    Value hi = arith::ShRSIOp::create(rewriter, loc, b, four);
+    SmallVector<int64_t> mask;
+    for (int64_t i = 0; i < vb; ++i)
+      mask.append({i, vb + i});
+    Value v = vector::ShuffleOp::create(rewriter, loc, lo, hi, mask);
+    auto sTy = RankedTensorType::get({2 * vb}, i8);
+    OpFoldResult one = rewriter.getIndexAttr(1);
+    SmallVector<OpFoldResult> offs = {off2}, szs = {rewriter.getIndexAttr(2 * vb)},
+                              sts = {one};
+    Value slice =
+        tensor::ExtractSliceOp::create(rewriter, loc, sTy, out, offs, szs, sts);
+    Value w = vector::TransferWriteOp::create(
+                  rewriter, loc, v, slice,
+                  ValueRange{arith::ConstantIndexOp::create(rewriter, loc, 0)},
+                  ArrayRef<bool>{true})
+                  .getResult();
+    rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
+    tensor::ParallelInsertSliceOp::create(rewriter, loc, w, out, offs, szs, sts);
+    rewriter.replaceOp(op, forall.getResults());
   }
 
   /// A 2-D generic whose only use is the accumulator init of an int8 dot
@@ -372,24 +459,53 @@ struct QOptTileAndVectorizePass
         !g.getBody()->getOps<linalg::IndexOp>().empty())
       return {};
     MLIRContext *ctx = rewriter.getContext();
-    AffineExpr j = getAffineDimExpr(0, ctx), k = getAffineDimExpr(1, ctx),
-               l = getAffineDimExpr(2, ctx);
     Location loc = g.getLoc();
-    rewriter.setInsertionPoint(g);
     // Operand dims indexed by n must be exactly n (expanded to (j, l));
     // the others may be any function of k (e.g. a group scale's k / 128).
     auto dimIsN = [](AffineExpr e) {
       auto d = dyn_cast<AffineDimExpr>(e);
       return d && d.getPosition() == 1;
     };
+    auto dimIsK = [](AffineExpr e) {
+      auto d = dyn_cast<AffineDimExpr>(e);
+      return d && d.getPosition() == 0;
+    };
+    // A group scale `k floordiv G` (G dividing K): K is split into (kg, kr),
+    // k = kg * G + kr, so that every map is a projected permutation (the
+    // scale is indexed by kg) and the generic vectorizes along l.
+    auto groupOf = [&](AffineExpr e) -> int64_t {
+      auto bin = dyn_cast<AffineBinaryOpExpr>(e);
+      if (!bin || bin.getKind() != AffineExprKind::FloorDiv ||
+          !dimIsK(bin.getLHS()))
+        return 0;
+      auto c = dyn_cast<AffineConstantExpr>(bin.getRHS());
+      return c ? c.getValue() : 0;
+    };
+    int64_t G = 0;
+    bool splitOk = true;
     for (OpOperand *in : g.getDpsInputOperands()) {
       AffineMap m = g.getMatchingIndexingMap(in);
       if (!isa<RankedTensorType>(in->get().getType()) || m.getNumSymbols())
         return {};
-      for (AffineExpr e : m.getResults())
+      for (AffineExpr e : m.getResults()) {
         if (!dimIsN(e) && e.isFunctionOfDim(1))
           return {};
+        if (dimIsN(e) || dimIsK(e) || !e.isFunctionOfDim(0))
+          continue;
+        int64_t gs = groupOf(e);
+        if (gs > 1 && gs < K && K % gs == 0 && (!G || G == gs))
+          G = gs;
+        else
+          splitOk = false;
+      }
     }
+    bool split = G && splitOk;
+    // Loops (j, k, l), or (j, kg, kr, l) when split.
+    unsigned nd = split ? 4 : 3;
+    AffineExpr j = getAffineDimExpr(0, ctx), k = getAffineDimExpr(1, ctx),
+               l = getAffineDimExpr(nd - 1, ctx);
+    AffineExpr kr = split ? getAffineDimExpr(2, ctx) : AffineExpr();
+    rewriter.setInsertionPoint(g);
     SmallVector<Value> ins;
     SmallVector<AffineMap> maps;
     for (OpOperand *in : g.getDpsInputOperands()) {
@@ -406,7 +522,16 @@ struct QOptTileAndVectorizePass
           exprs.append({j, l});
           groups.push_back({first, first + 1});
           expand = true;
-        } else { // f(k)
+        } else if (split && dimIsK(e)) { // k -> (kg, kr)
+          shape.append({K / G, G});
+          exprs.append({k, kr});
+          groups.push_back({first, first + 1});
+          expand = true;
+        } else if (split && e.isFunctionOfDim(0)) { // k floordiv G -> kg
+          shape.push_back(t.getDimSize(r));
+          exprs.push_back(k);
+          groups.push_back({first});
+        } else { // f(k), or a constant index
           shape.push_back(t.getDimSize(r));
           exprs.push_back(e.replaceDims({k, l}));
           groups.push_back({first});
@@ -418,19 +543,26 @@ struct QOptTileAndVectorizePass
             rewriter, loc, RankedTensorType::get(shape, t.getElementType()),
             v, groups);
       ins.push_back(v);
-      maps.push_back(AffineMap::get(3, 0, exprs, ctx));
+      maps.push_back(AffineMap::get(nd, 0, exprs, ctx));
     }
     Type f32 = rewriter.getF32Type();
     SmallVector<int64_t> pshape = {N / tn, K, tn};
-    maps.push_back(AffineMap::getMultiDimIdentityMap(3, ctx));
-    Value init = tensor::EmptyOp::create(rewriter, loc, pshape, f32);
+    SmallVector<int64_t> gshape =
+        split ? SmallVector<int64_t>{N / tn, K / G, G, tn} : pshape;
+    maps.push_back(AffineMap::getMultiDimIdentityMap(nd, ctx));
+    Value init = tensor::EmptyOp::create(rewriter, loc, gshape, f32);
     auto packed = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{RankedTensorType::get(pshape, f32)}, ins,
+        rewriter, loc, TypeRange{RankedTensorType::get(gshape, f32)}, ins,
         ValueRange{init}, maps,
-        SmallVector<utils::IteratorType>(3, utils::IteratorType::parallel));
+        SmallVector<utils::IteratorType>(nd, utils::IteratorType::parallel));
     rewriter.cloneRegionBefore(g.getRegion(), packed.getRegion(),
                                packed.getRegion().end());
-    return packed.getResult(0);
+    if (!split)
+      return packed.getResult(0);
+    // [N/tn, K/G, G, tn] -> [N/tn, K, tn]: the same buffer.
+    return tensor::CollapseShapeOp::create(
+        rewriter, loc, RankedTensorType::get(pshape, f32), packed.getResult(0),
+        ArrayRef<ReassociationIndices>{{0}, {1, 2}, {3}});
   }
 
   /// scf.forall (j, i) over (N/tn panels, M/tm row blocks), panels

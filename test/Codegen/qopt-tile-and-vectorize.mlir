@@ -174,17 +174,28 @@ func.func @mm_const(%a: tensor<16x8xf32>) -> tensor<16x64xf32> {
 
 // Weights computed by an elementwise generic used only by the matmul (the
 // weight-only dequantization, here with a group scale per 4 rows of K):
-// the generic writes the [N/32, K, 32] panels itself (loops (j, k, l),
-// n = 32j + l, the quantized weights viewed as [K, N/32, 32]); the
-// [K, N] dequantized tensor is gone.
+// the generic writes the [N/32, K, 32] panels itself (n = 32j + l, the
+// quantized weights viewed as [K, N/32, 32]); the [K, N] dequantized
+// tensor is gone. The group scale's `k floordiv 4` is split off: loops
+// (j, kg, kr, l) with k = 4kg + kr, the scale indexed by kg, so all maps
+// are projected permutations and the generic is vectorized along l (16
+// lanes: the same extsi/sitofp/mulf per element), written as
+// [N/32, K/4, 4, 32] and collapsed to the panels.
 // CHECK-LABEL: func.func @mm_dequant
-// CHECK: %[[QE:.*]] = tensor.expand_shape %{{.*}} {{\[}}[0], [1, 2]] output_shape [8, 2, 32] : tensor<8x64xi8> into tensor<8x2x32xi8>
+// CHECK: %[[QE:.*]] = tensor.expand_shape %{{.*}} {{\[}}[0, 1], [2, 3]] output_shape [2, 4, 2, 32] : tensor<8x64xi8> into tensor<2x4x2x32xi8>
 // CHECK: %[[SE:.*]] = tensor.expand_shape %{{.*}} {{\[}}[0], [1, 2]] output_shape [2, 2, 32] : tensor<2x64xf32> into tensor<2x2x32xf32>
-// CHECK: %[[P:.*]] = linalg.generic {{.*}} ins(%[[QE]], %[[SE]] : tensor<8x2x32xi8>, tensor<2x2x32xf32>) outs(%{{.*}} : tensor<2x8x32xf32>)
+// CHECK: %[[G:.*]] = scf.forall (%[[PJ:.*]], %[[KG:.*]], %[[KR:.*]]) in (2, 2, 4)
+// CHECK: tensor.extract_slice %[[QE]][%[[KG]], %[[KR]], %[[PJ]], 0] [1, 1, 1, 32]
+// CHECK: tensor.extract_slice %[[SE]][%[[KG]], %[[PJ]], 0] [1, 1, 32]
+// CHECK: arith.extsi %{{.*}} : vector<1x1x1x16xi8> to vector<1x1x1x16xi32>
+// CHECK: arith.sitofp %{{.*}} : vector<1x1x1x16xi32> to vector<1x1x1x16xf32>
+// CHECK: arith.mulf %{{.*}} : vector<1x1x1x16xf32>
+// CHECK: %[[P:.*]] = tensor.collapse_shape %[[G]] {{\[}}[0], [1, 2], [3]] : tensor<2x2x4x32xf32> into tensor<2x8x32xf32>
 // CHECK: scf.forall (%[[J:.*]], %{{.*}}) in (2, 2)
 // CHECK: tensor.extract_slice %[[P]][%[[J]], 0, 0] [1, 8, 32] [1, 1, 1] : tensor<2x8x32xf32> to tensor<8x32xf32>
 // CHECK: vector.contract
 // CHECK-NOT: tensor<8x64xf32>
+// CHECK-NOT: linalg.generic
 #q = affine_map<(d0, d1) -> (d0, d1)>
 #s = affine_map<(d0, d1) -> (d0 floordiv 4, d1)>
 func.func @mm_dequant(%a: tensor<16x8xf32>, %q: tensor<8x64xi8>, %sc: tensor<2x64xf32>) -> tensor<16x64xf32> {
@@ -250,4 +261,43 @@ func.func @not_dot_init(%cs: tensor<64xi32>) -> tensor<6x64xi32> {
     linalg.yield %n : i32
   } -> tensor<6x64xi32>
   return %init : tensor<6x64xi32>
+}
+
+// -----
+
+// The int4 unpack generic of qopt-convert-qopt-to-linalg (marked
+// qopt.unpack_int4): out[e] = nibble e % 2 of in[e / 2]. Its linalg.index
+// keeps the generic vectorizer away; it becomes vector code, per 32 bytes
+// one load, lo = (b << 4) >> 4 and hi = b >> 4 (the scalar body's i8
+// operations), interleaved lo[0], hi[0], lo[1], ... by one vector.shuffle (which
+// canonicalizes to vector.interleave).
+// CHECK-LABEL: func.func @unpack_int4
+// CHECK: scf.forall (%{{.*}}) in (4)
+// CHECK: %[[B:.*]] = vector.transfer_read %{{.*}} : tensor<128xi8>, vector<32xi8>
+// CHECK: %[[L:.*]] = arith.shli %[[B]], %[[FOUR:.*]] : vector<32xi8>
+// CHECK: %[[LO:.*]] = arith.shrsi %[[L]], %[[FOUR]] : vector<32xi8>
+// CHECK: %[[HI:.*]] = arith.shrsi %[[B]], %[[FOUR]] : vector<32xi8>
+// CHECK: vector.interleave %[[LO]], %[[HI]] : vector<32xi8> -> vector<64xi8>
+// CHECK: vector.transfer_write %{{.*}} : vector<64xi8>, tensor<64xi8>
+// CHECK-NOT: linalg.index
+// CHECK-NOT: linalg.generic
+#half = affine_map<(d0) -> (d0 floordiv 2)>
+#id = affine_map<(d0) -> (d0)>
+func.func @unpack_int4(%p: tensor<128xi8>) -> tensor<256xi8> {
+  %c1 = arith.constant 1 : index
+  %c1_i8 = arith.constant 1 : i8
+  %c4_i8 = arith.constant 4 : i8
+  %e = tensor.empty() : tensor<256xi8>
+  %u = linalg.generic {indexing_maps = [#half, #id], iterator_types = ["parallel"]} ins(%p : tensor<128xi8>) outs(%e : tensor<256xi8>) attrs = {qopt.unpack_int4} {
+  ^bb0(%in: i8, %out: i8):
+    %i = linalg.index 0 : index
+    %odd = arith.andi %i, %c1 : index
+    %o8 = arith.index_cast %odd : index to i8
+    %d = arith.subi %c1_i8, %o8 : i8
+    %sh = arith.muli %d, %c4_i8 : i8
+    %v = arith.shli %in, %sh : i8
+    %r = arith.shrsi %v, %c4_i8 : i8
+    linalg.yield %r : i8
+  } -> tensor<256xi8>
+  return %u : tensor<256xi8>
 }

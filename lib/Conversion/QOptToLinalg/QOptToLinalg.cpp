@@ -531,7 +531,7 @@ struct UnpackInt4Lowering : OpRewritePattern<UnpackInt4Op> {
                                                   b.getContext()),
                                    b.getMultiDimIdentityMap(1)};
     Value init = tensor::EmptyOp::create(b, loc, {n}, i8);
-    Value flat =
+    auto unpack =
         linalg::GenericOp::create(
             b, loc, TypeRange{flatTy}, ValueRange{op.getInput()},
             ValueRange{init}, maps,
@@ -556,8 +556,12 @@ struct UnpackInt4Lowering : OpRewritePattern<UnpackInt4Op> {
               Value v = arith::ShLIOp::create(nb, l, a[0], sh);
               linalg::YieldOp::create(
                   nb, l, (Value)arith::ShRSIOp::create(nb, l, v, four));
-            })
-            .getResult(0);
+            });
+    // Marks the generic for qopt-tile-and-vectorize, which unpacks a
+    // vector of bytes at a time (the linalg.index keeps the generic
+    // vectorizer away).
+    unpack->setAttr("qopt.unpack_int4", b.getUnitAttr());
+    Value flat = unpack.getResult(0);
     if (rt.getRank() == 1) {
       b.replaceOp(op, flat);
       return success();

@@ -129,6 +129,7 @@ func.func @observe(%x: tensor<4xf32>) -> tensor<4xf32> {
 // CHECK-DAG: #[[HALF:.*]] = affine_map<(d0) -> (d0 floordiv 2)>
 // CHECK-LABEL: func @unpack_int4
 // CHECK: %[[F:.*]] = linalg.generic {indexing_maps = [#[[HALF]], #{{.*}}], iterator_types = ["parallel"]} ins(%arg0 : tensor<4xi8>) outs(%{{.*}} : tensor<8xi8>)
+// CHECK-SAME: attrs = {qopt.unpack_int4}
 // CHECK: linalg.index 0
 // CHECK: arith.shli
 // CHECK: arith.shrsi
