@@ -29,7 +29,9 @@ namespace {
 
 using IT = utils::IteratorType;
 
-bool isZero(Value v) {
+} // namespace
+
+bool mlir::qopt::isZeroIntConstant(Value v) {
   Attribute a;
   if (!matchPattern(v, m_Constant(&a)))
     return false;
@@ -37,8 +39,6 @@ bool isZero(Value v) {
   return d && llvm::all_of(d.getValues<APInt>(),
                            [](const APInt &x) { return x.isZero(); });
 }
-
-} // namespace
 
 std::vector<int8_t> mlir::qopt::int8WeightValues(Value rhs, int64_t n) {
   std::vector<int8_t> w;
@@ -136,7 +136,7 @@ LogicalResult mlir::qopt::packGroupedInt4(QMatMulOp op, const TargetDesc &t) {
   if (lt.getRank() != 3 || rt.getRank() != 3 || !lt.hasStaticShape() ||
       !rt.hasStaticShape() || !lt.getElementType().isInteger(8) ||
       !rt.getElementType().isInteger(8) || op.getRhsUnsigned() ||
-      !isZero(op.getRhsZp()))
+      !isZeroIntConstant(op.getRhsZp()))
     return failure();
   int64_t G = rt.getDimSize(0), gs = rt.getDimSize(1), N = rt.getDimSize(2);
   int64_t M = lt.getDimSize(1), K = G * gs, L = t.lanes();

@@ -30,6 +30,9 @@ namespace mlir::qopt {
 /// failure (nothing changed) when the pattern or the target does not fit.
 LogicalResult packGroupedInt4(QMatMulOp op, const TargetDesc &t);
 
+/// Whether `v` is a constant whose integer elements are all zero.
+bool isZeroIntConstant(Value v);
+
 /// The `n` int8 values of a constant weight: one per byte, or int4 two per
 /// byte behind qopt.unpack_int4 (docs/semantics.md §10); empty if `rhs` is
 /// neither.

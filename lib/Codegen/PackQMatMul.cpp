@@ -26,15 +26,6 @@ using namespace mlir::qopt;
 
 namespace {
 
-bool isZeroConstant(Value v) {
-  Attribute a;
-  if (!matchPattern(v, m_Constant(&a)))
-    return false;
-  auto d = dyn_cast<DenseIntElementsAttr>(a);
-  return d && llvm::all_of(d.getValues<APInt>(),
-                           [](const APInt &x) { return x.isZero(); });
-}
-
 struct QOptPackQMatMulPass
     : qopt::impl::QOptPackQMatMulPassBase<QOptPackQMatMulPass> {
   using Base::Base;
@@ -74,7 +65,7 @@ struct QOptPackQMatMulPass
     // Per-row activation zero points: along lhs dim -2.
     if (zat.getRank() != 0 && lt.getRank() != 2 && !batched)
       return failure();
-    if (!isZeroConstant(op.getRhsZp()))
+    if (!isZeroIntConstant(op.getRhsZp()))
       return failure(); // asymmetric weights: portable path
     // A constant, or int4 values stored two per byte (qopt.unpack_int4 of
     // a constant: w4a8 without groups).
