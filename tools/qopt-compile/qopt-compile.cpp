@@ -485,6 +485,7 @@ int main(int argc, char **argv) {
     fp.llmInt8 = 0;
     StringRef synthKind;
     bool zeroq = false;
+    int64_t synthCount = calibSamples > 0 ? (int64_t)calibSamples : 32;
     if (StringRef(calibData).starts_with("synthetic")) {
       synthKind = StringRef(calibData).drop_front(9);
       if (!synthKind.empty() && !synthKind.consume_front(":"))
@@ -492,6 +493,10 @@ int main(int argc, char **argv) {
                     "' (expected synthetic or synthetic:random)");
       if (synthKind.empty())
         synthKind = "model";
+      if (synthKind != "model" && synthKind != "random")
+        return fail("unknown synthetic calibration '" + synthKind.str() +
+                    "' (expected --calib=synthetic or "
+                    "--calib=synthetic:random)");
       int fd;
       if (std::error_code ec = sys::fs::createTemporaryFile(
               "qopt-synthetic", "npy", fd, synthetic.path))
@@ -502,12 +507,8 @@ int main(int argc, char **argv) {
       zeroq = qopt::detectStage(*module) == qopt::Stage::QONNX &&
               qopt::calib::hasBatchNorm(*module);
       if (zeroq) {
-        if (synthKind != "model" && synthKind != "random")
-          return fail("unknown synthetic calibration '" + synthKind.str() +
-                      "' (expected --calib=synthetic or "
-                      "--calib=synthetic:random)");
         qopt::calib::ZeroQOptions zo;
-        zo.count = calibSamples > 0 ? (int64_t)calibSamples : 32;
+        zo.count = synthCount;
         zo.steps = synthKind == "random" ? 0 : (int64_t)syntheticSteps;
         zo.progress = ::isatty(2) || !saveSynthetic.empty();
         qopt::calib::ZeroQReport zr;
@@ -524,16 +525,21 @@ int main(int argc, char **argv) {
       // Data-free LM calibration: token sequences sampled from the FP32
       // model itself.
       std::string serr;
-      int64_t n = calibSamples > 0 ? (int64_t)calibSamples : 32;
       if (!zeroq && failed(qopt::calib::makeSyntheticCalibration(
-                        *module, synthKind, n, /*sweeps=*/16, fp,
+                        *module, synthKind, synthCount, /*sweeps=*/16, fp,
                         synthetic.path, serr)))
         return fail(serr);
       if (!saveSynthetic.empty()) {
-        if (std::error_code ec = sys::fs::copy_file(synthetic.path,
-                                                    saveSynthetic))
+        // Atomic: a copy beside the target, renamed into place.
+        std::string tmp = saveSynthetic + ".tmp";
+        std::error_code ec = sys::fs::copy_file(synthetic.path, tmp);
+        if (!ec)
+          ec = sys::fs::rename(tmp, saveSynthetic);
+        if (ec) {
+          sys::fs::remove(tmp);
           return fail("cannot write '" + saveSynthetic + "': " +
                       ec.message());
+        }
       }
       calibData = std::string(synthetic.path);
     }
