@@ -104,11 +104,14 @@ struct QOptSerializeSmallLoopsPass
     int64_t threshold = minWork >= 0 ? int64_t(minWork) : t->minParallelWork;
     SmallVector<scf::ParallelOp> small;
     getOperation().walk([&](scf::ParallelOp p) {
-      // Outermost only: nested loops become no OpenMP region of their own.
-      if (p->getParentOfType<scf::ParallelOp>() || p.getNumResults() ||
-          !p.getInitVals().empty())
+      if (p.getNumResults() || !p.getInitVals().empty())
         return;
-      if (opWork(*p, t->vectorBits) < threshold)
+      // A loop inside a parallel loop runs in one thread anyway (OpenMP's
+      // nested regions get one), but as a nested region it would still pay
+      // a fork/join per outer iteration (e.g. the ops inside
+      // qopt-parallelize-heads' loop over the heads).
+      if (p->getParentOfType<scf::ParallelOp>() ||
+          opWork(*p, t->vectorBits) < threshold)
         small.push_back(p);
     });
     IRRewriter rewriter(&getContext());

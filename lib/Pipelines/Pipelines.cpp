@@ -3,9 +3,11 @@
 //===----------------------------------------------------------------------===//
 #include "qopt/Pipelines/Pipelines.h"
 
+#include "mlir/Dialect/LLVMIR/Transforms/Passes.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
 #include "qopt/Codegen/Passes.h"
 #include "qopt/Conversion/Passes.h"
 #include "qopt/Transforms/Passes.h"
@@ -141,6 +143,9 @@ void mlir::qopt::buildLowerToLinalgPipeline(OpPassManager &pm,
   QOptPackQMatMulPassOptions pack;
   pack.target = opts.target;
   pm.addPass(createQOptPackQMatMulPass(pack));
+  // Attention's per-head chain as one parallel loop over the heads.
+  if (opts.optLevel >= 1)
+    addText(pm, "func.func(qopt-parallelize-heads)");
   pm.addPass(createConvertQOptToLinalgPass());
   addText(pm, "canonicalize,func.func(qopt-fuse-elementwise),canonicalize,cse");
 }
@@ -150,6 +155,11 @@ void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
   // Tensors -> buffers. The ABI is recorded first: bufferization rewrites the
   // signature (results become trailing out-params).
   pm.addPass(createQOptRecordABIPass());
+  if (!opts.profileLines.empty()) {
+    LocationSnapshotOptions snap;
+    snap.fileName = opts.profileLines;
+    pm.addPass(createLocationSnapshot(snap));
+  }
   // Register-tile and vectorize the matmuls (-O1 and up; -O0 keeps scalar
   // loops for debugging).
   if (opts.optLevel >= 1)
@@ -216,6 +226,8 @@ void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
               "convert-openmp-to-llvm,convert-ub-to-llvm,"
               "reconcile-unrealized-casts,canonicalize");
   pm.addPass(createQOptEmitEntryPass());
+  if (!opts.profileLines.empty())
+    pm.addPass(LLVM::createDIScopeForLLVMFuncOpPass());
 }
 
 Stage mlir::qopt::detectStage(ModuleOp module) {

@@ -1,13 +1,14 @@
 // RUN: qopt-opt %s --qopt-serialize-small-loops="target=avx512" | FileCheck %s
-// Through OpenMP: only the large loop forks (one omp.parallel).
+// Through OpenMP: only the large loop and @nested's outer loop fork.
 // RUN: qopt-opt %s --qopt-serialize-small-loops="target=avx512" --convert-scf-to-openmp | FileCheck %s --check-prefix=OMP
-// min-work=0 keeps every loop parallel (three regions), a huge one none.
+// min-work=0 keeps every outermost loop parallel (four regions), a huge
+// one none.
 // RUN: qopt-opt %s --qopt-serialize-small-loops="target=avx512 min-work=0" --convert-scf-to-openmp | FileCheck %s --check-prefix=ALL
 // RUN: qopt-opt %s --qopt-serialize-small-loops="target=avx512 min-work=1000000000" | FileCheck %s --check-prefix=NONE
 
-// OMP-COUNT-1: omp.parallel
+// OMP-COUNT-2: omp.parallel
 // OMP-NOT: omp.parallel
-// ALL-COUNT-3: omp.parallel
+// ALL-COUNT-4: omp.parallel
 // ALL-NOT: omp.parallel
 // NONE-NOT: scf.parallel
 
@@ -67,6 +68,29 @@ func.func @big(%m: memref<1024x1024xf32>) {
       %v = vector.load %m[%i, %k] : memref<1024x1024xf32>, vector<16xf32>
       %w = arith.mulf %v, %v : vector<16xf32>
       vector.store %w, %m[%i, %k] : memref<1024x1024xf32>, vector<16xf32>
+    }
+    scf.reduce
+  }
+  return
+}
+
+// A parallel loop inside a parallel loop becomes scf.for whatever its work
+// (OpenMP would run it in one thread, after a fork/join per outer step).
+// CHECK-LABEL: func.func @nested
+// CHECK: scf.parallel
+// CHECK-NOT: scf.parallel
+// CHECK: scf.for
+// CHECK-NOT: scf.parallel
+func.func @nested(%m: memref<64x4096xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c64 = arith.constant 64 : index
+  %c4096 = arith.constant 4096 : index
+  %f = arith.constant 1.0 : f32
+  scf.parallel (%i) = (%c0) to (%c64) step (%c1) {
+    scf.parallel (%j) = (%c0) to (%c4096) step (%c1) {
+      memref.store %f, %m[%i, %j] : memref<64x4096xf32>
+      scf.reduce
     }
     scf.reduce
   }

@@ -74,6 +74,12 @@ static cl::opt<std::string> graphPasses(
     cl::desc("extra passes run on the legalized qopt graph, e.g. from a "
              "--load-pass-plugin (textual pipeline: 'pass1,pass2{opt=1}')"),
     cl::value_desc("pipeline"), cl::cat(cat));
+static cl::opt<std::string> profileLines(
+    "profile-lines",
+    cl::desc("write the linalg-level IR to FILE and give the object line "
+             "tables pointing into it (perf report --sort srcline names the "
+             "op behind each sample)"),
+    cl::value_desc("FILE"), cl::cat(cat));
 static cl::opt<int64_t>
     weightThreshold("weight-threshold",
                     cl::desc("constants above this many bytes go to OUT.weights"),
@@ -272,6 +278,7 @@ int main(int argc, char **argv) {
                 ") needs an " + arch.str() +
                 " host: use --emit=obj and scripts/aarch64-link.sh");
   popts.optLevel = optLevel[0] - '0';
+  popts.profileLines = profileLines;
   popts.weightThreshold = weightThreshold;
   popts.parallel = openmp;
   // No libomp for a cross target's artifacts (scripts/aarch64-link.sh links

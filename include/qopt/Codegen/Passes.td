@@ -271,6 +271,32 @@ def QOptLowerUkernelsPass : Pass<"qopt-lower-ukernels", "ModuleOp"> {
                            "::mlir::LLVM::LLVMDialect"];
 }
 
+def QOptParallelizeHeadsPass : Pass<"qopt-parallelize-heads", "func::FuncOp"> {
+  let summary = "Run attention's per-head op chain as one scf.forall over the heads";
+  let description = [{
+    Seeds are qopt.matmul ops whose operands are both computed (attention's
+    QK^T and PV) with a batch dim > 1, the head dim (the innermost such
+    batch dim). From them the chain grows through producers and users that
+    can run one head at a time: linalg ops whose head loop is parallel and
+    appears as a plain dim in each operand (or not at all: a broadcast
+    operand, e.g. RoPE's tables or the mask, is used whole), qopt.matmul
+    over the batch dims, and tensor.extract_slice / insert_slice that take
+    the whole head dim. It stops at reshapes (the split of the projection
+    into heads and the merge back).
+
+    The chain becomes one scf.forall over the heads placed after its last
+    op. Each op is cloned with the head dim of its tensors shrunk to 1
+    (indexing maps and bodies unchanged); inputs from outside the chain are
+    sliced at head h (tensor.empty inputs are recreated per head), and each
+    value used after the chain is written back with
+    tensor.parallel_insert_slice. The same scalar operations run in the
+    same order: results are bit-identical. A chain whose values are used
+    by an op placed between its ops is left as it is.
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def QOptSerializeSmallLoopsPass : Pass<"qopt-serialize-small-loops", "ModuleOp"> {
   let summary = "Run scf.parallel loops with little work serially";
   let description = [{
@@ -281,7 +307,9 @@ def QOptSerializeSmallLoopsPass : Pass<"qopt-serialize-small-loops", "ModuleOp">
     which on a loaded machine costs more than the loop. An outermost
     scf.parallel whose estimated work is below the target's
     `minParallelWork` becomes a nest of scf.for (same iterations, same
-    order inside each iteration: results are bit-identical).
+    order inside each iteration: results are bit-identical). A scf.parallel
+    nested in another one always becomes scf.for: OpenMP would run it in one
+    thread anyway, after a fork/join per outer iteration.
 
     The estimate: each op counts one per vector register it spans
     (elements x bit width / the target's vector bits, at least 1), scf.for

@@ -40,6 +40,10 @@ struct PipelineOptions {
   /// qopt-compile tool): another module holding the same attribute would see
   /// an empty blob.
   bool releaseReplacedWeights = false;
+  /// If set, the linalg-level IR is written here and the object gets DWARF
+  /// line tables whose lines are this file's (profiling: `perf report
+  /// --sort srcline` then names the linalg op behind each sample).
+  std::string profileLines;
 
   // Quantization (buildQuantizationPipeline, docs/quantization.md).
   /// fp32 | w8 | w4 | w8a8 (static, needs calibration) | w8a8-dynamic | w4a8
