@@ -61,9 +61,16 @@ def QOptMemRefCopyToLinalgPass : Pass<"qopt-memref-copy-to-linalg", "ModuleOp"> 
     identity-layout (e.g. subviews from tensor.insert_slice) would lower to a
     call to the `memrefCopy` runtime helper of mlir_c_runner_utils. This pass
     rewrites them to `linalg.copy`, which becomes plain loops. Contiguous
-    copies stay memref.copy (lowered to llvm.memcpy).
+    copies stay memref.copy (lowered to llvm.memcpy). A static copy whose
+    rows are contiguous on both sides (innermost stride 1) and a multiple
+    of 128 bits becomes scf.parallel over the outer dims with a loop of
+    vector.transfer_read/write over each row instead (vector loads and
+    stores rather than scalar ones).
   }];
-  let dependentDialects = ["::mlir::linalg::LinalgDialect"];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect",
+                           "::mlir::arith::ArithDialect"];
 }
 
 def QOptInlineAllocaScopesPass : Pass<"qopt-inline-alloca-scopes", "ModuleOp"> {
