@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# llama-tiny w8a8-dynamic on NEON (aarch64 sdot microkernel) under
+# llama-tiny w8a8-dynamic (NEON_QUANT=w4a8: the grouped int4 kernel) on
+# NEON (aarch64 sdot microkernel) under
 # qemu-aarch64 against the same model on this x86 host (--target=host):
 # prints the largest absolute logit difference over N eval windows
 # (default 1) and fails if it exceeds 1e-5 (docs/performance.md).
@@ -9,13 +10,14 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=${QOPT_BUILD:-${BUILD_DIR:-$root/build}}
 models=${LLAMA_TINY_DIR:-$root/../shared/models/llama-tiny}
 n=${1:-1}
+quant=${NEON_QUANT:-w8a8-dynamic}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 qc="$build/bin/qopt-compile"
-"$qc" "$models/llama-tiny.onnx" --quant=w8a8-dynamic --target="${NEON_TARGET:-neon}" --emit=obj \
+"$qc" "$models/llama-tiny.onnx" --quant="$quant" --target="${NEON_TARGET:-neon}" --emit=obj \
   -o "$out/l.o"  # + l.weights
 "$root/scripts/aarch64-link.sh" "$out/l.o" "$out/l.arm"
-"$qc" "$models/llama-tiny.onnx" --quant=w8a8-dynamic --target=host -o "$out/x86.so"
+"$qc" "$models/llama-tiny.onnx" --quant="$quant" --target=host -o "$out/x86.so"
 /usr/bin/python3 - "$models/eval_tokens.bin" "$out" "$n" <<'PY'
 import sys, numpy as np
 w = np.fromfile(sys.argv[1], dtype=np.uint8).reshape(-1, 129)
@@ -41,7 +43,7 @@ for i in range(n):
     worst = max(worst, np.abs(a - b).max())
     rel = max(rel, np.linalg.norm(a - b) / np.linalg.norm(b))
     same &= bool((a == b).all())
-print(f"llama-tiny w8a8-dynamic {os.environ.get('NEON_TARGET', 'neon')} (qemu) vs x86: {n} window(s), max |dlogit| = {worst:.3e}, "
+print(f"llama-tiny {os.environ.get('NEON_QUANT', 'w8a8-dynamic')} {os.environ.get('NEON_TARGET', 'neon')} (qemu) vs x86: {n} window(s), max |dlogit| = {worst:.3e}, "
       f"rel L2 = {rel:.3e}, bit-identical = {same}")
 sys.exit(0 if worst <= 1e-5 else 1)
 PY

@@ -7,9 +7,12 @@
 //   wp[n1][kb][4l + q] = (W[8kb + q][n1 L + l] + 8)
 //                      | (W[8kb + 4 + q][n1 L + l] + 8) << 4
 //
-// i.e. one L*4-byte vector is two VNNI K-quads of L columns: the low
-// nibbles the first, the high nibbles the second, both biased by +8 (so
-// the unpack is `b & 15` / `b >> 4` then `- 8`, no sign extension).
+// i.e. one L*4-byte vector is two 4-byte K-quads of L columns (the
+// operand layout of x86 vpdpbusd and AArch64 sdot alike): the low nibbles
+// the first, the high nibbles the second, both biased by +8 (so the unpack
+// is `b & 15` / `b >> 4` then `- 8`, no sign extension). The dot
+// instruction, the lanes L and the register budget come from the target
+// description (TargetDesc::int4DotIntrinsic, vectorBits, vectorRegs).
 // cs[n1][g][l] = sum over group g's K of W[k][n1 L + l] (the compensation)
 // and the group scales sw[n1][g][l] = sw[g][n1 L + l] are stored per
 // column panel, so a tile reads them sequentially along with its weights
@@ -128,7 +131,7 @@ Value i32c(OpBuilder &b, Location l, int32_t v) {
 } // namespace
 
 LogicalResult mlir::qopt::packGroupedInt4(QMatMulOp op, const TargetDesc &t) {
-  if (t.dot != Int8Dot::VpdpbusdZ || !t.dotUnsignedLhs)
+  if (!t.hasInt4Microkernel())
     return failure();
   auto lt = op.getLhs().getType(), rt = op.getRhs().getType();
   auto ot = op.getResult().getType();
@@ -213,10 +216,14 @@ LogicalResult mlir::qopt::packGroupedInt4(QMatMulOp op, const TargetDesc &t) {
       b, loc,
       cast<TypedAttr>(derivedConstantAttr(panelTy(f32), ArrayRef<float>(swp),
                                           swAttr, ".panels")));
-  bool uns = op.getLhsUnsigned(), flip = !uns; // the dot reads u8
+  // The dot reads activations as u8 (x86 vpdpbusd) or s8 (AArch64 sdot);
+  // activations of the other signedness are flipped (xor 0x80: +shift) and
+  // the compensation takes shift * cs back out.
+  bool uns = op.getLhsUnsigned(), dotU = t.dotUnsignedLhs, flip = uns != dotU;
+  int32_t shift = dotU ? 128 : -128;
 
   // The reference int4 dot: acc[g, m, n1 L + l] = sum over (k2, h, q) of
-  // u8(x[m, g gs + 8 k2 + 4 h + q]) * (nibble h of wp[n1, g gs/8 + k2,
+  // dot-typed x[m, g gs + 8 k2 + 4 h + q] * (nibble h of wp[n1, g gs/8 + k2,
   // 4l + q] - 8), loops (g, m, n1, l, k2, h, q).
   SmallVector<AffineExpr> d;
   for (unsigned j = 0; j < 7; ++j)
@@ -253,21 +260,22 @@ LogicalResult mlir::qopt::packGroupedInt4(QMatMulOp op, const TargetDesc &t) {
         Value w = arith::SubIOp::create(
             nb, l, arith::SelectOp::create(nb, l, isHi, hi, lo), c8(8));
         Value xa = v[0];
-        if (flip) // s8 -> u8 (+128), taken back out in the epilogue
+        if (flip) // s8 <-> u8 (+-128), taken back out in the epilogue
           xa = arith::XOrIOp::create(nb, l, xa, c8(-128));
-        Value p = arith::MulIOp::create(nb, l,
-                                        arith::ExtUIOp::create(nb, l, i32, xa),
+        Value xe = dotU ? (Value)arith::ExtUIOp::create(nb, l, i32, xa)
+                        : (Value)arith::ExtSIOp::create(nb, l, i32, xa);
+        Value p = arith::MulIOp::create(nb, l, xe,
                                         arith::ExtSIOp::create(nb, l, i32, w));
         linalg::YieldOp::create(nb, l,
                                 ValueRange{arith::AddIOp::create(nb, l, v[2], p)});
       });
   dot->setAttr("qopt.ukernel", b.getStringAttr("int4_grouped_dot"));
 
-  // The epilogue with the compensation: c = acc - (ext(za) (+128)) * cs,
+  // The epilogue with the compensation: c = acc - (ext(za) (+shift)) * cs,
   // y = init + sum_g (f32(c) * sx) * sw, g in order (qmatmul's i32 result
   // and the original epilogue's f32 operations, unchanged).
   // A constant zero point (symmetric activations) is folded now: the
-  // epilogue adds comp[g][n] = -(za (+128)) * cs[g][n] (a constant operand
+  // epilogue adds comp[g][n] = -(za (+shift)) * cs[g][n] (a constant operand
   // would be folded into the body by the linalg patterns, hiding it from
   // qopt-lower-ukernels).
   AffineExpr e0 = d[0], e1 = d[1], e2 = d[2];
@@ -282,7 +290,7 @@ LogicalResult mlir::qopt::packGroupedInt4(QMatMulOp op, const TargetDesc &t) {
   SmallVector<AffineMap> emaps = {AffineMap::get(3, 0, {e2, e0, e1}, ctx)};
   if (constZa) {
     APInt zv = *zconst.getValues<APInt>().begin();
-    int64_t z = (uns ? zv.getZExtValue() : zv.getSExtValue()) + (flip ? 128 : 0);
+    int64_t z = (uns ? zv.getZExtValue() : zv.getSExtValue()) + (flip ? shift : 0);
     std::vector<int32_t> comp(cs.size());
     for (size_t j = 0; j < cs.size(); ++j)
       comp[j] = (int32_t)(uint32_t)(-(uint64_t)z * (uint64_t)(int64_t)cs[j]);
@@ -312,7 +320,7 @@ LogicalResult mlir::qopt::packGroupedInt4(QMatMulOp op, const TargetDesc &t) {
           Value z = uns ? (Value)arith::ExtUIOp::create(nb, l, i32, v[1])
                         : (Value)arith::ExtSIOp::create(nb, l, i32, v[1]);
           if (flip)
-            z = arith::AddIOp::create(nb, l, z, i32c(nb, l, 128));
+            z = arith::AddIOp::create(nb, l, z, i32c(nb, l, shift));
           c = arith::SubIOp::create(nb, l, v[0],
                                     arith::MulIOp::create(nb, l, z, v[2]));
           v = v.drop_front(3);
@@ -356,8 +364,8 @@ struct Int4Kernel {
 
   /// One rows x (vecs * L) tile at (m0, n0): y (f32) and one group's i32
   /// sums in registers; per group the sums start at the compensation
-  /// -(za (+128)) * cs[g] (or cs[g] itself, the constant compensation,
-  /// without za), take gs/4 vpdpbusd per accumulator, then
+  /// -(za (+shift)) * cs[g] (or cs[g] itself, the constant compensation,
+  /// without za), take gs/4 dot instructions per accumulator, then
   /// y += (f32(sum) * sx) * sw[g].
   void tile(OpBuilder &b, Location loc, Value m0, Value n0, int64_t rows,
             int64_t vecs) const {
@@ -373,7 +381,8 @@ struct Int4Kernel {
         Value z = zaUns ? (Value)arith::ExtUIOp::create(b, loc, i32, zv)
                         : (Value)arith::ExtSIOp::create(b, loc, i32, zv);
         if (flip)
-          z = arith::AddIOp::create(b, loc, z, i32c(b, loc, 128));
+          z = arith::AddIOp::create(b, loc, z,
+                                    i32c(b, loc, t.dotUnsignedLhs ? 128 : -128));
         z = arith::SubIOp::create(b, loc, i32c(b, loc, 0), z);
         nz.push_back(vector::BroadcastOp::create(b, loc, accTy, z));
       }
@@ -438,7 +447,8 @@ struct Int4Kernel {
                     for (int64_t v = 0; v < vecs; ++v)
                       next[r * vecs + v] =
                           LLVM::CallIntrinsicOp::create(
-                              ib, il, accTy, ib.getStringAttr(t.dotIntrinsic),
+                              ib, il, accTy,
+                              ib.getStringAttr(t.int4DotIntrinsic),
                               ValueRange{next[r * vecs + v], bytes, half[h][v]})
                               .getResult(0);
                   }
@@ -488,19 +498,30 @@ struct Int4Kernel {
         });
   }
 
+  /// Accumulator vectors per row of a `rows`-row tile: 2 * rows * vecs
+  /// registers (i32 sums and f32 y), the unpacked weights (2 * vecs) and a
+  /// broadcast within the target's vector registers, at most 4 (with 32
+  /// registers: 4 rows x 3, 3 x 3, 2 x 4, 1 x 4; with 16: 2 x 2, 1 x 3).
+  int64_t vecsFor(int64_t rows) const {
+    return std::min<int64_t>(4, (t.vectorRegs - 1) / (2 * rows + 2));
+  }
+
   /// Rows [mBegin, mBegin + mTiles * rows) over all of N.
   void rowBand(OpBuilder &b, Location loc, int64_t mBegin, int64_t mTiles,
                int64_t rows) const {
-    // Accumulators: 2 * rows * vecs registers (i32 sums and f32 y), plus
-    // the unpacked weights (2 * vecs) and a broadcast: at most ~30 zmm.
-    int64_t vecs = rows >= 4 ? 3 : rows == 3 ? 3 : 4;
+    int64_t vecs = vecsFor(rows);
     int64_t L = t.lanes(), nr = vecs * L, nMain = N / nr * nr;
     region(b, loc, mBegin, mTiles, rows, 0, N / nr, vecs);
     region(b, loc, mBegin, mTiles, rows, nMain, 1, (N - nMain) / L);
   }
 
   void emit(OpBuilder &b, Location loc) const {
-    int64_t mr = 4, mMain = M / mr * mr;
+    // The most rows (up to 4) whose tile still has 2 vectors per row (each
+    // broadcast activation feeds 2 dots).
+    int64_t mr = 4;
+    while (mr > 1 && vecsFor(mr) < 2)
+      --mr;
+    int64_t mMain = M / mr * mr;
     rowBand(b, loc, 0, M / mr, mr);
     rowBand(b, loc, mMain, 1, M - mMain);
   }
@@ -538,7 +559,7 @@ bool matchesDot(linalg::GenericOp op, const TargetDesc &t, int64_t &gs) {
 } // namespace
 
 void mlir::qopt::lowerGroupedInt4(Operation *root, const TargetDesc &t) {
-  if (t.dot != Int8Dot::VpdpbusdZ || !t.dotUnsignedLhs)
+  if (!t.hasInt4Microkernel())
     return;
   SmallVector<std::pair<linalg::GenericOp, int64_t>> dots;
   root->walk([&](linalg::GenericOp op) {

@@ -8,8 +8,9 @@
 //                               W [G, gs, N] int4, za, 0)
 //   y[m, n]      = sum_g f32(acc[g, m, n]) * sx[m] * sw[g, n]   (g in order)
 //
-// on a target with AVX-512 vpdpbusd: qopt-pack-qmatmul packs W two nibbles
-// per byte into the VNNI layout and emits the pair (int4 dot generic ->
+// on a target with a 4-byte int8 dot (TargetDesc::int4DotIntrinsic: x86
+// vpdpbusd on zmm or ymm, AArch64 sdot): qopt-pack-qmatmul packs W two
+// nibbles per byte into the dot's K-quad layout and emits the pair (int4 dot generic ->
 // i32 [G, M, N], grouped epilogue generic -> y) whose loops are the exact
 // reference; qopt-lower-ukernels replaces the pair by one register-tiled
 // kernel that keeps each group's i32 sums and y in registers (no [G, M, N]

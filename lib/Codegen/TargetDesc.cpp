@@ -18,18 +18,25 @@ using namespace mlir::qopt;
 static const TargetDesc kTargets[] = {
     {"avx512", "x86_64", "skylake-avx512",
      "+avx512f,+avx512bw,+avx512vl,+avx512dq,+avx512cd,+avx512vnni", 512,
-     Int8Dot::VpdpbusdZ, true, "llvm.x86.avx512.vpdpbusd.512", 4, 6, 4},
+     Int8Dot::VpdpbusdZ, true, "llvm.x86.avx512.vpdpbusd.512", 4, 6, 4,
+     "llvm.x86.avx512.vpdpbusd.512", 32},
     // AVX2 machines without AVX-VNNI only have vpmaddubsw, whose i16
     // saturation is not exact for u8 x s8: the portable path is used.
     {"avx2", "x86_64", "haswell", "+avx2,+fma", 256, Int8Dot::Pmaddubsw, true,
-     "", 4, 4, 2},
+     "", 4, 4, 2, "", 16},
     {"avx2-vnni", "x86_64", "alderlake", "+avx2,+fma,+avxvnni", 256,
-     Int8Dot::VpdpbusdY, true, "llvm.x86.avx512.vpdpbusd.256", 4, 4, 2},
-    {"x86-64", "x86_64", "x86-64", "", 128, Int8Dot::None, false, "", 1, 1, 1},
+     Int8Dot::VpdpbusdY, true, "llvm.x86.avx512.vpdpbusd.256", 4, 4, 2,
+     "llvm.x86.avx512.vpdpbusd.256", 16},
+    {"x86-64", "x86_64", "x86-64", "", 128, Int8Dot::None, false, "", 1, 1, 1,
+     "", 16},
     {"neon", "aarch64", "generic", "+neon,+dotprod", 128, Int8Dot::Sdot, false,
-     "llvm.aarch64.neon.sdot.v4i32.v16i8", 4, 8, 2},
+     "llvm.aarch64.neon.sdot.v4i32.v16i8", 4, 8, 2,
+     "llvm.aarch64.neon.sdot.v4i32.v16i8", 32},
     {"neon-i8mm", "aarch64", "generic", "+neon,+dotprod,+i8mm", 128,
-     Int8Dot::Smmla, false, "llvm.aarch64.neon.smmla.v4i32.v16i8", 8, 8, 2},
+     Int8Dot::Smmla, false, "llvm.aarch64.neon.smmla.v4i32.v16i8", 8, 8, 2,
+     // The int4 kernel's 4-byte K quads are sdot's (dotprod is part of
+     // the target); smmla's 8-byte blocks would need another nibble layout.
+     "llvm.aarch64.neon.sdot.v4i32.v16i8", 32},
 };
 
 llvm::ArrayRef<TargetDesc> mlir::qopt::getTargetDescs() { return kTargets; }

@@ -110,7 +110,10 @@ func.func @unpacked(%x: tensor<3x4xi8>, %zx: tensor<i8>, %v: tensor<4x16xi8>) ->
 // sums (8) into the epilogue's compensation, they and the group scales as
 // column panels [N/16, G, 16]; an int4 dot generic over the
 // [M, K] activations (no transpose) and the epilogue generic replace the
-// qmatmul and its epilogue. Other targets keep the qmatmul.
+// qmatmul and its epilogue. On NEON (sdot, s8 x s8) the panels are 4
+// columns wide, the dot flips the u8 activations to s8 (xori, extsi) and
+// the compensation takes the -128 back out. Targets without an int4 dot
+// keep the qmatmul.
 // CHECK-LABEL: func.func @grouped
 // CHECK-DAG: %[[W:.*]] = arith.constant dense<-103> : tensor<1x2x1x16x4xi8>
 // CHECK-DAG: %[[CS:.*]] = arith.constant dense<8> : tensor<1x2x16xi32>
@@ -126,7 +129,20 @@ func.func @unpacked(%x: tensor<3x4xi8>, %zx: tensor<i8>, %v: tensor<4x16xi8>) ->
 // GENERIC-LABEL: func.func @grouped
 // GENERIC: qopt.qmatmul
 // NEON-LABEL: func.func @grouped
-// NEON-NOT: int4_grouped
+// NEON-DAG: %[[W:.*]] = arith.constant dense<-103> : tensor<4x2x1x4x4xi8>
+// NEON-DAG: %[[CS:.*]] = arith.constant dense<8> : tensor<4x2x4xi32>
+// NEON: linalg.generic
+// NEON-SAME: ins(%{{.*}}, %[[W]] : tensor<2x2x1x2x4xi8>, tensor<4x2x1x4x4xi8>)
+// NEON-SAME: qopt.ukernel = "int4_grouped_dot"
+// NEON: arith.xori %{{.*}}, %c-128_i8
+// NEON-NEXT: arith.extsi
+// NEON: linalg.generic
+// NEON-SAME: ins(%{{.*}}, %arg1, %[[CS]], %arg2, %{{.*}} : tensor<2x2x16xi32>, tensor<2xi8>, tensor<4x2x4xi32>, tensor<2xf32>, tensor<4x2x4xf32>)
+// NEON-SAME: qopt.ukernel = "int4_grouped_epilogue"
+// NEON: arith.extui
+// NEON-NEXT: arith.constant -128 : i32
+// NEON-NEXT: arith.addi
+// NEON-NOT: qopt.qmatmul
 func.func @grouped(%x: tensor<2x16xi8>, %zx: tensor<2xi8>, %sx: tensor<2xf32>) -> tensor<2x16xf32> {
   %w = arith.constant dense<1> : tensor<2x8x16xi8>
   %sw = arith.constant dense<0.5> : tensor<2x16xf32>

@@ -42,6 +42,14 @@ struct TargetDesc {
   unsigned kGroup;      ///< K bytes interleaved per i32 lane (pack layout)
   unsigned mr;          ///< microkernel rows (register tile M)
   unsigned nrVectors;   ///< microkernel accumulator vectors per row (tile N)
+  /// The grouped int4 (w4a8) kernel (GroupedInt4.cpp): the 4-byte dot
+  /// intrinsic it runs on the two nibble halves ("": no kernel, w4a8 takes
+  /// the int8 kernel's batched form or the portable path), reading the
+  /// activations as u8 or s8 like the int8 dot (dotUnsignedLhs).
+  std::string int4DotIntrinsic;
+  /// Vector registers of the ISA: the int4 kernel's register tiles (i32
+  /// sums, f32 outputs, unpacked weights) are sized to fit them.
+  unsigned vectorRegs;
   /// Per-core data cache sizes the int8 kernel's K and M blocks are sized
   /// for (qopt-lower-ukernels); the defaults fit current x86 and Arm cores.
   unsigned l1dBytes = 32 * 1024;
@@ -58,6 +66,7 @@ struct TargetDesc {
 
   /// i32 lanes of one vector register (the N block of the pack layout).
   unsigned lanes() const { return vectorBits / 32; }
+  bool hasInt4Microkernel() const { return !int4DotIntrinsic.empty(); }
   bool hasInt8Microkernel() const {
     return dot == Int8Dot::VpdpbusdZ || dot == Int8Dot::VpdpbusdY ||
            dot == Int8Dot::Sdot || dot == Int8Dot::Smmla;
