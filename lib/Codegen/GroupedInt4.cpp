@@ -427,31 +427,62 @@ struct Int4Kernel {
                 }
                 Value k = arith::MulIOp::create(ib, il, kb, idx(ib, il, 8));
                 SmallVector<Value> next(it.begin(), it.end());
-                for (int64_t h = 0; h < 2; ++h)
+                // 4 activation bytes of row r, half h as one i32,
+                // broadcast to every lane.
+                auto bcast = [&](int64_t r, int64_t h) -> Value {
+                  Value ab = vector::LoadOp::create(
+                      ib, il, VectorType::get({4}, i8), a,
+                      ValueRange{plus(ib, il, m0, r), plus(ib, il, k, 4 * h)});
+                  Value s = vector::ExtractOp::create(
+                      ib, il,
+                      vector::BitCastOp::create(ib, il,
+                                                VectorType::get({1}, i32), ab),
+                      0);
+                  if (flip)
+                    s = arith::XOrIOp::create(ib, il, s,
+                                              i32c(ib, il, (int32_t)0x80808080));
+                  return vector::BitCastOp::create(
+                      ib, il, bytesTy,
+                      vector::BroadcastOp::create(ib, il, accTy, s));
+                };
+                auto call = [&](StringRef name, Type ty, ValueRange args) {
+                  return LLVM::CallIntrinsicOp::create(
+                             ib, il, ty, ib.getStringAttr(name), args)
+                      .getResult(0);
+                };
+                if (t.int4WidenIntrinsic.empty()) {
+                  for (int64_t h = 0; h < 2; ++h)
+                    for (int64_t r = 0; r < rows; ++r) {
+                      Value bytes = bcast(r, h);
+                      for (int64_t v = 0; v < vecs; ++v)
+                        next[r * vecs + v] =
+                            call(t.int4DotIntrinsic, accTy,
+                                 ValueRange{next[r * vecs + v], bytes,
+                                            half[h][v]});
+                    }
+                } else {
+                  // i16 pair products of both halves (exact: see
+                  // TargetDesc.cpp), summed in i16, widened to i32 pairs.
+                  auto i16Ty = VectorType::get({2 * L}, ib.getI16Type());
+                  Value ones = arith::ConstantOp::create(
+                      ib, il, i16Ty,
+                      DenseElementsAttr::get(i16Ty, ib.getI16IntegerAttr(1)));
                   for (int64_t r = 0; r < rows; ++r) {
-                    // 4 activation bytes as one i32, broadcast to every lane.
-                    Value ab = vector::LoadOp::create(
-                        ib, il, VectorType::get({4}, i8), a,
-                        ValueRange{plus(ib, il, m0, r), plus(ib, il, k, 4 * h)});
-                    Value s = vector::ExtractOp::create(
-                        ib, il,
-                        vector::BitCastOp::create(ib, il,
-                                                  VectorType::get({1}, i32), ab),
-                        0);
-                    if (flip)
-                      s = arith::XOrIOp::create(ib, il, s,
-                                                i32c(ib, il, (int32_t)0x80808080));
-                    Value bytes = vector::BitCastOp::create(
-                        ib, il, bytesTy,
-                        vector::BroadcastOp::create(ib, il, accTy, s));
-                    for (int64_t v = 0; v < vecs; ++v)
-                      next[r * vecs + v] =
-                          LLVM::CallIntrinsicOp::create(
-                              ib, il, accTy,
-                              ib.getStringAttr(t.int4DotIntrinsic),
-                              ValueRange{next[r * vecs + v], bytes, half[h][v]})
-                              .getResult(0);
+                    Value b0 = bcast(r, 0), b1 = bcast(r, 1);
+                    for (int64_t v = 0; v < vecs; ++v) {
+                      Value p = arith::AddIOp::create(
+                          ib, il,
+                          call(t.int4DotIntrinsic, i16Ty,
+                               ValueRange{b0, half[0][v]}),
+                          call(t.int4DotIntrinsic, i16Ty,
+                               ValueRange{b1, half[1][v]}));
+                      next[r * vecs + v] = arith::AddIOp::create(
+                          ib, il, next[r * vecs + v],
+                          call(t.int4WidenIntrinsic, accTy,
+                               ValueRange{p, ones}));
+                    }
                   }
+                }
                 scf::YieldOp::create(ib, il, next);
               });
           SmallVector<Value> swv, ny;

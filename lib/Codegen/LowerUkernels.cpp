@@ -459,9 +459,9 @@ struct QOptLowerUkernelsPass
       getOperation().emitError("unknown target '" + target + "'");
       return signalPassFailure();
     }
+    lowerGroupedInt4(getOperation(), *t);
     if (!t->hasInt8Microkernel())
       return; // left to the loops (the generic is the exact reference)
-    lowerGroupedInt4(getOperation(), *t);
     SmallVector<std::pair<linalg::GenericOp, bool>> ops;
     getOperation().walk([&](linalg::GenericOp op) {
       bool flip;

@@ -37,12 +37,12 @@ struct QOptPackQMatMulPass
                                targetNames() + ")");
       return signalPassFailure();
     }
-    if (!t->hasInt8Microkernel())
+    if (!t->hasInt8Microkernel() && !t->hasInt4Microkernel())
       return; // the portable path
     SmallVector<QMatMulOp> ops;
     getOperation().walk([&](QMatMulOp op) { ops.push_back(op); });
     for (QMatMulOp op : ops)
-      if (failed(packGroupedInt4(op, *t)))
+      if (failed(packGroupedInt4(op, *t)) && t->hasInt8Microkernel())
         (void)pack(op, *t);
   }
 

@@ -50,6 +50,10 @@ struct TargetDesc {
   /// Vector registers of the ISA: the int4 kernel's register tiles (i32
   /// sums, f32 outputs, unpacked weights) are sized to fit them.
   unsigned vectorRegs;
+  /// When set, int4DotIntrinsic is a non-accumulating u8 x s8 -> i16 pair
+  /// product (x86 pmaddubsw, exact for int4 weights) and this intrinsic
+  /// widens i16 pairs to i32 (pmaddwd against ones) before the i32 add.
+  std::string int4WidenIntrinsic = "";
   /// Per-core data cache sizes the int8 kernel's K and M blocks are sized
   /// for (qopt-lower-ukernels); the defaults fit current x86 and Arm cores.
   unsigned l1dBytes = 32 * 1024;
