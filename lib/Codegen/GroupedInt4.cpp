@@ -159,8 +159,32 @@ LogicalResult mlir::qopt::packGroupedInt4(QMatMulOp op, const TargetDesc &t) {
   if (!epi)
     return failure();
   std::vector<int8_t> W = int8WeightValues(op.getRhs(), K * N);
-  if (W.empty() || llvm::any_of(W, [](int8_t v) { return v < -8 || v > 7; }))
+  if (W.empty())
     return failure();
+  // Symmetric int4 weights are in [-8, 7]: nibble = w + 8. Asymmetric ones
+  // arrive with their zero points folded in (q - zp in [-15, 15], per group
+  // and column a range of at most 15): nibble = w + off[g][n] with
+  // off = -min over the group's column, unpacked as nibble - off.
+  bool sym = llvm::all_of(W, [](int8_t v) { return v >= -8 && v <= 7; });
+  std::vector<int8_t> off;
+  if (!sym) {
+    off.assign(G * N, 0);
+    for (int64_t g = 0; g < G; ++g)
+      for (int64_t n = 0; n < N; ++n) {
+        int lo = 127, hi = -128;
+        for (int64_t k = g * gs; k < (g + 1) * gs; ++k) {
+          lo = std::min<int>(lo, W[k * N + n]);
+          hi = std::max<int>(hi, W[k * N + n]);
+        }
+        if (hi - lo > 15 || lo < -15 || hi > 15)
+          return failure();
+        off[g * N + n] = (int8_t)-lo;
+      }
+    // A splat offset would be folded into the dot's body by the linalg
+    // patterns, hiding it from qopt-lower-ukernels.
+    if (llvm::all_equal(off))
+      return failure();
+  }
   Attribute swAttr;
   bool swSplat;
   if (!matchPattern(epi.getDpsInputs()[2], m_Constant(&swAttr)))
@@ -179,14 +203,16 @@ LogicalResult mlir::qopt::packGroupedInt4(QMatMulOp op, const TargetDesc &t) {
   std::vector<int8_t> packed(K * N / 2);
   std::vector<int32_t> cs(G * N, 0);
   size_t i = 0;
-  auto nib = [](int8_t v) { return (uint8_t)((v + 8) & 15); };
+  auto nib = [&](int64_t k, int64_t n) {
+    return (uint8_t)((W[k * N + n] + (sym ? 8 : off[(k / gs) * N + n])) & 15);
+  };
   for (int64_t n1 = 0; n1 < N / L; ++n1)
     for (int64_t kb = 0; kb < K / 8; ++kb)
       for (int64_t l = 0; l < L; ++l)
         for (int64_t q = 0; q < 4; ++q) {
           int64_t n = n1 * L + l;
-          packed[i++] = (int8_t)(nib(W[(8 * kb + q) * N + n]) |
-                                 nib(W[(8 * kb + 4 + q) * N + n]) << 4);
+          packed[i++] =
+              (int8_t)(nib(8 * kb + q, n) | nib(8 * kb + 4 + q, n) << 4);
         }
   // Panel order: [N/L][G][L].
   auto panel = [&](int64_t g, int64_t n) { return ((n / L) * G + g) * L + n % L; };
@@ -224,7 +250,8 @@ LogicalResult mlir::qopt::packGroupedInt4(QMatMulOp op, const TargetDesc &t) {
 
   // The reference int4 dot: acc[g, m, n1 L + l] = sum over (k2, h, q) of
   // dot-typed x[m, g gs + 8 k2 + 4 h + q] * (nibble h of wp[n1, g gs/8 + k2,
-  // 4l + q] - 8), loops (g, m, n1, l, k2, h, q).
+  // 4l + q] - 8 (asymmetric: - off[n1, g, l])), loops (g, m, n1, l, k2, h,
+  // q).
   SmallVector<AffineExpr> d;
   for (unsigned j = 0; j < 7; ++j)
     d.push_back(b.getAffineDimExpr(j));
@@ -234,9 +261,23 @@ LogicalResult mlir::qopt::packGroupedInt4(QMatMulOp op, const TargetDesc &t) {
       AffineMap::get(7, 0, {d[1], d[0], d[4], d[5], d[6]}, ctx),
       AffineMap::get(7, 0, {d[2], d[0], d[4], d[3], d[6]}, ctx),
       AffineMap::get(7, 0, {d[0], d[1], d[2] * L + d[3]}, ctx)};
+  SmallVector<Value> dins = {nullptr, wp};
+  if (!sym) {
+    std::vector<int8_t> offp(G * N);
+    for (int64_t g = 0; g < G; ++g)
+      for (int64_t n = 0; n < N; ++n)
+        offp[((n / L) * G + g) * L + n % L] = off[g * N + n];
+    dins.push_back(arith::ConstantOp::create(
+        b, loc,
+        DenseElementsAttr::get(RankedTensorType::get({N / L, G, L}, i8),
+                               ArrayRef<int8_t>(offp))));
+    dmaps.insert(dmaps.begin() + 2,
+                 AffineMap::get(7, 0, {d[2], d[0], d[3]}, ctx));
+  }
   Value x5 = tensor::ExpandShapeOp::create(
       b, loc, RankedTensorType::get({M, G, gs / 8, 2, 4}, i8), x,
       ArrayRef<ReassociationIndices>{{0}, {1, 2, 3, 4}});
+  dins[0] = x5;
   SmallVector<IT> dits = {IT::parallel,  IT::parallel,  IT::parallel,
                           IT::parallel,  IT::reduction, IT::reduction,
                           IT::reduction};
@@ -245,7 +286,7 @@ LogicalResult mlir::qopt::packGroupedInt4(QMatMulOp op, const TargetDesc &t) {
                                    ValueRange{accInit})
                 .getResult(0);
   auto dot = linalg::GenericOp::create(
-      b, loc, TypeRange{accInit.getType()}, ValueRange{x5, wp},
+      b, loc, TypeRange{accInit.getType()}, dins,
       ValueRange{accInit}, dmaps, dits,
       [&](OpBuilder &nb, Location l, ValueRange v) {
         auto c8 = [&](int8_t c) {
@@ -258,7 +299,8 @@ LogicalResult mlir::qopt::packGroupedInt4(QMatMulOp op, const TargetDesc &t) {
         Value lo = arith::AndIOp::create(nb, l, v[1], c8(15));
         Value hi = arith::ShRUIOp::create(nb, l, v[1], c8(4));
         Value w = arith::SubIOp::create(
-            nb, l, arith::SelectOp::create(nb, l, isHi, hi, lo), c8(8));
+            nb, l, arith::SelectOp::create(nb, l, isHi, hi, lo),
+            sym ? (Value)c8(8) : v[2]);
         Value xa = v[0];
         if (flip) // s8 <-> u8 (+-128), taken back out in the epilogue
           xa = arith::XOrIOp::create(nb, l, xa, c8(-128));
@@ -267,7 +309,7 @@ LogicalResult mlir::qopt::packGroupedInt4(QMatMulOp op, const TargetDesc &t) {
         Value p = arith::MulIOp::create(nb, l, xe,
                                         arith::ExtSIOp::create(nb, l, i32, w));
         linalg::YieldOp::create(nb, l,
-                                ValueRange{arith::AddIOp::create(nb, l, v[2], p)});
+                                ValueRange{arith::AddIOp::create(nb, l, v.back(), p)});
       });
   dot->setAttr("qopt.ukernel", b.getStringAttr("int4_grouped_dot"));
 
@@ -349,6 +391,9 @@ struct Int4Kernel {
   Value a, wp, za, cs, sx, sw, y;
   int64_t M, N, G, gs;
   bool flip, zaUns;
+  /// Asymmetric weights: the per-group column offsets [N/L, G, L] i8
+  /// subtracted from the nibbles (null: the constant 8).
+  Value off = nullptr;
 
   Value idx(OpBuilder &b, Location l, int64_t v) const {
     return arith::ConstantIndexOp::create(b, l, v);
@@ -411,6 +456,24 @@ struct Int4Kernel {
           Value kb0 = arith::MulIOp::create(nb, l, g, idx(nb, l, gs / 8));
           Value c15 = splat8(nb, l, 15), c8 = splat8(nb, l, 8),
                 c4 = splat8(nb, l, 4);
+          // Per column vector: its group's offsets, each byte 4 times
+          // (zext to i32 lanes, times 0x01010101).
+          SmallVector<Value> offv(vecs, c8);
+          if (off) {
+            auto rep4 = arith::ConstantOp::create(
+                nb, l, accTy,
+                DenseElementsAttr::get(accTy,
+                                       nb.getI32IntegerAttr(0x01010101)));
+            for (int64_t v = 0; v < vecs; ++v) {
+              Value o = vector::LoadOp::create(
+                  nb, l, VectorType::get({L}, i8), off,
+                  ValueRange{plus(nb, l, nb0, v), g, idx(nb, l, 0)});
+              offv[v] = vector::BitCastOp::create(
+                  nb, l, bytesTy,
+                  arith::MulIOp::create(
+                      nb, l, arith::ExtUIOp::create(nb, l, accTy, o), rep4));
+            }
+          }
           auto kl = scf::ForOp::create(
               nb, l, idx(nb, l, 0), idx(nb, l, gs / 8), idx(nb, l, 1), acc,
               [&](OpBuilder &ib, Location il, Value k2, ValueRange it) {
@@ -421,9 +484,9 @@ struct Int4Kernel {
                       ib, il, bytesTy, wp,
                       ValueRange{plus(ib, il, nb0, v), kb, idx(ib, il, 0)});
                   half[0].push_back(arith::SubIOp::create(
-                      ib, il, arith::AndIOp::create(ib, il, w, c15), c8));
+                      ib, il, arith::AndIOp::create(ib, il, w, c15), offv[v]));
                   half[1].push_back(arith::SubIOp::create(
-                      ib, il, arith::ShRUIOp::create(ib, il, w, c4), c8));
+                      ib, il, arith::ShRUIOp::create(ib, il, w, c4), offv[v]));
                 }
                 Value k = arith::MulIOp::create(ib, il, kb, idx(ib, il, 8));
                 SmallVector<Value> next(it.begin(), it.end());
@@ -534,7 +597,9 @@ struct Int4Kernel {
   /// broadcast within the target's vector registers, at most 4 (with 32
   /// registers: 4 rows x 3, 3 x 3, 2 x 4, 1 x 4; with 16: 2 x 2, 1 x 3).
   int64_t vecsFor(int64_t rows) const {
-    return std::min<int64_t>(4, (t.vectorRegs - 1) / (2 * rows + 2));
+    // (Asymmetric weights: one more, the offsets, per vector.)
+    return std::min<int64_t>(4,
+                             (t.vectorRegs - 1) / (2 * rows + 2 + (off ? 1 : 0)));
   }
 
   /// Rows [mBegin, mBegin + mTiles * rows) over all of N.
@@ -561,7 +626,8 @@ struct Int4Kernel {
 /// The reference int4 dot of packGroupedInt4 on buffers, for target `t`.
 bool matchesDot(linalg::GenericOp op, const TargetDesc &t, int64_t &gs) {
   if (!op.hasPureBufferSemantics() || op.getNumLoops() != 7 ||
-      op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1)
+      (op.getNumDpsInputs() != 2 && op.getNumDpsInputs() != 3) ||
+      op.getNumDpsInits() != 1)
     return false;
   auto at = dyn_cast<MemRefType>(op.getDpsInputs()[0].getType());
   auto wt = dyn_cast<MemRefType>(op.getDpsInputs()[1].getType());
@@ -584,6 +650,14 @@ bool matchesDot(linalg::GenericOp op, const TargetDesc &t, int64_t &gs) {
       AffineMap::get(7, 0, {d[1], d[0], d[4], d[5], d[6]}, ctx),
       AffineMap::get(7, 0, {d[2], d[0], d[4], d[3], d[6]}, ctx),
       AffineMap::get(7, 0, {d[0], d[1], d[2] * L + d[3]}, ctx)};
+  if (op.getNumDpsInputs() == 3) { // asymmetric: offsets [N/L, G, L] i8
+    auto ft = dyn_cast<MemRefType>(op.getDpsInputs()[2].getType());
+    if (!ft || ft.getRank() != 3 || !ft.getElementType().isInteger(8) ||
+        ft.getDimSize(2) != L || !ft.getLayout().isIdentity())
+      return false;
+    want.insert(want.begin() + 2,
+                AffineMap::get(7, 0, {d[2], d[0], d[3]}, ctx));
+  }
   return op.getIndexingMapsArray() == want;
 }
 
@@ -686,6 +760,8 @@ void mlir::qopt::lowerGroupedInt4(Operation *root, const TargetDesc &t) {
                  gs,
                  flip,
                  zaUns};
+    if (dot.getNumDpsInputs() == 3)
+      k.off = dot.getDpsInputs()[2];
     k.emit(b, loc);
     epi.erase();
     dot.erase();

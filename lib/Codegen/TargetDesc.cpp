@@ -22,9 +22,10 @@ static const TargetDesc kTargets[] = {
      "llvm.x86.avx512.vpdpbusd.512", 32},
     // AVX2 machines without AVX-VNNI only have vpmaddubsw, whose i16
     // saturation is not exact for u8 x s8: int8 takes the portable path.
-    // For int4 weights (|w| <= 8) a pair sums to at most 2 * 255 * 8 =
-    // 4080 and the two nibble halves' pairs to 8160: exact in i16, so the
-    // int4 kernel adds the halves in i16 and widens with vpmaddwd.
+    // For int4 weights (|w| <= 8; asymmetric q - zp: <= 15) a pair sums to
+    // at most 2 * 255 * 15 = 7650 and the two nibble halves' pairs to
+    // 15300: exact in i16, so the int4 kernel adds the halves in i16 and
+    // widens with vpmaddwd.
     {"avx2", "x86_64", "haswell", "+avx2,+fma", 256, Int8Dot::Pmaddubsw, true,
      "", 4, 4, 2, "llvm.x86.avx2.pmadd.ub.sw", 16, "llvm.x86.avx2.pmadd.wd"},
     {"avx2-vnni", "x86_64", "alderlake", "+avx2,+fma,+avxvnni", 256,

@@ -11,7 +11,10 @@ and its inputs to argv[2] (a directory):
      u8 x s8 dot), group 8;
   v: one row (GEMV), group 32;
   u: as y on other activations (same shapes: CSE shares the zero init of
-     the two pairs' i32 buffers, which bufferizes to copies of one buffer).
+     the two pairs' i32 buffers, which bufferizes to copies of one buffer);
+  a: as y with asymmetric weights (--weight-scheme=asym): q - zp per group
+     and column, q and zp in [-8, 7], so values in [-15, 15] (one per byte,
+     as qopt-quantize-dynamic folds them), extremes +-15 included.
 
 The weights are int4 in [-8, 7] stored two per byte (qopt.unpack_int4).
 With argv[1] == 'check', compares DIR/{y,z,v,u}.npy bit for bit with numpy
@@ -34,9 +37,14 @@ w[:, 0] = -8
 s[1, :] = -128
 sw32 = rng.uniform(0.001, 0.1, (K // 32, N)).astype(np.float32)
 sw8 = rng.uniform(0.001, 0.1, (K // 8, N)).astype(np.float32)
+qa = rng.integers(-8, 8, (K, N), dtype=np.int64)
+zpa = rng.integers(-8, 8, (K // 32, N), dtype=np.int64)
+qa[0, 0], zpa[0, 0] = 7, -8   # 15
+qa[32, 1], zpa[1, 1] = -8, 7  # -15
+wa = qa - np.repeat(zpa, 32, axis=0)
 
 
-def ref(a, za, sa, gs, sw):
+def ref(a, za, sa, gs, sw, w=w):
     y = np.zeros((a.shape[0], N), np.float32)
     for g in range(K // gs):
         k = slice(g * gs, (g + 1) * gs)
@@ -50,7 +58,8 @@ if sys.argv[1] == "check":
     for name, want in [("y", ref(x, zx[:, None], sx[:, None], 32, sw32)),
                        ("z", ref(s, zs, ss, 8, sw8)),
                        ("v", ref(x[2:3], zx[2], sx[2], 32, sw32)),
-                       ("u", ref(xb, zx[:, None], sx[:, None], 32, sw32))]:
+                       ("u", ref(xb, zx[:, None], sx[:, None], 32, sw32)),
+                       ("a", ref(x, zx[:, None], sx[:, None], 32, sw32, wa))]:
         got = np.load(os.path.join(d, name + ".npy"))
         assert got.dtype == np.float32 and got.shape == want.shape, name
         assert (got.view(np.int32) == want.view(np.int32)).all(), \
@@ -71,14 +80,18 @@ packed = (flat[0::2] | (flat[1::2] << 4)).astype(np.int8)
 P = packed.size
 
 
-def grouped(name, a, rows, za, zaty, sa, saty, gs, sw, swname, attrs):
+def grouped(name, a, rows, za, zaty, sa, saty, gs, sw, swname, attrs,
+            wconst=None):
     G = K // gs
     m0 = "(d0)" if "x" in saty else "()"
+    wdef = (f"%{name}w = qopt.unpack_int4 %wp : tensor<{P}xi8> -> tensor<{G}x{gs}x{N}xi8>"
+            if wconst is None else
+            f"%{name}w = arith.constant dense<{dense(wconst.reshape(G, gs, N))}> : tensor<{G}x{gs}x{N}xi8>")
     return f"""
   %{name}e = tensor.expand_shape %{a} [[0], [1, 2]] output_shape [{rows}, {G}, {gs}] : tensor<{rows}x{K}xi8> into tensor<{rows}x{G}x{gs}xi8>
   %{name}t0 = tensor.empty() : tensor<{G}x{rows}x{gs}xi8>
   %{name}t = linalg.transpose ins(%{name}e : tensor<{rows}x{G}x{gs}xi8>) outs(%{name}t0 : tensor<{G}x{rows}x{gs}xi8>) permutation = [1, 0, 2]
-  %{name}w = qopt.unpack_int4 %wp : tensor<{P}xi8> -> tensor<{G}x{gs}x{N}xi8>
+  {wdef}
   %{name}acc = qopt.qmatmul %{name}t, %{name}w, %{za}, %z0 {attrs} : (tensor<{G}x{rows}x{gs}xi8>, tensor<{G}x{gs}x{N}xi8>, {zaty}, tensor<i8>) -> tensor<{G}x{rows}x{N}xi32>
   %{name}y0 = tensor.empty() : tensor<{rows}x{N}xf32>
   %{name}y1 = linalg.fill ins(%f0 : f32) outs(%{name}y0 : tensor<{rows}x{N}xf32>) -> tensor<{rows}x{N}xf32>
@@ -106,7 +119,8 @@ func.func @main(%x: tensor<{M}x{K}xi8> {{qopt.name = "x", qopt.dtype = 2 : i32}}
     -> (tensor<{M}x{N}xf32> {{qopt.name = "y", qopt.dtype = 1 : i32}},
         tensor<{M}x{N}xf32> {{qopt.name = "z", qopt.dtype = 1 : i32}},
         tensor<1x{N}xf32> {{qopt.name = "v", qopt.dtype = 1 : i32}},
-        tensor<{M}x{N}xf32> {{qopt.name = "u", qopt.dtype = 1 : i32}}) {{
+        tensor<{M}x{N}xf32> {{qopt.name = "u", qopt.dtype = 1 : i32}},
+        tensor<{M}x{N}xf32> {{qopt.name = "a", qopt.dtype = 1 : i32}}) {{
   %wp = arith.constant dense<{dense(packed.astype(np.int64))}> : tensor<{P}xi8>
   %sw32 = arith.constant dense<{dense(sw32)}> : tensor<{K // 32}x{N}xf32>
   %sw8 = arith.constant dense<{dense(sw8)}> : tensor<{K // 8}x{N}xf32>
@@ -117,7 +131,8 @@ func.func @main(%x: tensor<{M}x{K}xi8> {{qopt.name = "x", qopt.dtype = 2 : i32}}
 {grouped("z", "s", M, "zs", "tensor<i8>", "ss", "tensor<f32>", 8, sw8, "sw8", "")}
 {grouped("v", "x1", 1, "zx1", "tensor<1xi8>", "sx1", "tensor<1xf32>", 32, sw32, "sw32", "{lhs_unsigned}")}
 {grouped("u", "xb", M, "zx", f"tensor<{M}xi8>", "sx", f"tensor<{M}xf32>", 32, sw32, "sw32", "{lhs_unsigned}")}
-  return %y, %z, %v, %u : tensor<{M}x{N}xf32>, tensor<{M}x{N}xf32>, tensor<1x{N}xf32>, tensor<{M}x{N}xf32>
+{grouped("a", "x", M, "zx", f"tensor<{M}xi8>", "sx", f"tensor<{M}xf32>", 32, sw32, "sw32", "{lhs_unsigned}", wa)}
+  return %y, %z, %v, %u, %a : tensor<{M}x{N}xf32>, tensor<{M}x{N}xf32>, tensor<1x{N}xf32>, tensor<{M}x{N}xf32>, tensor<{M}x{N}xf32>
 }}
 """)
 d = sys.argv[2]
