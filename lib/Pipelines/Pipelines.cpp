@@ -148,6 +148,9 @@ void mlir::qopt::buildLowerToLinalgPipeline(OpPassManager &pm,
     addText(pm, "func.func(qopt-parallelize-heads)");
   pm.addPass(createConvertQOptToLinalgPass());
   addText(pm, "canonicalize,func.func(qopt-fuse-elementwise),canonicalize,cse");
+  // The row-wise chains between matmuls (norms, quantization) likewise.
+  if (opts.optLevel >= 1)
+    addText(pm, "func.func(qopt-parallelize-rows)");
 }
 
 void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,

@@ -301,7 +301,39 @@ def QOptParallelizeHeadsPass : Pass<"qopt-parallelize-heads", "func::FuncOp"> {
     by an op placed between its ops is left as it is.
   }];
   let dependentDialects = ["::mlir::scf::SCFDialect",
-                           "::mlir::tensor::TensorDialect"];
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+def QOptParallelizeRowsPass : Pass<"qopt-parallelize-rows", "func::FuncOp"> {
+  let summary = "Run the row-wise op chains between matmuls as one scf.forall over row blocks";
+  let description = [{
+    Seeds are row reductions of the function body (RMSNorm's sum of
+    squares, the dynamic quantization's row min/max): linalg.generic ops
+    with a reduction loop whose result has a row dim of at least `min-rows`
+    rows, divisible by `blocks`. From each the chain grows, as in
+    qopt-parallelize-heads (lib/Codegen/ParallelChain.h), through the
+    producers and users that are independent across rows: elementwise and
+    row-reduction linalg ops, and collapse/expand_shape ops that only add
+    or drop unit dims around the rows (1x128x256 <-> 128x256). It never
+    takes matmuls, convolutions, microkernel ops (`qopt.ukernel`) or the
+    ops computing a microkernel's accumulator init, and stays between two
+    of them (the ops of one "segment" of the body).
+
+    Each chain becomes one scf.forall over `blocks` row blocks after its
+    last op: its ops run on rows/blocks rows at a time, the values used
+    after it are written back with tensor.parallel_insert_slice. The same
+    operations run in the same order: results are bit-identical.
+  }];
+  let options = [
+    Option<"blocks", "blocks", "int64_t", /*default=*/"8",
+           "row blocks (loop iterations) per chain">,
+    Option<"minRows", "min-rows", "int64_t", /*default=*/"16",
+           "chains over fewer rows are left as they are">,
+  ];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect"];
 }
 
 def QOptSerializeSmallLoopsPass : Pass<"qopt-serialize-small-loops", "ModuleOp"> {
