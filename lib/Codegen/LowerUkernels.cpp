@@ -38,6 +38,11 @@ struct Kernel {
   /// tile in registers instead of an M x N pass through memory (null: the
   /// tile loads the output).
   linalg::GenericOp initGen = nullptr;
+  /// The elementwise generic that read the finished output (the
+  /// dequantization dst[m, n] = f(out[m, n], row/column vectors)): applied
+  /// to the accumulators of a tile's last K block, which store dst instead
+  /// of the i32 output (null: the tile stores the output).
+  linalg::GenericOp epiGen = nullptr;
 
   /// The batch `bi` of a batched operand (rank-reducing subview).
   static Value slice(OpBuilder &b, Location l, Value src, Value bi) {
@@ -220,11 +225,41 @@ struct Kernel {
           scf::YieldOp::create(nb, l, next);
         });
     // The accumulators (which started at the output's initial value: the
-    // zero-point compensation) are the result.
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t v = 0; v < vecs; ++v)
-        vector::StoreOp::create(b, loc, loop.getResult(r * vecs + v), out,
-                                ValueRange{row(r), col(v)});
+    // zero-point compensation) are the result; after the last K block,
+    // through the epilogue into its buffer.
+    auto storeOut = [&](OpBuilder &b, Location loc) {
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t v = 0; v < vecs; ++v)
+          vector::StoreOp::create(b, loc, loop.getResult(r * vecs + v), out,
+                                  ValueRange{row(r), col(v)});
+    };
+    auto storeEpilogue = [&](OpBuilder &b, Location loc) {
+      linalg::GenericOp g = epiGen;
+      Value dst = g.getDpsInits()[0];
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t v = 0; v < vecs; ++v)
+          vector::StoreOp::create(
+              b, loc,
+              rowVector(epiGen, b, loc, row(r), col(v),
+                        loop.getResult(r * vecs + v)),
+              dst, ValueRange{row(r), col(v)});
+    };
+    if (!epiGen)
+      return storeOut(b, loc);
+    if (!first) // one K block
+      return storeEpilogue(b, loc);
+    Value last = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, kEnd,
+                                       idx(b, loc, K / G));
+    scf::IfOp::create(
+        b, loc, last,
+        [&](OpBuilder &b, Location l) {
+          storeEpilogue(b, l);
+          scf::YieldOp::create(b, l);
+        },
+        [&](OpBuilder &b, Location l) {
+          storeOut(b, l);
+          scf::YieldOp::create(b, l);
+        });
   }
 
   /// The accumulators a tile starts a K block with: the output's current
@@ -262,16 +297,24 @@ struct Kernel {
   /// its column inputs ((d1)) are vector loads, its row and scalar inputs
   /// ((d0), ()) broadcasts, its (arith, elementwise) body runs on vectors.
   Value initVector(OpBuilder &b, Location loc, Value m, Value n) const {
+    return rowVector(initGen, b, loc, m, n);
+  }
+
+  /// `g`'s value at [m, n ... n + L) as an L-lane vector (initVector); its
+  /// input `out` (the i32 output, read by an epilogue) is `acc`.
+  Value rowVector(linalg::GenericOp g, OpBuilder &b, Location loc, Value m,
+                  Value n, Value acc = {}) const {
     int64_t L = t.lanes();
     IRMapping map;
-    linalg::GenericOp g = initGen;
     Block *body = g.getBody();
     for (OpOperand *in : g.getDpsInputOperands()) {
       AffineMap am = g.getMatchingIndexingMap(in);
       Value src = in->get(), arg = body->getArgument(in->getOperandNumber());
       auto vt = VectorType::get({L}, arg.getType());
       Value v;
-      if (am.getNumResults() == 1 && am.getDimPosition(0) == 1) {
+      if (acc && src == out) {
+        v = acc;
+      } else if (am.getNumResults() == 1 && am.getDimPosition(0) == 1) {
         v = vector::LoadOp::create(b, loc, vt, src, ValueRange{n});
       } else {
         SmallVector<Value> ix;
@@ -337,6 +380,56 @@ struct Kernel {
           return false;
       for (Value x : op.getOperands())
         if (!x.getType().isIntOrFloat())
+          return false;
+    }
+    return true;
+  }
+
+  /// Whether `g` is an epilogue the tiles can apply (rowVector): dst[m, n]
+  /// = f(out[m, n], in[n] | in[m] | in[]) into an f32 buffer of the
+  /// output's shape, arith elementwise body, not reading dst.
+  static bool evaluableEpilogue(linalg::GenericOp g, Value out) {
+    if (!g.hasPureBufferSemantics() || g.getNumLoops() != 2 ||
+        g.getNumParallelLoops() != 2 || g.getNumDpsInits() != 1 ||
+        g.getDpsInits()[0] == out ||
+        !g.getMatchingIndexingMap(g.getDpsInitOperand(0)).isIdentity() ||
+        !g.getBody()->getArgument(g.getNumDpsInputs()).use_empty() ||
+        g.getBody()->getTerminator()->getNumOperands() != 1)
+      return false;
+    auto dt = dyn_cast<MemRefType>(g.getDpsInits()[0].getType());
+    auto ot = cast<MemRefType>(out.getType());
+    if (!dt || !dt.getElementType().isF32() || !dt.getLayout().isIdentity() ||
+        dt.getShape() != ot.getShape())
+      return false;
+    int64_t reads = 0;
+    for (OpOperand *in : g.getDpsInputOperands()) {
+      if (in->get() != out)
+        continue;
+      if (!g.getMatchingIndexingMap(in).isIdentity())
+        return false;
+      ++reads;
+    }
+    if (reads != 1)
+      return false;
+    for (OpOperand *in : g.getDpsInputOperands()) {
+      if (in->get() == out)
+        continue;
+      AffineMap am = g.getMatchingIndexingMap(in);
+      auto mt = dyn_cast<MemRefType>(in->get().getType());
+      if (!mt || am.getNumResults() > 1 ||
+          (am.getNumResults() == 1 && !isa<AffineDimExpr>(am.getResult(0))))
+        return false;
+      if (am.getNumResults() == 1 && am.getDimPosition(0) == 1 &&
+          !mt.getLayout().isIdentity())
+        return false;
+    }
+    for (Operation &op : g.getBody()->without_terminator()) {
+      if (op.getDialect() != op.getContext()->getLoadedDialect("arith") ||
+          op.getNumRegions() ||
+          !(isa<arith::ConstantOp>(op) || op.hasTrait<OpTrait::Elementwise>()))
+        return false;
+      for (Type ty : op.getResultTypes())
+        if (!ty.isIntOrFloat())
           return false;
     }
     return true;
@@ -591,9 +684,58 @@ struct QOptLowerUkernelsPass
           k.initGen = g;
         break;
       }
+    // The output's reader right after it: an epilogue, with nothing
+    // touching the output or the epilogue's buffer in between, and the
+    // output written anew (or freed) before anything reads it again.
+    if (nb == 0 && t.dot != Int8Dot::Smmla) {
+      auto touches = [](Operation *p, Value v) {
+        bool hit = false;
+        p->walk([&](Operation *q) {
+          hit |= llvm::is_contained(q->getOperands(), v);
+        });
+        return hit;
+      };
+      auto next = [&](Operation *from, Value v) -> Operation * {
+        for (Operation *p = from->getNextNode(); p; p = p->getNextNode())
+          if (touches(p, v))
+            return p;
+        return nullptr;
+      };
+      auto epi = dyn_cast_or_null<linalg::GenericOp>(next(op, out));
+      bool ok = epi && Kernel::evaluableEpilogue(epi, out);
+      if (ok) {
+        Value dst = epi.getDpsInits()[0];
+        Operation *d = dst.getDefiningOp();
+        // Bufferization allocates dst right before the epilogue: an alloc
+        // without operands moves up to the kernel.
+        auto alloc = dyn_cast_or_null<memref::AllocOp>(d);
+        bool movable = alloc && alloc->getNumOperands() == 0 &&
+                       alloc->getBlock() == op->getBlock() &&
+                       op->isBeforeInBlock(alloc);
+        for (Operation *p = op->getNextNode(); p != epi.getOperation();
+             p = p->getNextNode())
+          ok &= p == d || !touches(p, dst);
+        if (d && !movable)
+          ok &= d->getBlock() == op->getBlock() && d->isBeforeInBlock(op);
+        if (ok && movable)
+          alloc->moveBefore(op);
+        // What comes next only overwrites (or frees) the output.
+        if (Operation *after = next(epi, out)) {
+          auto g = dyn_cast<linalg::GenericOp>(after);
+          ok &= isa<memref::DeallocOp, linalg::FillOp>(after) ||
+                (g && Kernel::evaluableInit(g, out));
+          if (auto f = dyn_cast<linalg::FillOp>(after))
+            ok &= f.getDpsInits()[0] == out;
+        }
+      }
+      if (ok)
+        k.epiGen = epi;
+    }
     k.emit(b, loc);
     if (k.initGen)
       k.initGen.erase();
+    if (k.epiGen)
+      k.epiGen.erase();
     op.erase();
   }
 };

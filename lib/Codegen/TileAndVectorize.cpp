@@ -68,7 +68,7 @@ struct QOptTileAndVectorizePass
       (void)vectorizeRowReduction(rewriter, op);
     SmallVector<linalg::LinalgOp> elementwise;
     getOperation().walk([&](linalg::LinalgOp op) {
-      if (vectorWidth(op) && !initOfInt8Dot(op))
+      if (vectorWidth(op) && !initOfInt8Dot(op) && !epilogueOfInt8Dot(op))
         elementwise.push_back(op);
     });
     for (linalg::LinalgOp op : elementwise)
@@ -168,6 +168,28 @@ struct QOptTileAndVectorizePass
     auto dot = dyn_cast<linalg::GenericOp>(use.getOwner());
     auto kind = dot ? dot->getAttrOfType<StringAttr>("qopt.ukernel") : nullptr;
     return kind && kind.getValue() == "int8_dot" && dot.isDpsInit(&use);
+  }
+
+  /// A 2-D elementwise generic reading an int8 dot's i32 result (its only
+  /// use, identity map) into f32: the dequantization, left for
+  /// qopt-lower-ukernels to apply to the microkernel's accumulators. Not for
+  /// smmla's packed layout (K groups of 8), whose kernel has no epilogue.
+  static bool epilogueOfInt8Dot(linalg::LinalgOp op) {
+    auto g = dyn_cast<linalg::GenericOp>(op.getOperation());
+    if (!g || g.getNumLoops() != 2 || g.getNumParallelLoops() != 2 ||
+        g.getNumDpsInits() != 1 ||
+        !getElementTypeOrSelf(g->getResult(0).getType()).isF32())
+      return false;
+    for (OpOperand *in : g.getDpsInputOperands()) {
+      auto dot = in->get().getDefiningOp<linalg::GenericOp>();
+      auto kind = dot ? dot->getAttrOfType<StringAttr>("qopt.ukernel") : nullptr;
+      if (!kind || kind.getValue() != "int8_dot" || !in->get().hasOneUse() ||
+          !g.getMatchingIndexingMap(in).isIdentity())
+        continue;
+      auto w = dyn_cast<RankedTensorType>(dot.getDpsInputs()[1].getType());
+      return w && w.getRank() == 4 && w.getShape().back() == 4;
+    }
+    return false;
   }
 
   /// The vector width (16, 8 or 0: not handled) for an all-parallel

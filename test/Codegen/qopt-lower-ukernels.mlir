@@ -268,3 +268,55 @@ func.func @init(%x: memref<7x8xi8>, %w: memref<4x2x16x4xi8>, %y: memref<7x64xi32
   }
   return
 }
+
+// -----
+
+// The dequantization reading the finished output (its next reader; the
+// output is then overwritten by a fill): applied to the accumulators in
+// the kernel, which stores f32 vectors to its buffer (allocated after the
+// kernel: the alloc moves up) instead of the i32 output. The epilogue's
+// body runs on 16-lane vectors: sitofp, the row scale broadcast, the
+// column scale loaded.
+// CHECK-LABEL: func.func @epilogue
+// CHECK: %[[D:.*]] = memref.alloc() : memref<6x64xf32>
+// CHECK: scf.parallel
+// CHECK: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+// CHECK: arith.sitofp %{{.*}} : vector<16xi32> to vector<16xf32>
+// CHECK: arith.mulf %{{.*}} : vector<16xf32>
+// CHECK: vector.store %{{.*}}, %[[D]][%{{.*}}, %{{.*}}] : memref<6x64xf32>, vector<16xf32>
+// CHECK-NOT: vector.store {{.*}} : memref<6x64xi32>
+// CHECK-NOT: linalg.generic
+// CHECK: linalg.fill
+// GENERIC-LABEL: func.func @epilogue
+// GENERIC-COUNT-2: linalg.generic
+#a = affine_map<(d0, d1, d2, d3, d4) -> (d0, d3 * 4 + d4)>
+#w = affine_map<(d0, d1, d2, d3, d4) -> (d1, d3, d2, d4)>
+#o = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1 * 16 + d2)>
+#id = affine_map<(d0, d1) -> (d0, d1)>
+#row = affine_map<(d0, d1) -> (d0)>
+#col = affine_map<(d0, d1) -> (d1)>
+func.func @epilogue(%x: memref<6x8xi8>, %w: memref<4x2x16x4xi8>, %sx: memref<6xf32>, %sw: memref<64xf32>) -> memref<6x64xf32> {
+  %y = memref.alloc() : memref<6x64xi32>
+  %c0 = arith.constant 0 : i32
+  linalg.fill ins(%c0 : i32) outs(%y : memref<6x64xi32>)
+  linalg.generic {indexing_maps = [#a, #w, #o], iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction"]}
+      ins(%x, %w : memref<6x8xi8>, memref<4x2x16x4xi8>) outs(%y : memref<6x64xi32>) {
+  ^bb0(%in: i8, %wi: i8, %out: i32):
+    %0 = arith.extui %in : i8 to i32
+    %1 = arith.extsi %wi : i8 to i32
+    %2 = arith.muli %0, %1 : i32
+    %3 = arith.addi %out, %2 : i32
+    linalg.yield %3 : i32
+  }
+  %d = memref.alloc() : memref<6x64xf32>
+  linalg.generic {indexing_maps = [#id, #row, #col, #id], iterator_types = ["parallel", "parallel"]}
+      ins(%y, %sx, %sw : memref<6x64xi32>, memref<6xf32>, memref<64xf32>) outs(%d : memref<6x64xf32>) {
+  ^bb0(%i: i32, %s: f32, %t: f32, %o: f32):
+    %0 = arith.sitofp %i : i32 to f32
+    %1 = arith.mulf %0, %s : f32
+    %2 = arith.mulf %1, %t : f32
+    linalg.yield %2 : f32
+  }
+  linalg.fill ins(%c0 : i32) outs(%y : memref<6x64xi32>)
+  return %d : memref<6x64xf32>
+}

@@ -255,7 +255,13 @@ def QOptLowerUkernelsPass : Pass<"qopt-lower-ukernels", "ModuleOp"> {
     that computes the output's initial value from row, column and scalar
     operands (the zero-point compensation, left unvectorized by
     qopt-tile-and-vectorize): the first K block evaluates it in registers
-    instead of an M x N pass through memory. MR, NRV, L, G, the cache sizes and the
+    instead of an M x N pass through memory. Likewise an elementwise
+    generic right after that reads the finished output into an f32 buffer
+    (the dequantization f32(acc) * row scale * column scale, also left
+    unvectorized), when the output is only overwritten or freed after it:
+    the last K block applies it to the accumulators and stores f32 vectors
+    to its buffer, the i32 output is not stored (not for smmla's 2x2
+    accumulator layout). MR, NRV, L, G, the cache sizes and the
     intrinsic come from the target description.
 
     The grouped int4 pair (int4 dot generic -> i32 [G, M, N] -> epilogue)
