@@ -360,7 +360,16 @@ struct Kernel {
         !g.getBody()->getArgument(g.getNumDpsInputs()).use_empty() ||
         g.getBody()->getTerminator()->getNumOperands() != 1)
       return false;
+    return rowColumnBody(g, Value());
+  }
+
+  /// The inputs of `g` other than `skip` are row, column or scalar
+  /// buffers ((d0), (d1), ()), a column one contiguous, and its body is
+  /// arith elementwise ops on scalars: what rowVector evaluates.
+  static bool rowColumnBody(linalg::GenericOp g, Value skip) {
     for (OpOperand *in : g.getDpsInputOperands()) {
+      if (skip && in->get() == skip)
+        continue;
       AffineMap am = g.getMatchingIndexingMap(in);
       auto mt = dyn_cast<MemRefType>(in->get().getType());
       if (!mt || am.getNumResults() > 1 ||
@@ -409,30 +418,7 @@ struct Kernel {
         return false;
       ++reads;
     }
-    if (reads != 1)
-      return false;
-    for (OpOperand *in : g.getDpsInputOperands()) {
-      if (in->get() == out)
-        continue;
-      AffineMap am = g.getMatchingIndexingMap(in);
-      auto mt = dyn_cast<MemRefType>(in->get().getType());
-      if (!mt || am.getNumResults() > 1 ||
-          (am.getNumResults() == 1 && !isa<AffineDimExpr>(am.getResult(0))))
-        return false;
-      if (am.getNumResults() == 1 && am.getDimPosition(0) == 1 &&
-          !mt.getLayout().isIdentity())
-        return false;
-    }
-    for (Operation &op : g.getBody()->without_terminator()) {
-      if (op.getDialect() != op.getContext()->getLoadedDialect("arith") ||
-          op.getNumRegions() ||
-          !(isa<arith::ConstantOp>(op) || op.hasTrait<OpTrait::Elementwise>()))
-        return false;
-      for (Type ty : op.getResultTypes())
-        if (!ty.isIntOrFloat())
-          return false;
-    }
-    return true;
+    return reads == 1 && rowColumnBody(g, out);
   }
 
   /// K groups per K block. The kernel broadcasts activations from the MR
