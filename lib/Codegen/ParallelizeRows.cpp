@@ -35,7 +35,7 @@ namespace {
 /// their accumulator (qopt-lower-ukernels matches those), loops.
 bool isBarrier(Operation *op) {
   if (op->hasAttr("qopt.ukernel") || op->hasAttr("qopt.conv") ||
-      op->getNumRegions() && !isa<linalg::LinalgOp>(op))
+      (op->getNumRegions() && !isa<linalg::LinalgOp>(op)))
     return true;
   if (auto l = dyn_cast<linalg::LinalgOp>(op))
     if (linalg::isaContractionOpInterface(l) ||
