@@ -47,8 +47,10 @@ struct QOptParallelizeHeadsPass
     });
     DenseSet<Operation *> done;
     for (qopt::MatMulOp mm : seeds) {
+      if (done.contains(mm)) // possibly erased by an earlier chain
+        continue;
       auto r = dyn_cast<RankedTensorType>(mm.getType());
-      if (done.contains(mm) || !r || !r.hasStaticShape() || r.getRank() < 3)
+      if (!r || !r.hasStaticShape() || r.getRank() < 3)
         continue;
       // The head: the innermost batch dim > 1.
       int64_t p = -1;
