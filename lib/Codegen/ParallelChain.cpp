@@ -28,14 +28,16 @@ RankedTensorType sliced(RankedTensorType t, int64_t p, int64_t n) {
   return t.clone(s);
 }
 
-bool sameHeadDim(Value v, int64_t p, int64_t extent) {
+/// Whether `v` is a static tensor with `extent` elements along dim `p`.
+bool hasDimAt(Value v, int64_t p, int64_t extent) {
   auto t = staticTensor(v.getType());
   return t && p >= 0 && p < t.getRank() && t.getDimSize(p) == extent;
 }
 
-std::optional<ChainPositions> linalgChainPositions(linalg::LinalgOp op, Value known,
-                                         int64_t p, int64_t extent) {
-  // The loop dim that iterates the head.
+std::optional<ChainPositions> linalgChainPositions(linalg::LinalgOp op,
+                                                   Value known, int64_t p,
+                                                   int64_t extent) {
+  // The loop dim that iterates the chain's dim.
   std::optional<unsigned> d;
   for (OpOperand &o : op->getOpOperands())
     if (o.get() == known) {
@@ -52,7 +54,7 @@ std::optional<ChainPositions> linalgChainPositions(linalg::LinalgOp op, Value kn
     }
   if (!d || op.getIteratorTypesArray()[*d] != utils::IteratorType::parallel)
     return std::nullopt;
-  // Ops reading their own indices would see head 0 in every iteration.
+  // Ops reading their own indices would see tile 0's in every iteration.
   if (isa<linalg::GenericOp>(op) &&
       !op.getBlock()->getOps<linalg::IndexOp>().empty())
     return std::nullopt;
@@ -72,7 +74,7 @@ std::optional<ChainPositions> linalgChainPositions(linalg::LinalgOp op, Value kn
         return std::nullopt; // d twice, or inside an expression
       at = i;
     }
-    if (at >= 0 && !sameHeadDim(o.get(), at, extent))
+    if (at >= 0 && !hasDimAt(o.get(), at, extent))
       return std::nullopt;
     if (at < 0 && op.isDpsInit(&o))
       return std::nullopt;
@@ -127,7 +129,7 @@ reshapePositions(Value src, Value res,
   return std::nullopt;
 }
 
-/// A fill of a tensor.empty: recreated per head, not part of the chain (CSE
+/// A fill of a tensor.empty: recreated per tile, not part of the chain (CSE
 /// shares one such fill between all layers).
 bool isFillOfEmpty(Operation *op) {
   auto f = dyn_cast_or_null<linalg::FillOp>(op);
@@ -144,16 +146,16 @@ std::optional<ChainPositions> mlir::qopt::chainPositions(Operation *op, Value kn
                                       : std::nullopt;
   auto all = [&](Operation *o) -> std::optional<ChainPositions> {
     for (Value v : o->getOperands())
-      if (!sameHeadDim(v, p, extent))
+      if (!hasDimAt(v, p, extent))
         return std::nullopt;
     for (Value v : o->getResults())
-      if (!sameHeadDim(v, p, extent))
+      if (!hasDimAt(v, p, extent))
         return std::nullopt;
     return ChainPositions{SmallVector<int64_t>(o->getNumOperands(), p),
                      SmallVector<int64_t>(o->getNumResults(), p)};
   };
   if (auto mm = dyn_cast<qopt::MatMulOp>(op)) {
-    // Batch dims only, same rank on both sides (no broadcast on the head).
+    // Batch dims only, same rank on both sides (no broadcast on the dim).
     auto r = staticTensor(mm.getType());
     if (!r || p >= r.getRank() - 2 ||
         cast<ShapedType>(mm.getLhs().getType()).getRank() != r.getRank() ||
@@ -242,7 +244,7 @@ LogicalResult mlir::qopt::outlineChain(Chain &c) {
         if (in.contains(u))
           continue;
         if (u->getBlock() != last->getBlock() || u->isBeforeInBlock(last))
-          return failure(); // an outside op between the chain's ops // an outside op between the chain's ops
+          return failure(); // an outside op between the chain's ops
         outside = true;
       }
       if (outside) {
