@@ -30,8 +30,12 @@ namespace {
 
 struct Kernel {
   const TargetDesc &t;
-  Value a, w, out; // w: [(B,) N/L, K/G, L*G]
+  Value a, w, out; // w: [(B,) N/P, K/G, P*G]
   int64_t B, M, N, K; // B: batch (0: not batched)
+  /// Packed panel width: L (one vector per panel) or the register tile's
+  /// NRV*L columns (N a multiple of them: a tile's weight vectors for one
+  /// K step are contiguous).
+  int64_t P;
   bool flip, zeroInit; // flip: xor 0x80 into the dot's activation type
   /// The elementwise generic that wrote the output's initial value (the
   /// zero-point compensation, from row and column vectors): evaluated per
@@ -186,16 +190,20 @@ struct Kernel {
                   arith::AddIOp::create(b, loc, n0, idx(b, loc, v * L))));
           return acc;
         });
-    Value nb0 = arith::DivUIOp::create(b, loc, n0, idx(b, loc, L));
+    // Vector v of the tile: panel n0/P + v at offset 0 (P = L), or offset
+    // v*L*G of panel n0/P (P = vecs*L).
+    Value nb0 = arith::DivUIOp::create(b, loc, n0, idx(b, loc, P));
     auto loop = scf::ForOp::create(
         b, loc, kb0, kEnd, idx(b, loc, 1), acc,
         [&](OpBuilder &nb, Location l, Value kb, ValueRange it) {
           SmallVector<Value> ws;
-          Value c0 = idx(nb, l, 0);
           for (int64_t v = 0; v < vecs; ++v) {
-            Value n1 = arith::AddIOp::create(nb, l, nb0, idx(nb, l, v));
+            Value n1 = P == L ? arith::AddIOp::create(nb, l, nb0, idx(nb, l, v))
+                                    .getResult()
+                              : nb0;
+            Value off = idx(nb, l, P == L ? 0 : v * L * G);
             ws.push_back(vector::LoadOp::create(nb, l, bytesTy, w,
-                                                ValueRange{n1, kb, c0}));
+                                                ValueRange{n1, kb, off}));
           }
           Value k = arith::MulIOp::create(nb, l, kb, idx(nb, l, G));
           SmallVector<Value> next;
@@ -570,9 +578,13 @@ struct QOptLowerUkernelsPass
         at.getRank() != 2 + nb || wt.getRank() != 4 + nb ||
         ot.getRank() != 2 + nb || !at.getElementType().isInteger(8) ||
         !wt.getElementType().isInteger(8) ||
-        !ot.getElementType().isInteger(32) || wt.getDimSize(2 + nb) != L ||
-        wt.getDimSize(3 + nb) != G || !wt.getLayout().isIdentity() ||
+        !ot.getElementType().isInteger(32) || wt.getDimSize(3 + nb) != G || !wt.getLayout().isIdentity() ||
         !at.getLayout().isIdentity() || !ot.getLayout().isIdentity())
+      return false;
+    // Panels of one vector, or of the whole register tile (not smmla's).
+    int64_t P = wt.getDimSize(2 + nb);
+    if (P != L && (t.dot == Int8Dot::Smmla || P != t.nrVectors * L ||
+                   ot.getDimSize(1 + nb) % P))
       return false;
     MLIRContext *ctx = op.getContext();
     AffineExpr m = getAffineDimExpr(nb, ctx), n1 = getAffineDimExpr(nb + 1, ctx),
@@ -584,7 +596,7 @@ struct QOptLowerUkernelsPass
       return AffineMap::get(nl, 0, e, ctx);
     };
     SmallVector<AffineMap> want = {map({m, k1 * G + g}), map({n1, k1, l, g}),
-                                   map({m, n1 * L + l})};
+                                   map({m, n1 * P + l})};
     if (op.getIndexingMapsArray() != want)
       return false;
     using IT = utils::IteratorType;
@@ -634,7 +646,8 @@ struct QOptLowerUkernelsPass
     int64_t nb = ot.getRank() - 2;
     Kernel k{t, a, nullptr, out, nb ? ot.getDimSize(0) : 0,
              ot.getDimSize(nb), ot.getDimSize(nb + 1),
-             cast<MemRefType>(a.getType()).getDimSize(nb + 1), flip, false};
+             cast<MemRefType>(a.getType()).getDimSize(nb + 1),
+             cast<MemRefType>(w.getType()).getDimSize(nb + 2), flip, false};
     SmallVector<ReassociationIndices> wg;
     for (int64_t d = 0; d < 2 + nb; ++d)
       wg.push_back({d});

@@ -3,7 +3,8 @@
 //===----------------------------------------------------------------------===//
 //
 // qopt.qmatmul(a, W constant, za, 0) -> linalg.generic {qopt.ukernel} over
-// the packed weights [N/L, K/G, L, G] and the weight column sums. The
+// the packed weights [N/P, K/G, P, G] (P: the register tile's columns, or
+// one vector's lanes L) and the weight column sums. The
 // generic's body is the exact qmatmul arithmetic, so it stays a correct
 // reference (plain loops) until qopt-lower-ukernels replaces it.
 //
@@ -79,23 +80,29 @@ struct QOptPackQMatMulPass
     int64_t L = t.lanes(), G = t.kGroup;
     if (K % G || N % L || lt.getShape().back() != K)
       return failure();
+    // Panel width P: the register tile's columns when N is a multiple of
+    // them, so a tile's weight vectors for one K step are one contiguous
+    // stream; otherwise one vector (smmla's tile reads its own block form).
+    int64_t P = L;
+    if (t.dot != Int8Dot::Smmla && N % (t.nrVectors * L) == 0)
+      P = t.nrVectors * L;
     std::vector<int8_t> w = int8WeightValues(op.getRhs(), B * K * N);
     if (w.empty())
       return failure();
     auto at = [&](int64_t b, int64_t k, int64_t n) -> int8_t {
       return w[(b * K + k) * N + n];
     };
-    // packed[b][n1][k1][l][g] = W[b][k1*G + g][n1*L + l];
+    // packed[b][n1][k1][l][g] = W[b][k1*G + g][n1*P + l];
     // colsum[b][n] = sum_k W[b][k][n]
     std::vector<int8_t> packed(B * K * N);
     std::vector<int32_t> colsum(B * N, 0);
     size_t i = 0;
     for (int64_t bi = 0; bi < B; ++bi)
-      for (int64_t n1 = 0; n1 < N / L; ++n1)
+      for (int64_t n1 = 0; n1 < N / P; ++n1)
         for (int64_t k1 = 0; k1 < K / G; ++k1)
-          for (int64_t l = 0; l < L; ++l)
+          for (int64_t l = 0; l < P; ++l)
             for (int64_t g = 0; g < G; ++g)
-              packed[i++] = at(bi, k1 * G + g, n1 * L + l);
+              packed[i++] = at(bi, k1 * G + g, n1 * P + l);
     for (int64_t bi = 0; bi < B; ++bi)
       for (int64_t k = 0; k < K; ++k)
         for (int64_t n = 0; n < N; ++n)
@@ -104,7 +111,7 @@ struct QOptPackQMatMulPass
     OpBuilder b(op);
     Location loc = op.getLoc();
     MLIRContext *ctx = b.getContext();
-    SmallVector<int64_t> pshape = {N / L, K / G, L, G}, csShape = {N};
+    SmallVector<int64_t> pshape = {N / P, K / G, P, G}, csShape = {N};
     if (batched) {
       pshape.insert(pshape.begin(), B);
       csShape.insert(csShape.begin(), B);
@@ -189,7 +196,7 @@ struct QOptPackQMatMulPass
       return AffineMap::get(nl, 0, e, ctx);
     };
     SmallVector<AffineMap> maps = {map({m, k1 * G + g}), map({n1, k1, l, g}),
-                                   map({m, n1 * L + l})};
+                                   map({m, n1 * P + l})};
     SmallVector<IT> its = {IT::parallel, IT::parallel, IT::parallel,
                            IT::reduction, IT::reduction};
     if (batched)

@@ -320,3 +320,33 @@ func.func @epilogue(%x: memref<6x8xi8>, %w: memref<4x2x16x4xi8>, %sx: memref<6xf
   linalg.fill ins(%c0 : i32) outs(%y : memref<6x64xi32>)
   return %d : memref<6x64xf32>
 }
+
+// -----
+
+// Panels of the whole register tile ([N/64, K/4, 64, 4], N a multiple of
+// 64): a K step's 4 weight vectors are one contiguous 256-byte stream, read
+// from panel n0/64 at offsets 0, 64, 128 and 192.
+// BLOCK-LABEL: func.func @panel
+// BLOCK: memref.collapse_shape %arg1 {{\[\[}}0], [1], [2, 3]] : memref<2x2x64x4xi8> into memref<2x2x256xi8>
+// BLOCK: %[[P:.*]] = arith.divui %{{.*}}, %c64 : index
+// BLOCK: scf.for %[[KB:.*]] = %c0 to %c2
+// BLOCK-NEXT: vector.load %collapse_shape[%[[P]], %[[KB]], %c0] : memref<2x2x256xi8>, vector<64xi8>
+// BLOCK-NEXT: vector.load %collapse_shape[%[[P]], %[[KB]], %c64] : memref<2x2x256xi8>, vector<64xi8>
+// BLOCK-NEXT: vector.load %collapse_shape[%[[P]], %[[KB]], %c128] : memref<2x2x256xi8>, vector<64xi8>
+// BLOCK-NEXT: vector.load %collapse_shape[%[[P]], %[[KB]], %c192] : memref<2x2x256xi8>, vector<64xi8>
+// BLOCK-COUNT-24: llvm.call_intrinsic "llvm.x86.avx512.vpdpbusd.512"
+#a = affine_map<(d0, d1, d2, d3, d4) -> (d0, d3 * 4 + d4)>
+#w = affine_map<(d0, d1, d2, d3, d4) -> (d1, d3, d2, d4)>
+#o = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1 * 64 + d2)>
+func.func @panel(%x: memref<7x8xi8>, %w: memref<2x2x64x4xi8>, %y: memref<7x128xi32>) {
+  linalg.generic {indexing_maps = [#a, #w, #o], iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction"]}
+      ins(%x, %w : memref<7x8xi8>, memref<2x2x64x4xi8>) outs(%y : memref<7x128xi32>) {
+  ^bb0(%in: i8, %wi: i8, %out: i32):
+    %0 = arith.extui %in : i8 to i32
+    %1 = arith.extsi %wi : i8 to i32
+    %2 = arith.muli %0, %1 : i32
+    %3 = arith.addi %out, %2 : i32
+    linalg.yield %3 : i32
+  }
+  return
+}

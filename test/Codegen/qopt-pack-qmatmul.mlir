@@ -1,6 +1,6 @@
-// RUN: qopt-opt %s --qopt-pack-qmatmul=target=avx512 --split-input-file | FileCheck %s
+// RUN: qopt-opt %s --qopt-pack-qmatmul=target=avx512 --split-input-file --mlir-print-elementsattrs-with-hex-if-larger=-1 | FileCheck %s
 // RUN: qopt-opt %s --qopt-pack-qmatmul=target=x86-64 --split-input-file | FileCheck %s --check-prefix=GENERIC
-// RUN: qopt-opt %s --qopt-pack-qmatmul=target=neon --split-input-file | FileCheck %s --check-prefix=NEON
+// RUN: qopt-opt %s --qopt-pack-qmatmul=target=neon --split-input-file --mlir-print-elementsattrs-with-hex-if-larger=-1 | FileCheck %s --check-prefix=NEON
 
 // A constant s8 weight [K=4, N=16] is packed to [N/16, K/4, 16, 4]: lane l
 // of a zmm holds W[0..3][l] (the VNNI 4-byte K interleave). The accumulators
@@ -24,10 +24,11 @@
 // CHECK-NOT: qopt.qmatmul
 // GENERIC-LABEL: func.func @pack
 // GENERIC: qopt.qmatmul
-// NEON (sdot: s8 x s8, 4 i32 lanes): [N/4, K/4, 4, 4]; u8 activations are
-// flipped to s8 (a - 128), so the init is -(za - 128) * colsum.
+// NEON (sdot: s8 x s8, 4 i32 lanes, 2 vectors per tile row): panels of
+// the tile's 8 columns, [N/8, K/4, 8, 4]; u8 activations are flipped to s8
+// (a - 128), so the init is -(za - 128) * colsum.
 // NEON-LABEL: func.func @pack
-// NEON-DAG: %[[W:.*]] = arith.constant dense<{{\[\[\[\[}}0, 16, 32, 48], [1, 17, 33, 49], [2, 18, 34, 50], [3, 19, 35, 51]]], {{.*}}> : tensor<4x1x4x4xi8>
+// NEON-DAG: %[[W:.*]] = arith.constant dense<{{\[\[\[\[}}0, 16, 32, 48], [1, 17, 33, 49], [2, 18, 34, 50], [3, 19, 35, 51], [4, 20, 36, 52]{{.*}}[7, 23, 39, 55]]], {{\[\[\[}}8, 24, 40, 56]{{.*}}> : tensor<2x1x8x4xi8>
 // NEON: linalg.generic
 // NEON:   arith.extui
 // NEON:   arith.constant -128 : i32
@@ -35,7 +36,7 @@
 // NEON:   arith.muli
 // NEON:   arith.subi
 // NEON: linalg.generic
-// NEON-SAME: ins(%arg0, %[[W]] : tensor<3x4xi8>, tensor<4x1x4x4xi8>)
+// NEON-SAME: ins(%arg0, %[[W]] : tensor<3x4xi8>, tensor<2x1x8x4xi8>)
 // NEON-NEXT: ^bb0
 // NEON-NEXT: arith.constant -128 : i8
 // NEON-NEXT: arith.xori
@@ -183,4 +184,24 @@ func.func @int4_storage(%x: tensor<3x4xi8>, %zx: tensor<3xi8>) -> tensor<3x16xi3
   %z0 = arith.constant dense<0> : tensor<i8>
   %y = qopt.qmatmul %x, %w, %zx, %z0 {lhs_unsigned} : (tensor<3x4xi8>, tensor<4x16xi8>, tensor<3xi8>, tensor<i8>) -> tensor<3x16xi32>
   return %y : tensor<3x16xi32>
+}
+
+// -----
+
+// N a multiple of the AVX-512 register tile's 64 columns: one panel holds
+// all 4 vectors of a K step contiguously, [N/64, K/4, 64, 4] (lane l of
+// the panel: W[4k1 .. 4k1+3][64 n1 + l]); the dot indexes n1 * 64 + l.
+// W[k][n] = i8(128k + n). (The maps print above the function.)
+// CHECK: #[[O:.*]] = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1 * 64 + d2)>
+// CHECK-LABEL: func.func @panel64
+// CHECK-DAG: %[[W:.*]] = arith.constant dense<{{\[\[\[\[}}0, -128, 0, -128], [1, -127, 1, -127]{{.*}}[63, -65, 63, -65]]], {{\[\[\[}}64, -64, 64, -64]{{.*}}> : tensor<2x1x64x4xi8>
+// CHECK: linalg.generic {indexing_maps = [#{{.*}}, #{{.*}}, #[[O]]],
+// CHECK-SAME: ins(%arg0, %[[W]] : tensor<3x4xi8>, tensor<2x1x64x4xi8>) outs(%{{.*}} : tensor<3x128xi32>)
+// NEON-LABEL: func.func @panel64
+// NEON: tensor<16x1x8x4xi8>
+func.func @panel64(%x: tensor<3x4xi8>, %zx: tensor<3xi8>) -> tensor<3x128xi32> {
+  %w = arith.constant dense<[[0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47,48,49,50,51,52,53,54,55,56,57,58,59,60,61,62,63,64,65,66,67,68,69,70,71,72,73,74,75,76,77,78,79,80,81,82,83,84,85,86,87,88,89,90,91,92,93,94,95,96,97,98,99,100,101,102,103,104,105,106,107,108,109,110,111,112,113,114,115,116,117,118,119,120,121,122,123,124,125,126,127],[-128,-127,-126,-125,-124,-123,-122,-121,-120,-119,-118,-117,-116,-115,-114,-113,-112,-111,-110,-109,-108,-107,-106,-105,-104,-103,-102,-101,-100,-99,-98,-97,-96,-95,-94,-93,-92,-91,-90,-89,-88,-87,-86,-85,-84,-83,-82,-81,-80,-79,-78,-77,-76,-75,-74,-73,-72,-71,-70,-69,-68,-67,-66,-65,-64,-63,-62,-61,-60,-59,-58,-57,-56,-55,-54,-53,-52,-51,-50,-49,-48,-47,-46,-45,-44,-43,-42,-41,-40,-39,-38,-37,-36,-35,-34,-33,-32,-31,-30,-29,-28,-27,-26,-25,-24,-23,-22,-21,-20,-19,-18,-17,-16,-15,-14,-13,-12,-11,-10,-9,-8,-7,-6,-5,-4,-3,-2,-1],[0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47,48,49,50,51,52,53,54,55,56,57,58,59,60,61,62,63,64,65,66,67,68,69,70,71,72,73,74,75,76,77,78,79,80,81,82,83,84,85,86,87,88,89,90,91,92,93,94,95,96,97,98,99,100,101,102,103,104,105,106,107,108,109,110,111,112,113,114,115,116,117,118,119,120,121,122,123,124,125,126,127],[-128,-127,-126,-125,-124,-123,-122,-121,-120,-119,-118,-117,-116,-115,-114,-113,-112,-111,-110,-109,-108,-107,-106,-105,-104,-103,-102,-101,-100,-99,-98,-97,-96,-95,-94,-93,-92,-91,-90,-89,-88,-87,-86,-85,-84,-83,-82,-81,-80,-79,-78,-77,-76,-75,-74,-73,-72,-71,-70,-69,-68,-67,-66,-65,-64,-63,-62,-61,-60,-59,-58,-57,-56,-55,-54,-53,-52,-51,-50,-49,-48,-47,-46,-45,-44,-43,-42,-41,-40,-39,-38,-37,-36,-35,-34,-33,-32,-31,-30,-29,-28,-27,-26,-25,-24,-23,-22,-21,-20,-19,-18,-17,-16,-15,-14,-13,-12,-11,-10,-9,-8,-7,-6,-5,-4,-3,-2,-1]]> : tensor<4x128xi8>
+  %z0 = arith.constant dense<0> : tensor<i8>
+  %y = qopt.qmatmul %x, %w, %zx, %z0 {lhs_unsigned} : (tensor<3x4xi8>, tensor<4x128xi8>, tensor<3xi8>, tensor<i8>) -> tensor<3x128xi32>
+  return %y : tensor<3x128xi32>
 }

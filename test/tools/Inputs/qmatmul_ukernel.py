@@ -4,9 +4,10 @@ K=64, N=80: full and remainder register tiles on every target; and a batched
 one as the grouped int4 path makes: [3, 13, 32] x [3, 32, 48] int4-range
 weights; and a large one, M=260 K=4104 N=80 u8 x s8 with zero point 0, whose
 K (2 K blocks on AVX-512, the second continuing from the partial sums of
-the first) and M (2 M blocks) are cache-blocked) to argv[1] and its inputs
+the first) and M (2 M blocks) are cache-blocked; and u8 x s8 with N=128,
+whose weights pack into panels of the whole register tile) to argv[1] and its inputs
 to argv[2] (a directory); with argv[1] == 'check', compares
-DIR/{y,z,g,b}.npy (DIR = argv[2]) exactly with numpy."""
+DIR/{y,z,g,b,p}.npy (DIR = argv[2]) exactly with numpy."""
 import os
 import sys
 import numpy as np
@@ -24,6 +25,9 @@ zs = -7
 B, Kg, Ng = 3, 32, 48
 wg = rng.integers(-8, 8, (B, Kg, Ng), dtype=np.int64)
 xg = rng.integers(0, 256, (B, M, Kg), dtype=np.int64)
+Np = 128
+wp = rng.integers(-128, 128, (K, Np), dtype=np.int64)
+wp[:, 70] = -128
 Mb, Kb = 260, 4104
 wb = rng.integers(-128, 128, (Kb, N), dtype=np.int64)
 xb = rng.integers(0, 256, (Mb, Kb), dtype=np.int64)
@@ -38,6 +42,8 @@ if sys.argv[1] == "check":
     assert (g == (xg - zx[None, :, None]) @ wg).all(), "batched mismatch"
     b = np.load(os.path.join(sys.argv[2], "b.npy"))
     assert (b == xb @ wb).all(), "cache-blocked mismatch"
+    p = np.load(os.path.join(sys.argv[2], "p.npy"))
+    assert (p == (x - zx[:, None]) @ wp).all(), "panel mismatch"
     print("OK exact")
     sys.exit(0)
 
@@ -59,7 +65,9 @@ func.func @main(%x: tensor<{M}x{K}xi8> {{qopt.name = "x", qopt.dtype = 2 : i32}}
     -> (tensor<{M}x{N}xi32> {{qopt.name = "y", qopt.dtype = 6 : i32}},
         tensor<{M}x{N}xi32> {{qopt.name = "z", qopt.dtype = 6 : i32}},
         tensor<{B}x{M}x{Ng}xi32> {{qopt.name = "g", qopt.dtype = 6 : i32}},
-        tensor<{Mb}x{N}xi32> {{qopt.name = "b", qopt.dtype = 6 : i32}}) {{
+        tensor<{Mb}x{N}xi32> {{qopt.name = "b", qopt.dtype = 6 : i32}},
+        tensor<{M}x{Np}xi32> {{qopt.name = "p", qopt.dtype = 6 : i32}}) {{
+  %wp = arith.constant dense<{dense(wp)}> : tensor<{K}x{Np}xi8>
   %wb = arith.constant dense<{dense(wb)}> : tensor<{Kb}x{N}xi8>
   %wg = arith.constant dense<{dense(wg)}> : tensor<{B}x{Kg}x{Ng}xi8>
   %w = arith.constant dense<{dense(w)}> : tensor<{K}x{N}xi8>
@@ -69,7 +77,8 @@ func.func @main(%x: tensor<{M}x{K}xi8> {{qopt.name = "x", qopt.dtype = 2 : i32}}
   %z = qopt.qmatmul %s, %w, %zs, %z0 : (tensor<{M}x{K}xi8>, tensor<{K}x{N}xi8>, tensor<i8>, tensor<i8>) -> tensor<{M}x{N}xi32>
   %g = qopt.qmatmul %xg, %wg, %zx, %z0 {{lhs_unsigned}} : (tensor<{B}x{M}x{Kg}xi8>, tensor<{B}x{Kg}x{Ng}xi8>, tensor<{M}xi8>, tensor<i8>) -> tensor<{B}x{M}x{Ng}xi32>
   %b = qopt.qmatmul %xb, %wb, %z0, %z0 {{lhs_unsigned}} : (tensor<{Mb}x{Kb}xi8>, tensor<{Kb}x{N}xi8>, tensor<i8>, tensor<i8>) -> tensor<{Mb}x{N}xi32>
-  return %y, %z, %g, %b : tensor<{M}x{N}xi32>, tensor<{M}x{N}xi32>, tensor<{B}x{M}x{Ng}xi32>, tensor<{Mb}x{N}xi32>
+  %p = qopt.qmatmul %x, %wp, %zx, %z0 {{lhs_unsigned}} : (tensor<{M}x{K}xi8>, tensor<{K}x{Np}xi8>, tensor<{M}xi8>, tensor<i8>) -> tensor<{M}x{Np}xi32>
+  return %y, %z, %g, %b, %p : tensor<{M}x{N}xi32>, tensor<{M}x{N}xi32>, tensor<{B}x{M}x{Ng}xi32>, tensor<{Mb}x{N}xi32>, tensor<{M}x{Np}xi32>
 }}
 """)
 d = sys.argv[2]
