@@ -37,6 +37,9 @@ struct Kernel {
   /// K step are contiguous).
   int64_t P;
   bool flip, zeroInit; // flip: xor 0x80 into the dot's activation type
+  /// vpmaddwd (Int8Dot::Pmaddwd): `a` is the activations widened to i16
+  /// (sign- or zero-extended), the weights are widened after their load.
+  bool lhsSigned = false;
   /// The elementwise generic that wrote the output's initial value (the
   /// zero-point compensation, from row and column vectors): evaluated per
   /// tile in registers instead of an M x N pass through memory (null: the
@@ -160,9 +163,13 @@ struct Kernel {
     if (t.dot == Int8Dot::Smmla)
       return tileMmla(b, loc, m0, n0, rows, vecs, kb0, kEnd, first);
     int64_t L = t.lanes(), G = t.kGroup;
+    bool wd = t.dot == Int8Dot::Pmaddwd;
     Type i32 = b.getI32Type();
     auto accTy = VectorType::get({L}, i32);
     auto bytesTy = VectorType::get({L * G}, b.getI8Type());
+    // The dot's operand vectors: bytes, or (vpmaddwd) i16.
+    auto opTy = wd ? VectorType::get({L * G}, b.getI16Type()) : bytesTy;
+    Type aElem = cast<MemRefType>(a.getType()).getElementType();
     auto row = [&](int64_t r) {
       return arith::AddIOp::create(b, loc, m0, idx(b, loc, r)).getResult();
     };
@@ -202,17 +209,20 @@ struct Kernel {
                                     .getResult()
                               : nb0;
             Value off = idx(nb, l, P == L ? 0 : v * L * G);
-            ws.push_back(vector::LoadOp::create(nb, l, bytesTy, w,
-                                                ValueRange{n1, kb, off}));
+            Value wv = vector::LoadOp::create(nb, l, bytesTy, w,
+                                              ValueRange{n1, kb, off});
+            if (wd)
+              wv = arith::ExtSIOp::create(nb, l, opTy, wv);
+            ws.push_back(wv);
           }
           Value k = arith::MulIOp::create(nb, l, kb, idx(nb, l, G));
           SmallVector<Value> next;
           for (int64_t r = 0; r < rows; ++r) {
-            // G activation bytes as one i32, broadcast to every lane.
+            // G activation bytes (vpmaddwd: G i16) as one i32, broadcast
+            // to every lane.
             Value m = arith::AddIOp::create(nb, l, m0, idx(nb, l, r));
             Value ab = vector::LoadOp::create(
-                nb, l, VectorType::get({G}, nb.getI8Type()), a,
-                ValueRange{m, k});
+                nb, l, VectorType::get({G}, aElem), a, ValueRange{m, k});
             Value ai = vector::BitCastOp::create(
                 nb, l, VectorType::get({1}, i32), ab);
             Value s = vector::ExtractOp::create(nb, l, ai, 0);
@@ -222,13 +232,23 @@ struct Kernel {
                   arith::ConstantOp::create(
                       nb, l, i32, nb.getI32IntegerAttr((int32_t)0x80808080)));
             Value bc = vector::BroadcastOp::create(nb, l, accTy, s);
-            Value bytes = vector::BitCastOp::create(nb, l, bytesTy, bc);
-            for (int64_t v = 0; v < vecs; ++v)
+            Value bytes = vector::BitCastOp::create(nb, l, opTy, bc);
+            for (int64_t v = 0; v < vecs; ++v) {
+              if (wd) { // exact i32 pair sums, then the accumulate
+                Value p = LLVM::CallIntrinsicOp::create(
+                              nb, l, accTy, nb.getStringAttr(t.dotIntrinsic),
+                              ValueRange{bytes, ws[v]})
+                              .getResult(0);
+                next.push_back(
+                    arith::AddIOp::create(nb, l, it[r * vecs + v], p));
+                continue;
+              }
               next.push_back(
                   LLVM::CallIntrinsicOp::create(
                       nb, l, accTy, nb.getStringAttr(t.dotIntrinsic),
                       ValueRange{it[r * vecs + v], bytes, ws[v]})
                       .getResult(0));
+            }
           }
           scf::YieldOp::create(nb, l, next);
         });
@@ -440,8 +460,9 @@ struct Kernel {
   /// balanced; K=2048 on AVX-512 is one block.
   int64_t kBlockSteps(int64_t vecs) const {
     int64_t G = t.kGroup, steps = K / G;
+    int64_t aBytes = t.dot == Int8Dot::Pmaddwd ? 2 : 1; // widened rows
     int64_t cap = std::min<int64_t>(
-        (int64_t)t.l1dBytes / 2 / (t.mr * G),
+        (int64_t)t.l1dBytes / 2 / (t.mr * G * aBytes),
         (int64_t)t.l2Bytes / 4 / (vecs * t.lanes() * G));
     cap = std::max<int64_t>(cap, 1);
     int64_t blocks = (steps + cap - 1) / cap;
@@ -460,7 +481,9 @@ struct Kernel {
     int64_t kc = kBlockSteps(vecs);
     // M blocks (balanced) of at most half of L2 of activation rows (one K
     // block of them): what a second thread takes besides whole panels.
-    int64_t mcCap = std::max<int64_t>(1, (int64_t)t.l2Bytes / 2 / (mr * kc * G));
+    int64_t aBytes = t.dot == Int8Dot::Pmaddwd ? 2 : 1;
+    int64_t mcCap = std::max<int64_t>(
+        1, (int64_t)t.l2Bytes / 2 / (mr * kc * G * aBytes));
     int64_t mBlocks = std::max<int64_t>(1, (mTiles + mcCap - 1) / mcCap);
     int64_t mcTiles = std::max<int64_t>(1, (mTiles + mBlocks - 1) / mBlocks);
     SmallVector<Value> lbs, ubs, steps1;
@@ -549,22 +572,25 @@ struct QOptLowerUkernelsPass
     lowerGroupedInt4(getOperation(), *t);
     if (!t->hasInt8Microkernel())
       return; // left to the loops (the generic is the exact reference)
-    SmallVector<std::pair<linalg::GenericOp, bool>> ops;
+    SmallVector<std::tuple<linalg::GenericOp, bool, bool>> ops;
     getOperation().walk([&](linalg::GenericOp op) {
-      bool flip;
-      if (matches(op, *t, flip))
-        ops.push_back({op, flip});
+      bool flip, lhsSigned;
+      if (matches(op, *t, flip, lhsSigned))
+        ops.push_back({op, flip, lhsSigned});
     });
-    for (auto [op, flip] : ops)
-      lower(op, *t, flip);
+    for (auto [op, flip, lhsSigned] : ops)
+      lower(op, *t, flip, lhsSigned);
   }
 
   /// Matches the int8 dot generic of qopt-pack-qmatmul for this target by
   /// its structure (canonicalization may drop discardable attributes):
   /// out[m, n1*L+l] += ext(a[m, k1*G+g] (^ 0x80)) * extsi(w[n1, k1, l, g]),
   /// ext: extui for a dot on u8 activations (x86), extsi for s8 (sdot).
-  /// Sets `flip` when the activations are flipped (other signedness).
-  static bool matches(linalg::GenericOp op, const TargetDesc &t, bool &flip) {
+  /// Sets `flip` when the activations are flipped (other signedness). A dot
+  /// that takes either sign (vpmaddwd) takes extui or extsi, no flip, and
+  /// sets `lhsSigned` for extsi.
+  static bool matches(linalg::GenericOp op, const TargetDesc &t, bool &flip,
+                      bool &lhsSigned) {
     int64_t nl = op.getNumLoops();
     if (!op.hasPureBufferSemantics() || (nl != 5 && nl != 6) ||
         op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1)
@@ -620,12 +646,18 @@ struct QOptLowerUkernelsPass
       return false;
     Operation *xa = mul.getLhs().getDefiningOp();
     auto xw = mul.getRhs().getDefiningOp<arith::ExtSIOp>();
-    if (!xa || !xw || xw.getIn() != body->getArgument(1) ||
-        !(t.dotUnsignedLhs ? isa<arith::ExtUIOp>(xa) : isa<arith::ExtSIOp>(xa)))
+    if (!xa || !xw || xw.getIn() != body->getArgument(1))
+      return false;
+    lhsSigned = isa<arith::ExtSIOp>(xa);
+    if (t.dotTakesEitherSign() ? !isa<arith::ExtSIOp, arith::ExtUIOp>(xa)
+                               : (t.dotUnsignedLhs ? !isa<arith::ExtUIOp>(xa)
+                                                   : !lhsSigned))
       return false;
     Value x = xa->getOperand(0);
     flip = false;
     if (auto x80 = x.getDefiningOp<arith::XOrIOp>()) {
+      if (t.dotTakesEitherSign())
+        return false;
       APInt c;
       if (x80.getLhs() != body->getArgument(0) ||
           !matchPattern(x80.getRhs(), m_ConstantInt(&c)) ||
@@ -637,7 +669,56 @@ struct QOptLowerUkernelsPass
     return x == body->getArgument(0);
   }
 
-  void lower(linalg::GenericOp op, const TargetDesc &t, bool flip) {
+  /// The activations [(B,) M, K] as i16 (extsi or extui) in a new buffer:
+  /// vpmaddwd's operand, widened once instead of in every panel's pass.
+  static Value widenActivations(OpBuilder &b, Location loc, Value a,
+                                bool isSigned) {
+    auto at = cast<MemRefType>(a.getType());
+    int64_t K = at.getShape().back(), rows = at.getNumElements() / K;
+    Type i16 = b.getI16Type();
+    Value a16 = memref::AllocOp::create(
+        b, loc, MemRefType::get(at.getShape(), i16), ValueRange{},
+        b.getI64IntegerAttr(64));
+    auto flat = [&](Value v) -> Value {
+      if (at.getRank() == 2)
+        return v;
+      ReassociationIndices lead =
+          llvm::to_vector(llvm::seq<int64_t>(0, at.getRank() - 1));
+      return memref::CollapseShapeOp::create(
+          b, loc, v, ArrayRef<ReassociationIndices>{lead, {at.getRank() - 1}});
+    };
+    Value src = flat(a), dst = flat(a16);
+    int64_t chunk = 2;
+    for (int64_t c : {16, 8, 4})
+      if (K % c == 0) {
+        chunk = c;
+        break;
+      }
+    auto c = [&](OpBuilder &nb, int64_t v) {
+      return arith::ConstantIndexOp::create(nb, loc, v).getResult();
+    };
+    scf::ParallelOp::create(
+        b, loc, ValueRange{c(b, 0)}, ValueRange{c(b, rows)}, ValueRange{c(b, 1)},
+        [&](OpBuilder &nb, Location l, ValueRange iv) {
+          scf::ForOp::create(
+              nb, l, c(nb, 0), c(nb, K), c(nb, chunk), ValueRange{},
+              [&](OpBuilder &fb, Location l, Value k, ValueRange) {
+                Value v = vector::LoadOp::create(
+                    fb, l, VectorType::get({chunk}, fb.getI8Type()), src,
+                    ValueRange{iv[0], k});
+                auto wt = VectorType::get({chunk}, i16);
+                Value e = isSigned
+                              ? (Value)arith::ExtSIOp::create(fb, l, wt, v)
+                              : (Value)arith::ExtUIOp::create(fb, l, wt, v);
+                vector::StoreOp::create(fb, l, e, dst, ValueRange{iv[0], k});
+                scf::YieldOp::create(fb, l);
+              });
+        });
+    return a16;
+  }
+
+  void lower(linalg::GenericOp op, const TargetDesc &t, bool flip,
+             bool lhsSigned) {
     OpBuilder b(op);
     Location loc = op.getLoc();
     Value a = op.getDpsInputs()[0], w = op.getDpsInputs()[1];
@@ -653,6 +734,11 @@ struct QOptLowerUkernelsPass
       wg.push_back({d});
     wg.push_back({2 + nb, 3 + nb});
     k.w = memref::CollapseShapeOp::create(b, loc, w, wg);
+    k.lhsSigned = lhsSigned;
+    Value a16 = t.dot == Int8Dot::Pmaddwd ? widenActivations(b, loc, a, lhsSigned)
+                                          : Value();
+    if (a16)
+      k.a = a16;
     // A zero fill of the output before it (nothing else touching the
     // output in between): start from zero registers and drop the fill.
     for (Operation *p = op->getPrevNode(); p; p = p->getPrevNode()) {
@@ -731,6 +817,8 @@ struct QOptLowerUkernelsPass
         k.epiGen = epi;
     }
     k.emit(b, loc);
+    if (a16)
+      memref::DeallocOp::create(b, loc, a16);
     if (k.initGen)
       k.initGen.erase();
     if (k.epiGen)

@@ -140,7 +140,8 @@ struct QOptPackQMatMulPass
     // When the activations have the other signedness, flipping the top bit
     // shifts them by `shift` (+128: s8 -> u8, -128: u8 -> s8); the init
     // takes that shift times the weight column sums back out.
-    bool dotU = t.dotUnsignedLhs, flip = uns != dotU;
+    bool dotU = t.dotTakesEitherSign() ? uns : t.dotUnsignedLhs;
+    bool flip = uns != dotU;
     int32_t shift = dotU ? 128 : -128;
     auto ext = [&](OpBuilder &nb, Location l, Value x, bool u) -> Value {
       return u ? (Value)arith::ExtUIOp::create(nb, l, i32, x)

@@ -21,13 +21,16 @@ static const TargetDesc kTargets[] = {
      Int8Dot::VpdpbusdZ, true, "llvm.x86.avx512.vpdpbusd.512", 4, 6, 4,
      "llvm.x86.avx512.vpdpbusd.512", 32},
     // AVX2 machines without AVX-VNNI only have vpmaddubsw, whose i16
-    // saturation is not exact for u8 x s8: int8 takes the portable path.
+    // saturation is not exact for u8 x s8: int8 widens both operands to
+    // i16 and uses vpmaddwd (exact i32 pair sums; 6x2 ymm tile: 12
+    // accumulators + 2 weight vectors + 1 broadcast of 16 registers).
     // For int4 weights (|w| <= 8; asymmetric q - zp: <= 15) a pair sums to
     // at most 2 * 255 * 15 = 7650 and the two nibble halves' pairs to
-    // 15300: exact in i16, so the int4 kernel adds the halves in i16 and
-    // widens with vpmaddwd.
-    {"avx2", "x86_64", "haswell", "+avx2,+fma", 256, Int8Dot::Pmaddubsw, true,
-     "", 4, 4, 2, "llvm.x86.avx2.pmadd.ub.sw", 16, "llvm.x86.avx2.pmadd.wd"},
+    // 15300: exact in i16, so the int4 kernel uses vpmaddubsw, adds the
+    // halves in i16 and widens with vpmaddwd.
+    {"avx2", "x86_64", "haswell", "+avx2,+fma", 256, Int8Dot::Pmaddwd, true,
+     "llvm.x86.avx2.pmadd.wd", 2, 6, 2, "llvm.x86.avx2.pmadd.ub.sw", 16,
+     "llvm.x86.avx2.pmadd.wd"},
     {"avx2-vnni", "x86_64", "alderlake", "+avx2,+fma,+avxvnni", 256,
      Int8Dot::VpdpbusdY, true, "llvm.x86.avx512.vpdpbusd.256", 4, 4, 2,
      "llvm.x86.avx512.vpdpbusd.256", 16},

@@ -173,7 +173,8 @@ struct QOptTileAndVectorizePass
   /// A 2-D elementwise generic reading an int8 dot's i32 result (its only
   /// use, identity map) into f32: the dequantization, left for
   /// qopt-lower-ukernels to apply to the microkernel's accumulators. Not for
-  /// smmla's packed layout (K groups of 8), whose kernel has no epilogue.
+  /// smmla's packed layout (K groups of 8), whose kernel has no epilogue
+  /// (vpdpbusd/sdot: 4, vpmaddwd: 2).
   static bool epilogueOfInt8Dot(linalg::LinalgOp op) {
     auto g = dyn_cast<linalg::GenericOp>(op.getOperation());
     if (!g || g.getNumLoops() != 2 || g.getNumParallelLoops() != 2 ||
@@ -187,7 +188,7 @@ struct QOptTileAndVectorizePass
           !g.getMatchingIndexingMap(in).isIdentity())
         continue;
       auto w = dyn_cast<RankedTensorType>(dot.getDpsInputs()[1].getType());
-      return w && w.getRank() == 4 && w.getShape().back() == 4;
+      return w && w.getRank() == 4 && w.getShape().back() <= 4;
     }
     return false;
   }

@@ -1,6 +1,7 @@
 // RUN: qopt-opt %s --qopt-lower-ukernels=target=avx512 --split-input-file | FileCheck %s
 // RUN: qopt-opt %s --qopt-lower-ukernels=target=x86-64 --split-input-file | FileCheck %s --check-prefix=GENERIC
 // RUN: qopt-opt %s --qopt-lower-ukernels=target=avx512 --split-input-file | qopt-opt --canonicalize --cse --split-input-file | FileCheck %s --check-prefix=BLOCK
+// RUN: qopt-opt %s --qopt-lower-ukernels=target=avx2 --split-input-file | FileCheck %s --check-prefix=AVX2
 
 // M=7, N=80, K=8 on AVX-512 (6 x 4 zmm tiles): an scf.parallel over the
 // 64-column weight panels and M blocks, in it the loop over K blocks (one
@@ -343,6 +344,42 @@ func.func @panel(%x: memref<7x8xi8>, %w: memref<2x2x64x4xi8>, %y: memref<7x128xi
       ins(%x, %w : memref<7x8xi8>, memref<2x2x64x4xi8>) outs(%y : memref<7x128xi32>) {
   ^bb0(%in: i8, %wi: i8, %out: i32):
     %0 = arith.extui %in : i8 to i32
+    %1 = arith.extsi %wi : i8 to i32
+    %2 = arith.muli %0, %1 : i32
+    %3 = arith.addi %out, %2 : i32
+    linalg.yield %3 : i32
+  }
+  return
+}
+
+// -----
+
+// AVX2 (vpmaddwd, 2-byte K groups, panels of the 6x2 ymm tile's 16
+// columns): s8 activations are sign-extended to i16 once into a new buffer
+// (a vectorized pass, 16 per step); the K loop sign-extends each 16-byte
+// weight load, broadcasts an i16 pair per row, and adds vpmaddwd's exact
+// i32 pair sums to the accumulators.
+// AVX2-LABEL: func.func @avx2_wd
+// AVX2: %[[A16:.*]] = memref.alloc() {alignment = 64 : i64} : memref<7x8xi16>
+// AVX2: scf.parallel
+// AVX2: vector.load %arg0{{.*}} : memref<7x8xi8>, vector<8xi8>
+// AVX2-NEXT: arith.extsi {{.*}} : vector<8xi8> to vector<8xi16>
+// AVX2: scf.for {{.*}} iter_args
+// AVX2: vector.load {{.*}} : memref<1x4x32xi8>, vector<16xi8>
+// AVX2-NEXT: arith.extsi {{.*}} : vector<16xi8> to vector<16xi16>
+// AVX2: vector.load %[[A16]]{{.*}} : memref<7x8xi16>, vector<2xi16>
+// AVX2: llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"({{.*}}) : (vector<16xi16>, vector<16xi16>) -> vector<8xi32>
+// AVX2-NEXT: arith.addi {{.*}} : vector<8xi32>
+// AVX2: memref.dealloc %[[A16]]
+// AVX2-NOT: linalg.generic
+#a = affine_map<(d0, d1, d2, d3, d4) -> (d0, d3 * 2 + d4)>
+#w = affine_map<(d0, d1, d2, d3, d4) -> (d1, d3, d2, d4)>
+#o = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1 * 16 + d2)>
+func.func @avx2_wd(%x: memref<7x8xi8>, %w: memref<1x4x16x2xi8>, %y: memref<7x16xi32>) {
+  linalg.generic {indexing_maps = [#a, #w, #o], iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction"]}
+      ins(%x, %w : memref<7x8xi8>, memref<1x4x16x2xi8>) outs(%y : memref<7x16xi32>) {
+  ^bb0(%in: i8, %wi: i8, %out: i32):
+    %0 = arith.extsi %in : i8 to i32
     %1 = arith.extsi %wi : i8 to i32
     %2 = arith.muli %0, %1 : i32
     %3 = arith.addi %out, %2 : i32

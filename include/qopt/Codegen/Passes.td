@@ -208,8 +208,10 @@ def QOptPackQMatMulPass : Pass<"qopt-pack-qmatmul", "ModuleOp"> {
         compensation `-(za[m] (+128 for s8)) * colsum[n]` (the weight column
         sums are a compile-time constant), and
       * the int8 dot generic over the activations `[M, K]` (batch dims folded
-        into M) and the weights packed at compile time to `[N/L, K/G, L, G]`
-        (the VNNI / sdot layout):
+        into M) and the weights packed at compile time to `[N/P, K/G, P, G]`
+        (the VNNI / sdot / vpmaddwd layout; P = the register tile's NRV*L
+        columns when N is a multiple of them, so a tile reads one contiguous
+        stream, else L):
         `out[m, n] += extui(a[m, k] (^ 0x80 for s8)) * extsi(w[k, n])`,
 
     together exactly the qmatmul they replace (docs/semantics.md §5). The
@@ -262,7 +264,13 @@ def QOptLowerUkernelsPass : Pass<"qopt-lower-ukernels", "ModuleOp"> {
     the last K block applies it to the accumulators and stores f32 vectors
     to its buffer, the i32 output is not stored (not for smmla's 2x2
     accumulator layout). MR, NRV, L, G, the cache sizes and the
-    intrinsic come from the target description.
+    intrinsic come from the target description. Weights packed in panels
+    of the whole tile ([N/(NRV*L), K/G, NRV*L, G]) are read as one
+    contiguous stream per K step. On AVX2 without VNNI (`vpmaddwd`) the
+    activations are first widened to i16 into a new buffer (sign- or
+    zero-extended as the dot generic reads them; no flip), each weight load
+    is sign-extended, and vpmaddwd's exact i32 pair sums are added to the
+    accumulators.
 
     The grouped int4 pair (int4 dot generic -> i32 [G, M, N] -> epilogue)
     becomes one kernel without the [G, M, N] buffer: 4 x 3 zmm tiles (fewer

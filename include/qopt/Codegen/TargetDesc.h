@@ -25,7 +25,11 @@ enum class Int8Dot {
   None,      ///< no exact int8 dot: the portable i32 matmul path
   VpdpbusdZ, ///< AVX-512 VNNI vpdpbusd on zmm: u8 x s8, 4-byte K groups
   VpdpbusdY, ///< AVX-VNNI / AVX512VL vpdpbusd on ymm
-  Pmaddubsw, ///< AVX2 vpmaddubsw (saturates to i16: not exact, unused)
+  /// AVX2 vpmaddwd on ymm: i16 pairs (activations zero- or sign-extended
+  /// from u8/s8 into a packed copy, weights sign-extended from the s8
+  /// pack) summed exactly into i32, then vpaddd; 2-byte K groups.
+  /// (vpmaddubsw is not used for int8: its i16 pair sums saturate.)
+  Pmaddwd,
   Sdot,      ///< AArch64 dotprod sdot: s8 x s8, 4-byte K groups
   Smmla,     ///< AArch64 i8mm smmla: 2x8 by 8x2 s8 blocks
 };
@@ -73,8 +77,12 @@ struct TargetDesc {
   bool hasInt4Microkernel() const { return !int4DotIntrinsic.empty(); }
   bool hasInt8Microkernel() const {
     return dot == Int8Dot::VpdpbusdZ || dot == Int8Dot::VpdpbusdY ||
-           dot == Int8Dot::Sdot || dot == Int8Dot::Smmla;
+           dot == Int8Dot::Sdot || dot == Int8Dot::Smmla ||
+           dot == Int8Dot::Pmaddwd;
   }
+  /// The int8 dot reads activations of either signedness as they are
+  /// (widened to i16): no u8 <-> s8 flip.
+  bool dotTakesEitherSign() const { return dot == Int8Dot::Pmaddwd; }
 };
 
 /// All known targets except `host`.
