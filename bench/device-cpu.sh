@@ -19,7 +19,10 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 mode=$1 dir=$2
 py=${PY:-/usr/bin/python3}
-targets="avx512 avx2-vnni avx2"
+targets="avx512 avx512-amx avx2-vnni avx2"
+# NO_W4=1 leaves out the int4 GEMM (what travels to a remote machine may be
+# size-limited).
+w4=1; [ -n "${NO_W4:-}" ] && w4=""
 
 if [ "$mode" = prepare ]; then
   build=${QOPT_BUILD:-$root/build}
@@ -27,17 +30,22 @@ if [ "$mode" = prepare ]; then
   mkdir -p "$dir"
   $py "$root/bench/make_models.py" "$dir" 128 2048 2048
   rm -f "$dir"/*_512* "$dir"/qlmm_* "$dir"/dqmm_*
-  $py "$root/bench/ort_quantize.py" "$dir/fp_128.onnx" "$dir/nb4_128.onnx" nb4 32 4
+  [ -n "$w4" ] && $py "$root/bench/ort_quantize.py" "$dir/fp_128.onnx" "$dir/nb4_128.onnx" nb4 32 4
   $py "$root/bench/ort_quantize.py" "$L" "$dir/llama_dq8.onnx" dq8
   $py -c "import numpy as np,sys; np.save(sys.argv[1], (np.arange(128)*7919 % 256).astype(np.int64)[None])" "$dir/ids.npy"
+  # The exactness model of test/tools/qopt-ukernel-int8.test (remainder
+  # rows, columns and K; s8 and batched dots; panels).
+  $py "$root/test/tools/Inputs/qmatmul_ukernel.py" "$dir/exact.mlir" "$dir/exact_in"
   for t in $targets; do
+    "$build/bin/qopt-compile" "$dir/exact.mlir" --target=$t -o "$dir/exact_$t.so"
     "$build/bin/qopt-compile" "$dir/mmi_128.onnx" --target=$t -o "$dir/mmi_$t.so"
-    "$build/bin/qopt-compile" "$dir/fp_128.onnx" --target=$t --quant=w4a8 --group-size=32 -o "$dir/w4_$t.so"
+    [ -n "$w4" ] && "$build/bin/qopt-compile" "$dir/fp_128.onnx" --target=$t --quant=w4a8 --group-size=32 -o "$dir/w4_$t.so"
     "$build/bin/qopt-compile" "$L" --target=$t --quant=w8a8-dynamic -o "$dir/llama_$t.so"
   done
-  rm -f "$dir"/fp_128.onnx "$dir"/*.h
+  rm -f "$dir"/fp_128.onnx "$dir"/*.h "$dir/exact.mlir"
   "$build/bin/qopt-run" "$dir/mmi_avx512.so" --input "A=$dir/a_u8_128.npy" --output-dir "$dir/ref_mmi"
-  "$build/bin/qopt-run" "$dir/w4_avx512.so" --input "A=$dir/a_f32_128.npy" --output-dir "$dir/ref_w4"
+  [ -n "$w4" ] && "$build/bin/qopt-run" "$dir/w4_avx512.so" --input "A=$dir/a_f32_128.npy" --output-dir "$dir/ref_w4"
+  [ -z "$w4" ] && rm -f "$dir/a_f32_128.npy"
   "$build/bin/qopt-run" "$dir/llama_avx512.so" --input "input_ids=$dir/ids.npy" --output-dir "$dir/ref_llama"
   cp "$(readlink -f /usr/lib/llvm-22/lib/libomp.so.5)" "$dir/libomp.so.5"
   cp "$root/bench/peak.c" "$dir/"
@@ -55,7 +63,8 @@ flags=$(grep -m1 '^flags' /proc/cpuinfo)
 have=""
 for t in $targets; do
   case $t in
-    avx512) f=avx512_vnni ;; avx2-vnni) f=avx_vnni ;; avx2) f=avx2 ;;
+    avx512) f=avx512_vnni ;; avx512-amx) f=amx_int8 ;;
+    avx2-vnni) f=avx_vnni ;; avx2) f=avx2 ;;
   esac
   if [[ " $flags " == *" $f "* ]]; then have="$have $t"; fi
 done
@@ -85,12 +94,18 @@ for _ in range(runs):
 print(f"{statistics.median(ts):.4f} {min(ts):.4f} {(time.process_time() - c0) * 1e3 / runs:.4f}")
 EOF
 }
-# Exactness: every target's outputs against the avx512 reference.
+# Exactness: the int8 kernel model against numpy; every target's outputs
+# against the avx512 reference.
 for t in $have; do
+  e="$dir/exact_in"
+  $py "$root/bench/run_so.py" "$dir/exact_$t.so" --input x=$e/x.npy --input zx=$e/zx.npy \
+    --input s=$e/s.npy --input xg=$e/xg.npy --input xb=$e/xb.npy --output-dir "$out/o_exact_$t" >/dev/null
+  echo "exact int8-kernel-vs-numpy $t $($py "$root/test/tools/Inputs/qmatmul_ukernel.py" check "$out/o_exact_$t" 2>&1 | tail -1)" | tee -a "$out/cpu.txt"
   $py "$root/bench/run_so.py" "$dir/mmi_$t.so" --input "A=$dir/a_u8_128.npy" --output-dir "$out/o_mmi_$t" >/dev/null
-  $py "$root/bench/run_so.py" "$dir/w4_$t.so" --input "A=$dir/a_f32_128.npy" --output-dir "$out/o_w4_$t" >/dev/null
+  [ -f "$dir/w4_$t.so" ] && $py "$root/bench/run_so.py" "$dir/w4_$t.so" --input "A=$dir/a_f32_128.npy" --output-dir "$out/o_w4_$t" >/dev/null
   $py "$root/bench/run_so.py" "$dir/llama_$t.so" --input "input_ids=$dir/ids.npy" --output-dir "$out/o_llama_$t" >/dev/null
   for m in mmi w4 llama; do
+    [ -d "$dir/ref_$m" ] || continue
     for f in "$dir/ref_$m"/*.npy; do
       if cmp -s "$f" "$out/o_${m}_$t/$(basename "$f")"; then r=identical; else r=DIFFERENT; fi
       echo "exact $m $t $(basename "$f") $r" | tee -a "$out/cpu.txt"
@@ -105,10 +120,12 @@ for r in $(seq "$rounds"); do
     echo "1 int8 128 qopt:MatMulInteger-$t $(qrun "$dir/mmi_$t.so" "A=$dir/a_u8_128.npy")" >> "$res"
   done
   echo "1 int8 128 ort:MatMulInteger $(orun "$dir/mmi_128.onnx" "A=$dir/a_u8_128.npy")" >> "$res"
-  for t in $have; do
-    echo "1 int4-g32 128 qopt:w4a8-$t $(qrun "$dir/w4_$t.so" "A=$dir/a_f32_128.npy")" >> "$res"
-  done
-  echo "1 int4-g32 128 ort:MatMulNBits-acc4 $(orun "$dir/nb4_128.onnx" "A=$dir/a_f32_128.npy")" >> "$res"
+  if [ -f "$dir/nb4_128.onnx" ]; then
+    for t in $have; do
+      echo "1 int4-g32 128 qopt:w4a8-$t $(qrun "$dir/w4_$t.so" "A=$dir/a_f32_128.npy")" >> "$res"
+    done
+    echo "1 int4-g32 128 ort:MatMulNBits-acc4 $(orun "$dir/nb4_128.onnx" "A=$dir/a_f32_128.npy")" >> "$res"
+  fi
   for t in $have; do
     echo "1 llama int8 qopt:w8a8-dynamic-$t $(qrun "$dir/llama_$t.so" "input_ids=$dir/ids.npy")" >> "$res"
   done

@@ -14,6 +14,7 @@
 //===----------------------------------------------------------------------===//
 #include "qopt/Codegen/Passes.h"
 #include "qopt/Codegen/TargetDesc.h"
+#include "AmxKernel.h"
 #include "GroupedInt4.h"
 
 #include "mlir/IR/Matchers.h"
@@ -717,6 +718,36 @@ struct QOptLowerUkernelsPass
     return a16;
   }
 
+  /// The u8 x s8 dot on AMX tiles; the init and the epilogue as the
+  /// register-tile kernel evaluates them, on 16-lane rows of the output.
+  static void emitAmx(OpBuilder &b, Location loc, const Kernel &k) {
+    AmxKernelSpec s;
+    s.a = k.a;
+    s.w = k.w;
+    s.out = k.out;
+    s.M = k.M;
+    s.N = k.N;
+    s.K = k.K;
+    s.P = k.P;
+    s.lhsZext = true;
+    s.zeroInit = k.zeroInit;
+    s.l2Bytes = k.t.l2Bytes;
+    if (k.initGen)
+      s.initVec = [&k](OpBuilder &b, Location l, Value m, Value n) {
+        vector::StoreOp::create(b, l, k.initVector(b, l, m, n), k.out,
+                                ValueRange{m, n});
+      };
+    if (k.epiGen)
+      s.epiVec = [&k, dst = linalg::GenericOp(k.epiGen).getDpsInits()[0]](
+                     OpBuilder &b, Location l, Value m, Value n) {
+        auto vt = VectorType::get({k.t.lanes()}, b.getI32Type());
+        Value acc = vector::LoadOp::create(b, l, vt, k.out, ValueRange{m, n});
+        vector::StoreOp::create(b, l, k.rowVector(k.epiGen, b, l, m, n, acc),
+                                dst, ValueRange{m, n});
+      };
+    emitAmxKernel(b, loc, s);
+  }
+
   void lower(linalg::GenericOp op, const TargetDesc &t, bool flip,
              bool lhsSigned) {
     OpBuilder b(op);
@@ -816,7 +847,14 @@ struct QOptLowerUkernelsPass
       if (ok)
         k.epiGen = epi;
     }
-    k.emit(b, loc);
+    // AMX for u8 activations and whole tiles: LLVM fixes one shape per tile
+    // register and function, so remainder tiles (other shapes) would need
+    // functions of their own; those shapes take the register-tile kernel.
+    if (t.amxTiles && nb == 0 && !flip && !lhsSigned && k.M % 32 == 0 &&
+        k.K % 64 == 0 && k.N % 16 == 0)
+      emitAmx(b, loc, k);
+    else
+      k.emit(b, loc);
     if (a16)
       memref::DeallocOp::create(b, loc, a16);
     if (k.initGen)

@@ -20,6 +20,13 @@ static const TargetDesc kTargets[] = {
      "+avx512f,+avx512bw,+avx512vl,+avx512dq,+avx512cd,+avx512vnni", 512,
      Int8Dot::VpdpbusdZ, true, "llvm.x86.avx512.vpdpbusd.512", 4, 6, 4,
      "llvm.x86.avx512.vpdpbusd.512", 32},
+    // Sapphire Rapids and later: the avx512 description plus AMX tiles for
+    // the int8 GEMMs.
+    {"avx512-amx", "x86_64", "sapphirerapids",
+     "+avx512f,+avx512bw,+avx512vl,+avx512dq,+avx512cd,+avx512vnni,"
+     "+amx-tile,+amx-int8",
+     512, Int8Dot::VpdpbusdZ, true, "llvm.x86.avx512.vpdpbusd.512", 4, 6, 4,
+     "llvm.x86.avx512.vpdpbusd.512", 32, "", true},
     // AVX2 machines without AVX-VNNI only have vpmaddubsw, whose i16
     // saturation is not exact for u8 x s8: int8 widens both operands to
     // i16 and uses vpmaddwd (exact i32 pair sums; 6x2 ymm tile: 12

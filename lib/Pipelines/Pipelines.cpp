@@ -222,7 +222,7 @@ void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
               "source-types=bf16 target-type=f32},arith-expand{include-bf16=1})");
   // Everything -> LLVM dialect, bare-pointer memref calling convention.
   addText(pm, "convert-vector-to-scf{full-unroll=1},lower-affine,convert-scf-to-cf,expand-strided-metadata,"
-              "lower-affine,convert-vector-to-llvm,finalize-memref-to-llvm,convert-math-to-llvm,"
+              "lower-affine,convert-vector-to-llvm{enable-amx=1},finalize-memref-to-llvm,convert-math-to-llvm,"
               "convert-math-to-libm,convert-arith-to-llvm,"
               "convert-index-to-llvm,convert-cf-to-llvm,"
               "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1},"

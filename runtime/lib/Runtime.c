@@ -20,6 +20,9 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#if defined(__linux__)
+#include <sys/syscall.h>
+#endif
 
 /* Provided by the generated code when linked into a model .so. */
 extern void qopt_entry(void **args) __attribute__((weak));
@@ -187,10 +190,22 @@ oom:
   return fail(QOPT_ERROR_OUT_OF_MEMORY, "out of memory");
 }
 
+/* Linux gives a process the AMX tile registers only after it asks for
+ * them (XFEATURE_XTILEDATA); a model compiled for --target=avx512-amx
+ * would otherwise die with SIGILL on its first tile instruction. Asking
+ * costs one syscall per model and fails harmlessly where there is no AMX. */
+static void request_amx(void) {
+#if defined(__linux__) && defined(__x86_64__)
+  (void)syscall(SYS_arch_prctl, 0x1023 /* ARCH_REQ_XCOMP_PERM */,
+                18 /* XFEATURE_XTILEDATA */);
+#endif
+}
+
 qopt_status qopt_model_create(const char *abi, qopt_entry_fn entry,
                               const void *weights, size_t weights_size,
                               qopt_model **model) {
   if (!model) return fail(QOPT_ERROR_INVALID_ARGUMENT, "model is NULL");
+  request_amx();
   *model = NULL;
   if (!abi || !entry)
     return fail(QOPT_ERROR_NO_MODEL, "no compiled model (ABI or entry missing)");

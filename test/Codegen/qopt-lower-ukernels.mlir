@@ -2,6 +2,7 @@
 // RUN: qopt-opt %s --qopt-lower-ukernels=target=x86-64 --split-input-file | FileCheck %s --check-prefix=GENERIC
 // RUN: qopt-opt %s --qopt-lower-ukernels=target=avx512 --split-input-file | qopt-opt --canonicalize --cse --split-input-file | FileCheck %s --check-prefix=BLOCK
 // RUN: qopt-opt %s --qopt-lower-ukernels=target=avx2 --split-input-file | FileCheck %s --check-prefix=AVX2
+// RUN: qopt-opt %s --qopt-lower-ukernels=target=avx512-amx --split-input-file | qopt-opt --canonicalize --cse --split-input-file | FileCheck %s --check-prefix=AMX
 
 // M=7, N=80, K=8 on AVX-512 (6 x 4 zmm tiles): an scf.parallel over the
 // 64-column weight panels and M blocks, in it the loop over K blocks (one
@@ -380,6 +381,45 @@ func.func @avx2_wd(%x: memref<7x8xi8>, %w: memref<1x4x16x2xi8>, %y: memref<7x16x
       ins(%x, %w : memref<7x8xi8>, memref<1x4x16x2xi8>) outs(%y : memref<7x16xi32>) {
   ^bb0(%in: i8, %wi: i8, %out: i32):
     %0 = arith.extsi %in : i8 to i32
+    %1 = arith.extsi %wi : i8 to i32
+    %2 = arith.muli %0, %1 : i32
+    %3 = arith.addi %out, %2 : i32
+    linalg.yield %3 : i32
+  }
+  return
+}
+
+// -----
+
+// avx512-amx, u8 activations, M a multiple of 32, K of 64: AMX tiles. A
+// 2x2 grid of 16x16 i32 accumulators per 32-row x 32-column block, loaded
+// from and stored to the output around each unrolled K block; per 64-byte K
+// step two 16x64 activation tiles (row stride K) and two weight tiles from
+// the VNNI panel (16 K quads x 16 columns), then four tdpbusd (u8 x s8).
+// AMX-LABEL: func.func @amx
+// AMX: scf.parallel
+// AMX-COUNT-4: amx.tile_load %arg2{{.*}} : memref<32x64xi32> into !amx.tile<16x16xi32>
+// AMX: amx.tile_load %arg0[%c0, %c0] : memref<32x128xi8> into !amx.tile<16x64xi8>
+// AMX-NEXT: amx.tile_load %arg0[%c16, %c0] : memref<32x128xi8> into !amx.tile<16x64xi8>
+// AMX: amx.tile_load %collapse_shape{{.*}} : memref<1x32x256xi8> into !amx.tile<16x64xi8>
+// AMX: amx.tile_load %collapse_shape{{.*}} : memref<1x32x256xi8> into !amx.tile<16x64xi8>
+// AMX-COUNT-4: amx.tile_muli %{{.*}} zext, %{{.*}}, %{{.*}} : !amx.tile<16x64xi8>, !amx.tile<16x64xi8>, !amx.tile<16x16xi32>
+// AMX: amx.tile_load %arg0[%c0, %c64]
+// AMX-COUNT-4: amx.tile_muli
+// AMX-COUNT-4: amx.tile_store %arg2
+// AMX-NOT: llvm.call_intrinsic
+// AMX-NOT: linalg.generic
+// AVX2 (2-byte K groups) does not match this 4-byte layout.
+// AVX2-LABEL: func.func @amx
+// AVX2: linalg.generic
+#a = affine_map<(d0, d1, d2, d3, d4) -> (d0, d3 * 4 + d4)>
+#w = affine_map<(d0, d1, d2, d3, d4) -> (d1, d3, d2, d4)>
+#o = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1 * 64 + d2)>
+func.func @amx(%x: memref<32x128xi8>, %w: memref<1x32x64x4xi8>, %y: memref<32x64xi32>) {
+  linalg.generic {indexing_maps = [#a, #w, #o], iterator_types = ["parallel", "parallel", "parallel", "reduction", "reduction"]}
+      ins(%x, %w : memref<32x128xi8>, memref<1x32x64x4xi8>) outs(%y : memref<32x64xi32>) {
+  ^bb0(%in: i8, %wi: i8, %out: i32):
+    %0 = arith.extui %in : i8 to i32
     %1 = arith.extsi %wi : i8 to i32
     %2 = arith.muli %0, %1 : i32
     %3 = arith.addi %out, %2 : i32

@@ -289,7 +289,8 @@ def QOptLowerUkernelsPass : Pass<"qopt-lower-ukernels", "ModuleOp"> {
                            "::mlir::vector::VectorDialect",
                            "::mlir::memref::MemRefDialect",
                            "::mlir::arith::ArithDialect",
-                           "::mlir::LLVM::LLVMDialect"];
+                           "::mlir::LLVM::LLVMDialect",
+                           "::mlir::amx::AMXDialect"];
 }
 
 def QOptParallelizeHeadsPass : Pass<"qopt-parallelize-heads", "func::FuncOp"> {

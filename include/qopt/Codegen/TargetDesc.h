@@ -58,6 +58,10 @@ struct TargetDesc {
   /// product (x86 pmaddubsw, exact for int4 weights) and this intrinsic
   /// widens i16 pairs to i32 (pmaddwd against ones) before the i32 add.
   std::string int4WidenIntrinsic = "";
+  /// AMX tiles (amx-int8): u8-activation int8 dots run as tdpbusd on
+  /// 16x16 i32 tiles (AmxKernel.cpp) instead of the register-tile kernel,
+  /// which still takes the rest (s8 activations, batched).
+  bool amxTiles = false;
   /// Per-core data cache sizes the int8 kernel's K and M blocks are sized
   /// for (qopt-lower-ukernels); the defaults fit current x86 and Arm cores.
   unsigned l1dBytes = 32 * 1024;
