@@ -27,7 +27,10 @@ using namespace mlir::qopt;
 namespace {
 
 constexpr int64_t kTileRows = 16, kTileBytes = 64, kTileCols = 16;
-constexpr int64_t kBlockSteps = 16; // 64-byte K steps per unrolled K block
+// 64-byte K steps per unrolled K block: a 32-row block of activations for
+// it (16 KiB) stays in L1 while the weight tiles of up to kSuperPairs
+// 32-column blocks (L2) pass.
+constexpr int64_t kBlockSteps = 8, kSuperPairs = 8;
 
 struct Amx {
   const AmxKernelSpec &s;
@@ -72,20 +75,22 @@ struct Amx {
     }
   }
 
-  /// One block of rows x cols tiles at (m0, n0) over all of K.
-  void block(OpBuilder &b, Location l, Value m0, Value n0,
-             ArrayRef<int64_t> rows, int64_t cols) const {
+  /// The rows x (nPairs blocks of cols tiles) from (m0, nStart) over all
+  /// of K: per K block, the column blocks in turn on the same activations.
+  void block(OpBuilder &b, Location l, Value m0, Value nStart,
+             ArrayRef<int64_t> rows, int64_t cols, int64_t nPairs) const {
     int64_t nRows = 0;
     for (int64_t r : rows)
       nRows += r;
+    Value n0 = nStart;
     auto eachVector = [&](OpBuilder &b, Location l,
                           const std::function<void(OpBuilder &, Location,
                                                    Value, Value)> &f) {
       scf::ForOp::create(
           b, l, m0, add(b, l, m0, nRows), idx(b, l, 1), ValueRange{},
           [&](OpBuilder &rb, Location l, Value m, ValueRange) {
-            for (int64_t j = 0; j < cols; ++j)
-              f(rb, l, m, add(rb, l, n0, j * kTileCols));
+            for (int64_t j = 0; j < nPairs * cols; ++j)
+              f(rb, l, m, add(rb, l, nStart, j * kTileCols));
             scf::YieldOp::create(rb, l);
           });
     };
@@ -120,25 +125,35 @@ struct Amx {
     };
     int64_t full = s.K / kTileBytes, tail = s.K % kTileBytes;
     int64_t blocks = full / kBlockSteps, rest = full % kBlockSteps;
+    // One K block (count steps from k0, then the tail) on every column
+    // block in turn.
+    auto kBlock = [&](OpBuilder &b, Location l, Value k0, int64_t count,
+                      bool withTail) {
+      scf::ForOp::create(
+          b, l, idx(b, l, 0), idx(b, l, nPairs), idx(b, l, 1), ValueRange{},
+          [&](OpBuilder &cb, Location l, Value cp, ValueRange) {
+            n0 = arith::AddIOp::create(
+                cb, l, nStart,
+                arith::MulIOp::create(cb, l, cp, idx(cb, l, cols * kTileCols)));
+            SmallVector<Value> acc = accLoad(cb, l);
+            steps(cb, l, m0, n0, rows, cols, k0, count, kTileBytes, acc);
+            if (withTail)
+              steps(cb, l, m0, n0, rows, cols, idx(cb, l, full * kTileBytes),
+                    1, tail, acc);
+            accStore(cb, l, acc);
+            scf::YieldOp::create(cb, l);
+          });
+    };
     if (blocks)
       scf::ForOp::create(
           b, l, idx(b, l, 0), idx(b, l, blocks * kBlockSteps * kTileBytes),
           idx(b, l, kBlockSteps * kTileBytes), ValueRange{},
           [&](OpBuilder &kb, Location l, Value k0, ValueRange) {
-            SmallVector<Value> acc = accLoad(kb, l);
-            steps(kb, l, m0, n0, rows, cols, k0, kBlockSteps, kTileBytes, acc);
-            accStore(kb, l, acc);
+            kBlock(kb, l, k0, kBlockSteps, false);
             scf::YieldOp::create(kb, l);
           });
-    if (rest || tail) {
-      SmallVector<Value> acc = accLoad(b, l);
-      Value k0 = idx(b, l, blocks * kBlockSteps * kTileBytes);
-      steps(b, l, m0, n0, rows, cols, k0, rest, kTileBytes, acc);
-      if (tail)
-        steps(b, l, m0, n0, rows, cols, idx(b, l, full * kTileBytes), 1, tail,
-              acc);
-      accStore(b, l, acc);
-    }
+    if (rest || tail)
+      kBlock(b, l, idx(b, l, blocks * kBlockSteps * kTileBytes), rest, tail);
     if (s.epiVec)
       eachVector(b, l, s.epiVec);
   }
@@ -151,12 +166,12 @@ struct Amx {
     return r;
   }
 
-  /// scf.parallel over `nBlocks` blocks of `cols` column tiles from column
-  /// nBegin and the M blocks; per M block its 32-row blocks, the M
-  /// remainder rows after the last block's.
+  /// scf.parallel over `nBlocks` groups of `nPairs` blocks of `cols`
+  /// column tiles from column nBegin and the M blocks; per M block its
+  /// 32-row blocks, the M remainder rows after the last block's.
   void columns(OpBuilder &b, Location l, int64_t nBegin, int64_t nBlocks,
-               int64_t cols) const {
-    if (nBlocks == 0)
+               int64_t cols, int64_t nPairs) const {
+    if (nBlocks == 0 || nPairs == 0)
       return;
     int64_t pairRows = 2 * kTileRows, pairs = s.M / pairRows;
     int64_t remRows = s.M % pairRows;
@@ -170,8 +185,8 @@ struct Amx {
         ValueRange{idx(b, l, 1), idx(b, l, 1)},
         [&](OpBuilder &pb, Location l, ValueRange iv) {
           Value n0 = add(pb, l,
-                         arith::MulIOp::create(pb, l, iv[0],
-                                               idx(pb, l, cols * kTileCols)),
+                         arith::MulIOp::create(
+                             pb, l, iv[0], idx(pb, l, nPairs * cols * kTileCols)),
                          nBegin);
           Value lo = arith::MulIOp::create(pb, l, iv[1], idx(pb, l, perBlock));
           Value hi = arith::MinUIOp::create(pb, l, add(pb, l, lo, perBlock),
@@ -180,7 +195,7 @@ struct Amx {
               pb, l, lo, hi, idx(pb, l, 1), ValueRange{},
               [&](OpBuilder &rb, Location l, Value p, ValueRange) {
                 Value m0 = arith::MulIOp::create(rb, l, p, idx(rb, l, pairRows));
-                block(rb, l, m0, n0, {kTileRows, kTileRows}, cols);
+                block(rb, l, m0, n0, {kTileRows, kTileRows}, cols, nPairs);
                 scf::YieldOp::create(rb, l);
               });
           if (remRows) {
@@ -188,7 +203,7 @@ struct Amx {
                                                iv[1], idx(pb, l, mBlocks - 1));
             scf::IfOp::create(pb, l, last, [&](OpBuilder &ib, Location l) {
               block(ib, l, idx(ib, l, pairs * pairRows), n0, rowTiles(remRows),
-                    cols);
+                    cols, nPairs);
               scf::YieldOp::create(ib, l);
             });
           }
@@ -202,6 +217,10 @@ void mlir::qopt::emitAmxKernel(OpBuilder &b, Location loc,
                                const AmxKernelSpec &s) {
   Amx k{s, b.getI8Type(), b.getI32Type()};
   int64_t colTiles = s.N / kTileCols, pairs = colTiles / 2;
-  k.columns(b, loc, 0, pairs, 2);
-  k.columns(b, loc, pairs * 2 * kTileCols, colTiles % 2, 1);
+  int64_t per = std::min(pairs, kSuperPairs), groups = per ? pairs / per : 0;
+  k.columns(b, loc, 0, groups, 2, per);
+  int64_t done = groups * per;
+  k.columns(b, loc, done * 2 * kTileCols, pairs - done ? 1 : 0, 2,
+            pairs - done);
+  k.columns(b, loc, pairs * 2 * kTileCols, colTiles % 2, 1, 1);
 }

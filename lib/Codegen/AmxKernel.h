@@ -28,10 +28,11 @@ struct AmxKernelSpec {
   int64_t l2Bytes;
 };
 
-/// Emits the kernel at b's insertion point: an scf.parallel over 32-column
-/// blocks and M blocks; per 32-row block a 2x2 grid of 16x16 i32 tiles,
-/// K in blocks of 16 x 64 bytes (unrolled: tiles are never loop-carried),
-/// the accumulators stored to `out` between K blocks.
+/// Emits the kernel at b's insertion point: an scf.parallel over groups of
+/// up to 8 32-column blocks and M blocks; per 32-row block and K block of
+/// 8 x 64 bytes (unrolled: tiles are never loop-carried) the group's
+/// column blocks in turn, each a 2x2 grid of 16x16 i32 tiles loaded from
+/// and stored to `out`.
 void emitAmxKernel(OpBuilder &b, Location loc, const AmxKernelSpec &s);
 
 } // namespace mlir::qopt

@@ -391,13 +391,15 @@ func.func @avx2_wd(%x: memref<7x8xi8>, %w: memref<1x4x16x2xi8>, %y: memref<7x16x
 
 // -----
 
-// avx512-amx, u8 activations, M a multiple of 32, K of 64: AMX tiles. A
-// 2x2 grid of 16x16 i32 accumulators per 32-row x 32-column block, loaded
-// from and stored to the output around each unrolled K block; per 64-byte K
-// step two 16x64 activation tiles (row stride K) and two weight tiles from
-// the VNNI panel (16 K quads x 16 columns), then four tdpbusd (u8 x s8).
+// avx512-amx, u8 activations, M a multiple of 32, K of 64: AMX tiles. Per
+// unrolled K block (here all of K=128) the 32-column blocks of the group
+// in turn (a loop over the 2 of N=64; the single-item parallel loop folds
+// away), each a 2x2 grid of 16x16 i32 accumulators loaded from and stored
+// to the output; per 64-byte K step two 16x64 activation tiles (row
+// stride K) and two weight tiles from the VNNI panel (16 K quads x 16
+// columns), then four tdpbusd (u8 x s8).
 // AMX-LABEL: func.func @amx
-// AMX: scf.parallel
+// AMX: scf.for %{{.*}} = %c0 to %c2 step %c1
 // AMX-COUNT-4: amx.tile_load %arg2{{.*}} : memref<32x64xi32> into !amx.tile<16x16xi32>
 // AMX: amx.tile_load %arg0[%c0, %c0] : memref<32x128xi8> into !amx.tile<16x64xi8>
 // AMX-NEXT: amx.tile_load %arg0[%c16, %c0] : memref<32x128xi8> into !amx.tile<16x64xi8>
