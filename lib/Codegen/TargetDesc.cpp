@@ -10,6 +10,11 @@
 #include <mutex>
 #include <vector>
 
+#if defined(__linux__) && defined(__x86_64__)
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
 using namespace mlir::qopt;
 
 // Register tiles: on AVX-512 6 rows x 4 zmm = 24 accumulators + 4 weight
@@ -64,6 +69,17 @@ static const TargetDesc *byName(llvm::StringRef name) {
 
 /// The host: the richest table entry of the host's architecture whose
 /// features the CPU has, with the detected CPU name and feature string.
+/// Whether this process may use AMX tiles: the CPU has them and Linux
+/// grants the tile state (ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA; the
+/// model runtime asks the same way before running).
+static bool amxUsable(bool cpuHas) {
+#if defined(__linux__) && defined(__x86_64__)
+  return cpuHas && syscall(SYS_arch_prctl, 0x1023, 18) == 0;
+#else
+  return false;
+#endif
+}
+
 static TargetDesc detectHost() {
   llvm::StringMap<bool> f = llvm::sys::getHostCPUFeatures();
   auto has = [&](const char *n) { return f.lookup(n); };
@@ -72,7 +88,8 @@ static TargetDesc detectHost() {
   base = byName(has("i8mm") ? "neon-i8mm" : "neon");
 #else
   if (has("avx512vnni") && has("avx512bw"))
-    base = byName("avx512");
+    base = byName(amxUsable(has("amx-int8") && has("amx-tile")) ? "avx512-amx"
+                                                                 : "avx512");
   else if (has("avxvnni") && has("avx2"))
     base = byName("avx2-vnni");
   else if (has("avx2") && has("fma"))
