@@ -1,4 +1,7 @@
-// RUN: qopt-opt %s --pass-pipeline="builtin.module(func.func(qopt-tile-and-vectorize,canonicalize))" --split-input-file | FileCheck %s
+// RUN: qopt-opt %s --pass-pipeline="builtin.module(func.func(qopt-tile-and-vectorize{panel-n=32},canonicalize))" --split-input-file | FileCheck %s
+// RUN: qopt-opt %s --pass-pipeline="builtin.module(func.func(qopt-tile-and-vectorize,canonicalize))" --split-input-file | FileCheck %s --check-prefix=PF
+// (The first run keeps 32-column weight panels, 8x32 tiles, so that the
+// small constants below still make two panels; the default is 64 columns.)
 
 // A matmul whose dims divide the 8x32x4 register tile: parallel tiles over
 // (M, N), a K loop, and a vector.contract on the innermost tile.
@@ -212,6 +215,47 @@ func.func @mm_dequant(%a: tensor<16x8xf32>, %q: tensor<8x64xi8>, %sc: tensor<2x6
   %f = linalg.fill ins(%c0 : f32) outs(%e : tensor<16x64xf32>) -> tensor<16x64xf32>
   %r = linalg.matmul ins(%a, %w : tensor<16x8xf32>, tensor<8x64xf32>) outs(%f : tensor<16x64xf32>) -> tensor<16x64xf32>
   return %r : tensor<16x64xf32>
+}
+
+// -----
+
+// Panels reused by enough row blocks: the K loop prefetches the next panel.
+// Default 64-column panels and 4x64 tiles (16 zmm accumulators, 4 panel
+// loads and 4 broadcasts per K step). 32 row blocks x 16 K iterations
+// share the next panel's 64 x 64 floats (256 lines): one prefetch per
+// iteration, line (16i + k/4) * 256 / 512 of panel min(j + 1, 1), as
+// (row, col) = (line * 16 / 64, line * 16 mod 64).
+// PF-LABEL: func.func @mm_prefetch
+// PF: %[[BUF:.*]] = bufferization.to_buffer %{{.*}} read_only : tensor<2x64x64xf32> to memref<2x64x64xf32>
+// PF: scf.forall (%[[J:.*]], %[[I:.*]]) in (2, 32)
+// PF: %[[ACC:.*]] = vector.transfer_read {{.*}} : tensor<4x64xf32>, vector<4x64xf32>
+// PF: scf.for %[[K:.*]] = {{.*}} iter_args(%{{.*}} = %[[ACC]]) -> (vector<4x64xf32>)
+// PF: %[[JN:.*]] = arith.minui
+// PF: memref.prefetch %[[BUF]][%[[JN]], %{{.*}}, %{{.*}}], read, locality<3>, data : memref<2x64x64xf32>
+// PF: vector.contract {{.*}} : vector<4x4xf32>, vector<4x64xf32> into vector<4x64xf32>
+// With 32-column panels (first run): 8x32 tiles, 16 row blocks, the same
+// one prefetch per iteration.
+// CHECK-LABEL: func.func @mm_prefetch
+// CHECK: bufferization.to_buffer %{{.*}} read_only : tensor<4x64x32xf32> to memref<4x64x32xf32>
+// CHECK: scf.forall (%{{.*}}, %{{.*}}) in (4, 16)
+// CHECK: memref.prefetch
+// CHECK: vector.contract {{.*}} : vector<8x4xf32>, vector<4x32xf32> into vector<8x32xf32>
+#qp = affine_map<(d0, d1) -> (d0, d1)>
+#sp = affine_map<(d0, d1) -> (d1)>
+func.func @mm_prefetch(%a: tensor<128x64xf32>, %q: tensor<64x128xi8>, %sc: tensor<128xf32>) -> tensor<128x128xf32> {
+  %e0 = tensor.empty() : tensor<64x128xf32>
+  %w = linalg.generic {indexing_maps = [#qp, #sp, #qp], iterator_types = ["parallel", "parallel"]} ins(%q, %sc : tensor<64x128xi8>, tensor<128xf32>) outs(%e0 : tensor<64x128xf32>) {
+  ^bb0(%x: i8, %y: f32, %o: f32):
+    %i = arith.extsi %x : i8 to i32
+    %f = arith.sitofp %i : i32 to f32
+    %m = arith.mulf %f, %y : f32
+    linalg.yield %m : f32
+  } -> tensor<64x128xf32>
+  %c0 = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<128x128xf32>
+  %f = linalg.fill ins(%c0 : f32) outs(%e : tensor<128x128xf32>) -> tensor<128x128xf32>
+  %r = linalg.matmul ins(%a, %w : tensor<128x64xf32>, tensor<64x128xf32>) outs(%f : tensor<128x128xf32>) -> tensor<128x128xf32>
+  return %r : tensor<128x128xf32>
 }
 
 // -----

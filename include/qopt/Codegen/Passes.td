@@ -117,7 +117,11 @@ def QOptTileAndVectorizePass : Pass<"qopt-tile-and-vectorize", "func::FuncOp"> {
     get the same panels: the generic is rebuilt to write them directly.
     The result is bit-identical (the same K order per element).
 
-    The default 8x32 f32 tile is 16 zmm accumulators on AVX-512.
+    The default 8x32 f32 tile is 16 zmm accumulators on AVX-512. Packed
+    f32 weights use panels of `panel-n` (64) columns and 256/`panel-n` (4)
+    rows per tile, the same 16 accumulators with fewer loads per FMA, and
+    the K loop prefetches the next panel (spread over the row blocks) so
+    that no row block waits for a panel from memory.
 
     Also: f32 max/min reductions over the innermost dim (at most 8192 wide;
     the dynamic activation quantization's range, softmax's max) are tiled to
@@ -129,6 +133,13 @@ def QOptTileAndVectorizePass : Pass<"qopt-tile-and-vectorize", "func::FuncOp"> {
     Option<"tileM", "tile-m", "int64_t", /*default=*/"8", "rows per register tile">,
     Option<"tileN", "tile-n", "int64_t", /*default=*/"32", "columns per register tile">,
     Option<"tileK", "tile-k", "int64_t", /*default=*/"4", "reduction step">,
+    Option<"panelN", "panel-n", "int64_t", /*default=*/"64",
+           "columns per weight panel (packed f32 weights; 256/panel-n rows "
+           "per register tile)">,
+    Option<"prefetch", "prefetch", "bool", /*default=*/"true",
+           "prefetch the next weight panel in the packed f32 K loop">,
+    Option<"prefetchLocality", "prefetch-locality", "unsigned", /*default=*/"3",
+           "locality hint of that prefetch (3: L1, 2: L2)">,
     Option<"packWeights", "pack-weights", "bool", /*default=*/"true",
            "pack constant [K, N] weights into column panels (off where the "
            "weights are found and replaced by their bytes later: the "
@@ -136,7 +147,9 @@ def QOptTileAndVectorizePass : Pass<"qopt-tile-and-vectorize", "func::FuncOp"> {
   ];
   let dependentDialects = ["::mlir::scf::SCFDialect",
                            "::mlir::vector::VectorDialect",
-                           "::mlir::tensor::TensorDialect"];
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::bufferization::BufferizationDialect"];
 }
 
 def QOptArenaPass : Pass<"qopt-arena", "ModuleOp"> {
