@@ -40,6 +40,13 @@ SmallVector<OpFoldResult> asOFR(OpBuilder &b, ArrayRef<int64_t> v) {
   return out;
 }
 
+/// The packed f32 matmul's loops (see packedTiles).
+struct PackedTiles {
+  linalg::LinalgOp tile;
+  scf::ForallOp forall;
+  Value j, kb, ii; // panel, K block offset, row block in the work item
+};
+
 struct QOptTileAndVectorizePass
     : qopt::impl::QOptTileAndVectorizePassBase<QOptTileAndVectorizePass> {
   using Base::Base;
@@ -175,8 +182,7 @@ struct QOptTileAndVectorizePass
   /// A 2-D elementwise generic reading an int8 dot's i32 result (its only
   /// use, identity map) into f32: the dequantization, left for
   /// qopt-lower-ukernels to apply to the microkernel's accumulators. Not for
-  /// smmla's packed layout (K groups of 8), whose kernel has no epilogue
-  /// (vpdpbusd/sdot: 4, vpmaddwd: 2).
+  /// smmla's packed layout (K groups of 8), whose kernel has no epilogue.
   static bool epilogueOfInt8Dot(linalg::LinalgOp op) {
     auto g = dyn_cast<linalg::GenericOp>(op.getOperation());
     if (!g || g.getNumLoops() != 2 || g.getNumParallelLoops() != 2 ||
@@ -190,7 +196,7 @@ struct QOptTileAndVectorizePass
           !g.getMatchingIndexingMap(in).isIdentity())
         continue;
       auto w = dyn_cast<RankedTensorType>(dot.getDpsInputs()[1].getType());
-      return w && w.getRank() == 4 && w.getShape().back() <= 4;
+      return w && w.getRank() == 4 && w.getShape().back() == 4;
     }
     return false;
   }
@@ -419,16 +425,32 @@ struct QOptTileAndVectorizePass
       if (!panels)
         panels = packProducerPanels(rewriter, op, K, N, pn);
       if (panels) {
-        auto [tile, forall] =
-            packedTiles(rewriter, op, panels, M, N, K, pm, pn);
+        int64_t nb = M / pm;
+        // K blocks of kc rows: a kc x pn panel block (32 KiB) stays in L1
+        // while the g row blocks of a work item pass over it (each tile
+        // otherwise streams its whole panel from L2: 4 lines per 8 FMA
+        // cycles). Work items: (panels, groups of g row blocks), at least
+        // 8 where the row blocks allow.
+        int64_t kcT = std::max<int64_t>(32768 / (pn * 4), 4 * tk);
+        int64_t kc = K * pn * 4 > 32768
+                         ? pickDivisor(K, {kcT, kcT / 2, kcT / 4})
+                         : K;
+        if (!kc || kc % tk)
+          kc = K;
+        int64_t d = 1;
+        while (d < nb && ((N / pn) * d < 8 || nb % d))
+          ++d;
+        int64_t g = nb / d;
+        PackedTiles pt =
+            packedTiles(rewriter, op, panels, M, N, K, pm, pn, kc, g);
         if (w && isOpTriviallyDead(w)) // the unpacked weights
           rewriter.eraseOp(w);
         FailureOr<scf::ForOp> kLoop = tileReductionAndVectorize(
-            rewriter, tile, /*batched=*/false, tk);
+            rewriter, pt.tile, /*batched=*/false, tk);
         if (failed(kLoop))
           return failure();
         if (prefetch && *kLoop)
-          prefetchNextPanel(rewriter, *kLoop, forall, panels, M / pm, K, tk);
+          prefetchNextBlock(rewriter, pt, *kLoop, panels, K, kc, g, tk);
         return success();
       }
     }
@@ -448,33 +470,33 @@ struct QOptTileAndVectorizePass
         rewriter, cast<linalg::LinalgOp>(t1->tiledOps.back()), batched, tk);
   }
 
-  /// Software prefetch of the next panel, spread over the K loops of the
-  /// current panel's row blocks: iteration kk of row block i prefetches
-  /// line ((i * K/tk + kk) * p + q) * L / (nb * K/tk * p), q < p, of panel
-  /// j + 1 (L lines per panel, p per iteration). The hardware prefetcher
-  /// only runs a few lines ahead, so the first row block of every panel
-  /// otherwise waits for the panel from L3/DRAM (the weights are read once
-  /// per run: 16 MiB for K = N = 2048). Only where the panel is reused by
-  /// enough row blocks that p <= 2 (not for GEMV-like M, which stream).
-  void prefetchNextPanel(IRRewriter &rewriter, scf::ForOp loop,
-                         scf::ForallOp forall, Value panels, int64_t nb,
-                         int64_t K, int64_t tk) {
+  /// Software prefetch of the next panel block (the kc x tn block after
+  /// this one in the contiguous panels: the next K block of this panel, or
+  /// the first of the next panel), spread over the K loops of the work
+  /// item's g row blocks: iteration kk of row block ii prefetches line
+  /// ((ii * kc/tk + kk) * p + q) * L / (g * kc/tk * p), q < p, of it (L
+  /// lines per block, p per iteration). The hardware prefetcher only runs
+  /// a few lines ahead, so the first row block of every block otherwise
+  /// waits for it from L3/DRAM (the weights are read once per run: 16 MiB
+  /// for K = N = 2048). Only where the block is reused by enough row
+  /// blocks that p <= 2 (not for GEMV-like M, which stream).
+  void prefetchNextBlock(IRRewriter &rewriter, const PackedTiles &pt,
+                         scf::ForOp loop, Value panels, int64_t K, int64_t kc,
+                         int64_t g, int64_t tk) {
     auto pty = cast<RankedTensorType>(panels.getType());
-    int64_t np = pty.getDimSize(0), pn = pty.getDimSize(2);
+    int64_t np = pty.getDimSize(0), tn = pty.getDimSize(2);
     int64_t lineFloats = 16; // 64-byte lines
-    if (np < 2 || (K * pn) % lineFloats)
+    if ((kc * tn) % lineFloats || np * K / kc < 2)
       return;
-    int64_t lines = K * pn / lineFloats, iters = nb * (K / tk);
+    int64_t lines = kc * tn / lineFloats, iters = g * (kc / tk);
     int64_t p = (lines + iters - 1) / iters;
     if (p > 2)
       return;
     Location loc = loop.getLoc();
-    rewriter.setInsertionPoint(forall);
+    rewriter.setInsertionPoint(pt.forall);
     auto mty = MemRefType::get(pty.getShape(), pty.getElementType());
     Value buf = bufferization::ToBufferOp::create(rewriter, loc, mty, panels,
                                                   /*read_only=*/true);
-    Block *fb = forall.getBody();
-    Value j = fb->getArgument(0), i = fb->getArgument(1);
     rewriter.setInsertionPointToStart(loop.getBody());
     auto cst = [&](int64_t v) -> Value {
       return arith::ConstantIndexOp::create(rewriter, loc, v);
@@ -485,19 +507,24 @@ struct QOptTileAndVectorizePass
     auto add = [&](Value a, Value b) -> Value {
       return arith::AddIOp::create(rewriter, loc, a, b);
     };
-    // The last panel prefetches itself (in cache; no out-of-range index).
-    Value jn = arith::MinUIOp::create(rewriter, loc, add(j, cst(1)),
-                                      cst(np - 1));
-    Value kk = arith::DivUIOp::create(rewriter, loc, loop.getInductionVar(),
-                                      cst(tk));
-    Value g = add(mul(i, K / tk), kk);
+    auto div = [&](Value a, int64_t c) -> Value {
+      return arith::DivUIOp::create(rewriter, loc, a, cst(c));
+    };
+    auto rem = [&](Value a, int64_t c) -> Value {
+      return arith::RemUIOp::create(rewriter, loc, a, cst(c));
+    };
+    // Flat float offset of the next block: (j * K + kb + kc) * tn; the
+    // last block prefetches the panels' last line (no out-of-range index).
+    Value next = mul(add(add(mul(pt.j, K), pt.kb), cst(kc)), tn);
+    Value gi = add(mul(pt.ii, kc / tk), div(loop.getInductionVar(), tk));
     for (int64_t q = 0; q < p; ++q) {
-      Value line = arith::DivUIOp::create(
-          rewriter, loc, mul(add(mul(g, p), cst(q)), lines), cst(iters * p));
-      Value flat = mul(line, lineFloats);
-      Value row = arith::DivUIOp::create(rewriter, loc, flat, cst(pn));
-      Value col = arith::RemUIOp::create(rewriter, loc, flat, cst(pn));
-      memref::PrefetchOp::create(rewriter, loc, buf, ValueRange{jn, row, col},
+      Value line = div(mul(add(mul(gi, p), cst(q)), lines), iters * p);
+      Value flat = arith::MinUIOp::create(rewriter, loc,
+                                          add(next, mul(line, lineFloats)),
+                                          cst(np * K * tn - lineFloats));
+      Value jj = div(flat, K * tn), row = div(rem(flat, K * tn), tn),
+            col = rem(flat, tn);
+      memref::PrefetchOp::create(rewriter, loc, buf, ValueRange{jj, row, col},
                                  /*isWrite=*/false, prefetchLocality,
                                  /*isDataCache=*/true);
     }
@@ -657,53 +684,87 @@ struct QOptTileAndVectorizePass
         ArrayRef<ReassociationIndices>{{0}, {1, 2}, {3}});
   }
 
-  /// scf.forall (j, i) over (N/tn panels, M/tm row blocks), panels
-  /// outermost: a panel (K x tn floats) stays in L2 while every row block
-  /// passes over it, and B is read from memory once (the (i, j) order
-  /// re-reads all of B for every row block). Each iteration is a
-  /// tm x K x tn linalg.matmul on the panel.
-  std::pair<linalg::LinalgOp, scf::ForallOp>
-  packedTiles(IRRewriter &rewriter, linalg::LinalgOp op, Value panels,
-              int64_t M, int64_t N, int64_t K, int64_t tm, int64_t tn) {
+  /// scf.forall (j, ig) over (N/tn panels, groups of g row blocks of tm
+  /// rows), panels outermost, each iteration scf.for over K blocks of kc
+  /// and inside it over the group's g row blocks: a tm x kc x tn
+  /// linalg.matmul on the panel block, accumulating into the output tile
+  /// (the K order per element is unchanged: bit-identical to one K loop).
+  /// A panel (K x tn floats) stays in L2 while every row block passes over
+  /// it, and a kc x tn block of it in L1 while the group does; B is read
+  /// from memory once (the (i, j) order re-reads all of B for every row
+  /// block).
+  PackedTiles packedTiles(IRRewriter &rewriter, linalg::LinalgOp op,
+                          Value panels, int64_t M, int64_t N, int64_t K,
+                          int64_t tm, int64_t tn, int64_t kc, int64_t g) {
     Location loc = op.getLoc();
     Value a = op.getDpsInputs()[0], init = op.getDpsInits()[0];
+    int64_t nb = M / tm;
     rewriter.setInsertionPoint(op);
     auto forall = scf::ForallOp::create(
-        rewriter, loc, asOFR(rewriter, {N / tn, M / tm}), ValueRange{init},
+        rewriter, loc, asOFR(rewriter, {N / tn, nb / g}), ValueRange{init},
         std::nullopt);
     Block *body = forall.getBody();
     rewriter.setInsertionPointToStart(body);
-    Value j = body->getArgument(0), i = body->getArgument(1);
+    Value j = body->getArgument(0), ig = body->getArgument(1);
     Value out = body->getArgument(2);
-    auto mul = [&](Value v, int64_t c) -> Value {
-      return arith::MulIOp::create(
-          rewriter, loc, v, arith::ConstantIndexOp::create(rewriter, loc, c));
+    auto cst = [&](int64_t v) -> Value {
+      return arith::ConstantIndexOp::create(rewriter, loc, v);
     };
-    Value m0 = mul(i, tm), n0 = mul(j, tn);
+    auto mul = [&](Value v, int64_t c) -> Value {
+      return arith::MulIOp::create(rewriter, loc, v, cst(c));
+    };
+    Value r0 = mul(ig, g * tm), n0 = mul(j, tn);
     OpFoldResult zero = rewriter.getIndexAttr(0), one = rewriter.getIndexAttr(1);
     auto sz = [&](int64_t v) -> OpFoldResult { return rewriter.getIndexAttr(v); };
-    auto aTy = RankedTensorType::get({tm, K}, rewriter.getF32Type());
-    auto bTy = RankedTensorType::get({K, tn}, rewriter.getF32Type());
-    auto cTy = RankedTensorType::get({tm, tn}, rewriter.getF32Type());
-    Value as = tensor::ExtractSliceOp::create(
-        rewriter, loc, aTy, a, SmallVector<OpFoldResult>{m0, zero},
-        SmallVector<OpFoldResult>{sz(tm), sz(K)},
-        SmallVector<OpFoldResult>{one, one});
-    Value bs = tensor::ExtractSliceOp::create(
-        rewriter, loc, bTy, panels, SmallVector<OpFoldResult>{j, zero, zero},
-        SmallVector<OpFoldResult>{one, sz(K), sz(tn)},
-        SmallVector<OpFoldResult>{one, one, one});
-    SmallVector<OpFoldResult> cOff = {m0, n0}, cSz = {sz(tm), sz(tn)},
-                              cSt = {one, one};
-    Value cs = tensor::ExtractSliceOp::create(rewriter, loc, cTy, out, cOff,
-                                              cSz, cSt);
-    auto mm = linalg::MatmulOp::create(rewriter, loc, TypeRange{cTy},
-                                       ValueRange{as, bs}, ValueRange{cs});
+    Type f32 = rewriter.getF32Type();
+    auto aTy = RankedTensorType::get({tm, kc}, f32);
+    auto bTy = RankedTensorType::get({kc, tn}, f32);
+    auto cTy = RankedTensorType::get({tm, tn}, f32);
+    auto sTy = RankedTensorType::get({g * tm, tn}, f32);
+    SmallVector<OpFoldResult> sOff = {r0, n0}, sSz = {sz(g * tm), sz(tn)},
+                              st = {one, one};
+    Value strip =
+        tensor::ExtractSliceOp::create(rewriter, loc, sTy, out, sOff, sSz, st);
+    PackedTiles pt;
+    pt.forall = forall;
+    pt.j = j;
+    auto kbLoop = scf::ForOp::create(
+        rewriter, loc, cst(0), cst(K), cst(kc), ValueRange{strip},
+        [&](OpBuilder &b, Location l, Value kb, ValueRange kArgs) {
+          auto iLoop = scf::ForOp::create(
+              b, l, cst(0), cst(g), cst(1), kArgs,
+              [&](OpBuilder &b2, Location l2, Value ii, ValueRange iArgs) {
+                Value rowInStrip = arith::MulIOp::create(
+                    b2, l2, ii, arith::ConstantIndexOp::create(b2, l2, tm));
+                Value row = arith::AddIOp::create(b2, l2, r0, rowInStrip);
+                Value as = tensor::ExtractSliceOp::create(
+                    b2, l2, aTy, a, SmallVector<OpFoldResult>{row, kb},
+                    SmallVector<OpFoldResult>{sz(tm), sz(kc)}, st);
+                Value bs = tensor::ExtractSliceOp::create(
+                    b2, l2, bTy, panels,
+                    SmallVector<OpFoldResult>{j, kb, zero},
+                    SmallVector<OpFoldResult>{one, sz(kc), sz(tn)},
+                    SmallVector<OpFoldResult>{one, one, one});
+                SmallVector<OpFoldResult> cOff = {rowInStrip, zero},
+                                          cSz = {sz(tm), sz(tn)};
+                Value cs = tensor::ExtractSliceOp::create(
+                    b2, l2, cTy, iArgs[0], cOff, cSz, st);
+                auto mm = linalg::MatmulOp::create(
+                    b2, l2, TypeRange{cTy}, ValueRange{as, bs}, ValueRange{cs});
+                Value upd = tensor::InsertSliceOp::create(
+                    b2, l2, mm.getResult(0), iArgs[0], cOff, cSz, st);
+                scf::YieldOp::create(b2, l2, upd);
+                pt.tile = cast<linalg::LinalgOp>(mm.getOperation());
+                pt.ii = ii;
+              });
+          scf::YieldOp::create(b, l, iLoop.getResults());
+          pt.kb = kb;
+        });
     rewriter.setInsertionPointToStart(forall.getTerminator().getBody());
-    tensor::ParallelInsertSliceOp::create(rewriter, loc, mm.getResult(0), out,
-                                          cOff, cSz, cSt);
+    tensor::ParallelInsertSliceOp::create(rewriter, loc, kbLoop.getResult(0),
+                                          out, sOff, sSz, st);
     rewriter.replaceOp(op, forall.getResults());
-    return {cast<linalg::LinalgOp>(mm.getOperation()), forall};
+    return pt;
   }
 
   /// Level 2: the reduction in steps of tk (scf.for with the accumulator

@@ -219,25 +219,31 @@ func.func @mm_dequant(%a: tensor<16x8xf32>, %q: tensor<8x64xi8>, %sc: tensor<2x6
 
 // -----
 
-// Panels reused by enough row blocks: the K loop prefetches the next panel.
-// Default 64-column panels and 4x64 tiles (16 zmm accumulators, 4 panel
-// loads and 4 broadcasts per K step). 32 row blocks x 16 K iterations
-// share the next panel's 64 x 64 floats (256 lines): one prefetch per
-// iteration, line (16i + k/4) * 256 / 512 of panel min(j + 1, 1), as
-// (row, col) = (line * 16 / 64, line * 16 mod 64).
+// Panels reused by enough row blocks: the K loop prefetches the next panel
+// block. Default 64-column panels and 4x64 tiles (16 zmm accumulators, 4
+// panel loads and 4 broadcasts per K step). Work items (panel j, group of
+// 8 row blocks; at least 8 items), each an scf.for over K blocks (here
+// one: the 64 x 64 panel is 16 KiB, within the 32 KiB L1 budget) and one
+// over its 8 row blocks. The group's 8 x 16 K iterations share the next
+// block's 256 lines: two prefetches per iteration, at flat offset
+// (64 j + kb + 64) * 64 + 16 * line, clamped to the last line (8176).
 // PF-LABEL: func.func @mm_prefetch
 // PF: %[[BUF:.*]] = bufferization.to_buffer %{{.*}} read_only : tensor<2x64x64xf32> to memref<2x64x64xf32>
-// PF: scf.forall (%[[J:.*]], %[[I:.*]]) in (2, 32)
+// PF: scf.forall (%[[J:.*]], %[[G:.*]]) in (2, 4)
+// PF: tensor.extract_slice %{{.*}} [32, 64] [1, 1] : tensor<128x128xf32> to tensor<32x64xf32>
+// PF: scf.for %[[II:.*]] = %c0 to %c8 step %c1 iter_args(%{{.*}}) -> (tensor<32x64xf32>)
 // PF: %[[ACC:.*]] = vector.transfer_read {{.*}} : tensor<4x64xf32>, vector<4x64xf32>
 // PF: scf.for %[[K:.*]] = {{.*}} iter_args(%{{.*}} = %[[ACC]]) -> (vector<4x64xf32>)
-// PF: %[[JN:.*]] = arith.minui
-// PF: memref.prefetch %[[BUF]][%[[JN]], %{{.*}}, %{{.*}}], read, locality<3>, data : memref<2x64x64xf32>
+// PF: arith.minui %{{.*}}, %c8176
+// PF: memref.prefetch %[[BUF]][%{{.*}}, %{{.*}}, %{{.*}}], read, locality<3>, data : memref<2x64x64xf32>
+// PF: memref.prefetch %[[BUF]]
 // PF: vector.contract {{.*}} : vector<4x4xf32>, vector<4x64xf32> into vector<4x64xf32>
-// With 32-column panels (first run): 8x32 tiles, 16 row blocks, the same
-// one prefetch per iteration.
+// PF: tensor.insert_slice {{.*}} : tensor<4x64xf32> into tensor<32x64xf32>
+// With 32-column panels (first run): 8x32 tiles, 16 row blocks in groups
+// of 8.
 // CHECK-LABEL: func.func @mm_prefetch
 // CHECK: bufferization.to_buffer %{{.*}} read_only : tensor<4x64x32xf32> to memref<4x64x32xf32>
-// CHECK: scf.forall (%{{.*}}, %{{.*}}) in (4, 16)
+// CHECK: scf.forall (%{{.*}}, %{{.*}}) in (4, 2)
 // CHECK: memref.prefetch
 // CHECK: vector.contract {{.*}} : vector<8x4xf32>, vector<4x32xf32> into vector<8x32xf32>
 #qp = affine_map<(d0, d1) -> (d0, d1)>
