@@ -121,7 +121,10 @@ def QOptTileAndVectorizePass : Pass<"qopt-tile-and-vectorize", "func::FuncOp"> {
     f32 weights use panels of `panel-n` (64) columns and 256/`panel-n` (4)
     rows per tile, the same 16 accumulators with fewer loads per FMA, and
     the K loop prefetches the next panel (spread over the row blocks) so
-    that no row block waits for a panel from memory.
+    that no row block waits for a panel from memory. A work item is one
+    panel and a group of row blocks, looping over K blocks of 128 rows (a
+    32 KiB panel block stays in L1 while the group's row blocks pass);
+    the prefetch then targets the next K block.
 
     Also: f32 max/min reductions over the innermost dim (at most 8192 wide;
     the dynamic activation quantization's range, softmax's max) are tiled to
