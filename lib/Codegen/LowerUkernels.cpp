@@ -38,9 +38,10 @@ struct Kernel {
   /// K step are contiguous).
   int64_t P;
   bool flip, zeroInit; // flip: xor 0x80 into the dot's activation type
-  /// vpmaddwd (Int8Dot::Pmaddwd): `a` is the activations widened to i16
-  /// (sign- or zero-extended), the weights are widened after their load.
-  bool lhsSigned = false;
+  /// Bytes per activation element in `a`: 2 for vpmaddwd
+  /// (Int8Dot::Pmaddwd: the activations widened to i16 before the kernel,
+  /// the weights after their load), else 1.
+  int64_t aBytes() const { return t.dot == Int8Dot::Pmaddwd ? 2 : 1; }
   /// The elementwise generic that wrote the output's initial value (the
   /// zero-point compensation, from row and column vectors): evaluated per
   /// tile in registers instead of an M x N pass through memory (null: the
@@ -461,9 +462,8 @@ struct Kernel {
   /// balanced; K=2048 on AVX-512 is one block.
   int64_t kBlockSteps(int64_t vecs) const {
     int64_t G = t.kGroup, steps = K / G;
-    int64_t aBytes = t.dot == Int8Dot::Pmaddwd ? 2 : 1; // widened rows
     int64_t cap = std::min<int64_t>(
-        (int64_t)t.l1dBytes / 2 / (t.mr * G * aBytes),
+        (int64_t)t.l1dBytes / 2 / (t.mr * G * aBytes()),
         (int64_t)t.l2Bytes / 4 / (vecs * t.lanes() * G));
     cap = std::max<int64_t>(cap, 1);
     int64_t blocks = (steps + cap - 1) / cap;
@@ -482,9 +482,8 @@ struct Kernel {
     int64_t kc = kBlockSteps(vecs);
     // M blocks (balanced) of at most half of L2 of activation rows (one K
     // block of them): what a second thread takes besides whole panels.
-    int64_t aBytes = t.dot == Int8Dot::Pmaddwd ? 2 : 1;
     int64_t mcCap = std::max<int64_t>(
-        1, (int64_t)t.l2Bytes / 2 / (mr * kc * G * aBytes));
+        1, (int64_t)t.l2Bytes / 2 / (mr * kc * G * aBytes()));
     int64_t mBlocks = std::max<int64_t>(1, (mTiles + mcCap - 1) / mcCap);
     int64_t mcTiles = std::max<int64_t>(1, (mTiles + mBlocks - 1) / mBlocks);
     SmallVector<Value> lbs, ubs, steps1;
@@ -765,7 +764,6 @@ struct QOptLowerUkernelsPass
       wg.push_back({d});
     wg.push_back({2 + nb, 3 + nb});
     k.w = memref::CollapseShapeOp::create(b, loc, w, wg);
-    k.lhsSigned = lhsSigned;
     Value a16 = t.dot == Int8Dot::Pmaddwd ? widenActivations(b, loc, a, lhsSigned)
                                           : Value();
     if (a16)
