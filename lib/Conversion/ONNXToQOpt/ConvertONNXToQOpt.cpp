@@ -138,8 +138,35 @@ struct ConvertONNXToQOptPass
         return signalPassFailure();
   }
 
+  /// `--dim-max=NAME:N,...` as the module attribute qopt.dim_max (names
+  /// must be dynamic dims of some input).
+  LogicalResult recordDimMax(ModuleOp module,
+                             const llvm::StringMap<Value> &namedDims) {
+    if (dimMax.empty())
+      return success();
+    SmallVector<StringRef> items;
+    StringRef(dimMax).split(items, ',', -1, /*KeepEmpty=*/false);
+    Builder b(module.getContext());
+    NamedAttrList out;
+    for (StringRef item : items) {
+      auto [name, num] = item.rsplit(':');
+      int64_t n;
+      if (name.empty() || num.trim().getAsInteger(10, n) || n < 0)
+        return emitError(module.getLoc())
+               << "bad --dim-max '" << item << "': expected NAME:N";
+      if (!namedDims.count(name))
+        return emitError(module.getLoc())
+               << "--dim-max names '" << name
+               << "', which is no dynamic input dim of the model";
+      out.set(name, b.getI64IntegerAttr(n));
+    }
+    module->setAttr("qopt.dim_max", out.getDictionary(module.getContext()));
+    return success();
+  }
+
   LogicalResult convertFunc(func::FuncOp oldFn) {
     Location fnLoc = oldFn.getLoc();
+    ModuleOp module = oldFn->getParentOfType<ModuleOp>();
     llvm::StringMap<SmallVector<int64_t>> pinned;
     if (failed(parseInputShapes(inputShapes, fnLoc, pinned)))
       return failure();
@@ -198,10 +225,11 @@ struct ConvertONNXToQOptPass
         pinned.erase(it);
       } else {
         auto rt = dyn_cast<RankedTensorType>(ty);
-        if (!rt || !rt.hasStaticShape())
+        if (!rt)
           return emitError(fnLoc)
-                 << "input '" << name << "' has dynamic shape " << ty
-                 << "; pin it with --input-shape=" << name << ":D0xD1x...";
+                 << "input '" << name << "' has unknown rank (" << ty
+                 << "); give it a shape with --input-shape=" << name
+                 << ":D0xD1x...";
         shape.assign(rt.getShape().begin(), rt.getShape().end());
       }
       argTypes.push_back(RankedTensorType::get(shape, elementType(b.getContext(), dt)));
@@ -224,11 +252,41 @@ struct ConvertONNXToQOptPass
     Converter cv(nb);
 
     llvm::DenseMap<Value, std::optional<TValue>> map;
+    // One SSA size per dynamic dim; dims that share an ONNX dim_param share
+    // it, so e.g. batch_size is the same value in every tensor.
+    llvm::StringMap<Value> namedDims;
     for (auto [k, arg] : llvm::enumerate(oldFn.getArguments())) {
-      map[arg] = TValue{entry->getArgument(k), argDTypes[k]};
+      TValue tv{entry->getArgument(k), argDTypes[k]};
+      map[arg] = tv;
       newFn.setArgAttr(k, "qopt.name", argNames[k]);
       newFn.setArgAttr(k, "qopt.dtype", nb.getI32IntegerAttr((int32_t)argDTypes[k]));
+      auto names = oldFn.getArgAttrOfType<ArrayAttr>(k, "qopt.dim_names");
+      if (names && (int64_t)names.size() == tv.rank())
+        newFn.setArgAttr(k, "qopt.dim_names", names);
+      if (!cv.isDynamic(tv))
+        continue;
+      SmallVector<OpFoldResult> ds;
+      for (int64_t d = 0; d < tv.rank(); ++d) {
+        if (!tv.type().isDynamicDim(d)) {
+          ds.push_back(nb.getIndexAttr(tv.shape()[d]));
+          continue;
+        }
+        StringRef dn;
+        if (names && (int64_t)names.size() == tv.rank())
+          if (auto s = dyn_cast<StringAttr>(names[d]))
+            dn = s.getValue();
+        Value &shared = namedDims[dn];
+        Value size = !dn.empty() && shared
+                         ? shared
+                         : tensor::DimOp::create(nb, fnLoc, tv.v, d).getResult();
+        if (!dn.empty())
+          shared = size;
+        ds.push_back(size);
+      }
+      cv.recordDims(tv.v, ds);
     }
+    if (failed(recordDimMax(module, namedDims)))
+      return newFn.erase(), failure();
 
     auto fail = [&]() {
       newFn.erase();
@@ -257,7 +315,7 @@ struct ConvertONNXToQOptPass
           if (ok && declared && declared.hasRank()) {
             ok = declared.getRank() == computed.getRank();
             for (int64_t d = 0; ok && d < declared.getRank(); ++d)
-              ok = declared.isDynamicDim(d) ||
+              ok = declared.isDynamicDim(d) || computed.isDynamicDim(d) ||
                    declared.getDimSize(d) == computed.getDimSize(d);
           }
           if (!ok) {
@@ -277,6 +335,10 @@ struct ConvertONNXToQOptPass
         func::ReturnOp::create(nb, ret.getLoc(), outs);
         newFn.setType(nb.getFunctionType(argTypes, ValueRange(outs).getTypes()));
         for (unsigned k = 0; k < outs.size(); ++k) {
+          if (auto dn = oldFn.getResultAttrOfType<ArrayAttr>(k, "qopt.dim_names"))
+            if ((int64_t)dn.size() ==
+                cast<ShapedType>(outs[k].getType()).getRank())
+              newFn.setResultAttr(k, "qopt.dim_names", dn);
           auto nameAttr = oldFn.getResultAttrOfType<StringAttr>(k, "qopt.name");
           newFn.setResultAttr(k, "qopt.name",
                               nameAttr ? nameAttr
@@ -305,6 +367,14 @@ struct ConvertONNXToQOptPass
       cv.loc = nodeOp.getLoc();
       if (failed(applyLegacySemantics(cv, node)))
         return fail();
+      if (node.type != "Constant" && !handlesDynamicShapes(node.type))
+        for (auto &in : node.inputs)
+          if (in && cv.isDynamic(*in))
+            return cv.error(node)
+                       << "input of type " << in->v.getType()
+                       << ": this op is not supported with dynamic dims "
+                          "yet; pin them with --input-shape=NAME:D0xD1x...",
+                   fail();
       SmallVector<TValue> results;
       LogicalResult r =
           node.type == "Constant"

@@ -3,7 +3,11 @@
 //===----------------------------------------------------------------------===//
 #include "Converter.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/Matchers.h"
+#include "llvm/ADT/StringSet.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 
@@ -168,6 +172,38 @@ onnx::broadcastShapes(ArrayRef<int64_t> a, ArrayRef<int64_t> b) {
     out[k] = x == 1 ? y : x;
   }
   return out;
+}
+
+std::optional<SmallVector<OpFoldResult>>
+onnx::broadcastDims(ArrayRef<OpFoldResult> a, ArrayRef<OpFoldResult> b) {
+  size_t n = std::max(a.size(), b.size());
+  SmallVector<OpFoldResult> out;
+  for (size_t k = 0; k < n; ++k) {
+    bool hasX = k + a.size() >= n, hasY = k + b.size() >= n;
+    if (!hasX || !hasY) {
+      out.push_back(hasX ? a[k + a.size() - n] : b[k + b.size() - n]);
+      continue;
+    }
+    OpFoldResult x = a[k + a.size() - n], y = b[k + b.size() - n];
+    std::optional<int64_t> cx = getConstantIntValue(x),
+                           cy = getConstantIntValue(y);
+    if (cx && *cx == 1)
+      out.push_back(y);
+    else if (cy && *cy == 1)
+      out.push_back(x);
+    else if (cx && cy && *cx != *cy)
+      return std::nullopt;
+    else
+      out.push_back(cy && !cx ? y : x);
+  }
+  return out;
+}
+
+SmallVector<int64_t> onnx::staticShape(ArrayRef<OpFoldResult> dims) {
+  SmallVector<int64_t> s;
+  for (OpFoldResult d : dims)
+    s.push_back(getConstantIntValue(d).value_or(ShapedType::kDynamic));
+  return s;
 }
 
 std::optional<int64_t> onnx::normalizeAxis(int64_t axis, int64_t rank) {
@@ -406,11 +442,335 @@ bool Converter::allConst(const Node &node) const {
 }
 
 //===----------------------------------------------------------------------===//
+// Converter: dynamic dims and run-time shape values
+//===----------------------------------------------------------------------===//
+
+OpFoldResult Converter::dim(const TValue &v, int64_t k) {
+  int64_t s = v.shape()[k];
+  if (!ShapedType::isDynamic(s))
+    return b.getIndexAttr(s);
+  SmallVector<OpFoldResult> &known = dimsOf[v.v];
+  if (known.empty())
+    known.resize(v.rank());
+  if (known[k].isNull())
+    known[k] = tensor::DimOp::create(b, loc, v.v, k).getResult();
+  return known[k];
+}
+
+SmallVector<OpFoldResult> Converter::dims(const TValue &v) {
+  SmallVector<OpFoldResult> out;
+  for (int64_t k = 0; k < v.rank(); ++k)
+    out.push_back(dim(v, k));
+  return out;
+}
+
+void Converter::recordDims(Value v, ArrayRef<OpFoldResult> ds) {
+  auto ty = cast<RankedTensorType>(v.getType());
+  if (ty.hasStaticShape() || (int64_t)ds.size() != ty.getRank())
+    return;
+  SmallVector<OpFoldResult> &known = dimsOf[v];
+  known.assign(ds.begin(), ds.end());
+  for (int64_t k = 0; k < ty.getRank(); ++k)
+    if (!ty.isDynamicDim(k))
+      known[k] = b.getIndexAttr(ty.getDimSize(k));
+}
+
+Value Converter::indexValue(OpFoldResult d) {
+  if (auto v = dyn_cast<Value>(d))
+    return v;
+  return arith::ConstantIndexOp::create(b, loc, *getConstantIntValue(d));
+}
+
+// Sums, differences, products with a constant and divisions by a constant
+// are affine: composed and folded, so `d - (d - 1)` is 1 at compile time.
+OpFoldResult Converter::addDims(OpFoldResult x, OpFoldResult y) {
+  AffineExpr s0, s1;
+  bindSymbols(ctx(), s0, s1);
+  return affine::makeComposedFoldedAffineApply(b, loc, s0 + s1, {x, y});
+}
+
+OpFoldResult Converter::subDims(OpFoldResult x, OpFoldResult y) {
+  AffineExpr s0, s1;
+  bindSymbols(ctx(), s0, s1);
+  return affine::makeComposedFoldedAffineApply(b, loc, s0 - s1, {x, y});
+}
+
+OpFoldResult Converter::mulDims(OpFoldResult x, OpFoldResult y) {
+  auto cx = getConstantIntValue(x), cy = getConstantIntValue(y);
+  AffineExpr s0, s1;
+  bindSymbols(ctx(), s0, s1);
+  if (cx || cy)
+    return affine::makeComposedFoldedAffineApply(
+        b, loc, cy ? s0 * *cy : s1 * *cx, {x, y});
+  return arith::MulIOp::create(b, loc, indexValue(x), indexValue(y)).getResult();
+}
+
+OpFoldResult Converter::divDims(OpFoldResult x, OpFoldResult y, bool ceil) {
+  auto cy = getConstantIntValue(y);
+  AffineExpr s0, s1;
+  bindSymbols(ctx(), s0, s1);
+  if (cy && *cy > 0)
+    return affine::makeComposedFoldedAffineApply(
+        b, loc, ceil ? s0.ceilDiv(*cy) : s0.floorDiv(*cy), {x, y});
+  if (x == y)
+    return b.getIndexAttr(1);
+  Value vx = indexValue(x), vy = indexValue(y);
+  if (ceil)
+    return arith::CeilDivSIOp::create(b, loc, vx, vy).getResult();
+  return arith::FloorDivSIOp::create(b, loc, vx, vy).getResult();
+}
+
+/// Dims never come near 2^62: a bound that large is no bound.
+static bool huge(std::optional<int64_t> c) {
+  return c && (*c >= (int64_t(1) << 62) || *c <= -(int64_t(1) << 62));
+}
+
+OpFoldResult Converter::minDims(OpFoldResult x, OpFoldResult y) {
+  auto cx = getConstantIntValue(x), cy = getConstantIntValue(y);
+  if (huge(cx) && *cx > 0)
+    return y;
+  if (huge(cy) && *cy > 0)
+    return x;
+  AffineExpr s0, s1;
+  bindSymbols(ctx(), s0, s1);
+  return affine::makeComposedFoldedAffineMin(
+      b, loc, AffineMap::get(0, 2, {s0, s1}, ctx()), {x, y});
+}
+
+/// Sizes of tensors and sums/positive multiples of them are >= 0.
+static bool nonNegative(OpFoldResult d) {
+  if (auto c = getConstantIntValue(d))
+    return *c >= 0;
+  Value v = cast<Value>(d);
+  if (v.getDefiningOp<tensor::DimOp>())
+    return true;
+  auto apply = v.getDefiningOp<affine::AffineApplyOp>();
+  if (!apply || !llvm::all_of(apply.getOperands(), [](Value o) {
+        return nonNegative(o);
+      }))
+    return false;
+  bool ok = true;
+  apply.getAffineMap().getResult(0).walk([&](AffineExpr e) {
+    if (auto bin = dyn_cast<AffineBinaryOpExpr>(e)) {
+      if (e.getKind() == AffineExprKind::Add)
+        return;
+      auto c = dyn_cast<AffineConstantExpr>(bin.getRHS());
+      ok &= e.getKind() != AffineExprKind::Mod && c && c.getValue() > 0;
+    } else if (auto c = dyn_cast<AffineConstantExpr>(e)) {
+      ok &= c.getValue() >= 0;
+    }
+  });
+  return ok;
+}
+
+OpFoldResult Converter::maxDims(OpFoldResult x, OpFoldResult y) {
+  auto cx = getConstantIntValue(x), cy = getConstantIntValue(y);
+  if ((huge(cx) && *cx < 0) || (cx && *cx == 0 && nonNegative(y)))
+    return y;
+  if ((huge(cy) && *cy < 0) || (cy && *cy == 0 && nonNegative(x)))
+    return x;
+  AffineExpr s0, s1;
+  bindSymbols(ctx(), s0, s1);
+  return affine::makeComposedFoldedAffineMax(
+      b, loc, AffineMap::get(0, 2, {s0, s1}, ctx()), {x, y});
+}
+
+OpFoldResult Converter::product(ArrayRef<OpFoldResult> ds) {
+  OpFoldResult p = b.getIndexAttr(1);
+  for (OpFoldResult d : ds)
+    p = mulDims(p, d);
+  return p;
+}
+
+Value Converter::countOf(const TValue &v, ArrayRef<int64_t> axes, Type t) {
+  SmallVector<OpFoldResult> ds;
+  for (int64_t a : axes)
+    ds.push_back(dim(v, a));
+  OpFoldResult n = product(ds);
+  if (auto c = getConstantIntValue(n))
+    return scalarOfType(t, (double)*c);
+  Value i = arith::IndexCastOp::create(b, loc, b.getI64Type(), indexValue(n));
+  if (isa<FloatType>(t))
+    return arith::SIToFPOp::create(b, loc, t, i);
+  return t.isInteger(64) ? i : arith::TruncIOp::create(b, loc, t, i).getResult();
+}
+
+Value Converter::fold(Value v) {
+  Operation *op = v.getDefiningOp();
+  if (!op || op->getNumResults() != 1 || isa<arith::ConstantOp>(op))
+    return v;
+  if (!llvm::all_of(op->getOperands(), [](Value o) {
+        return matchPattern(o, m_Constant());
+      }))
+    return v;
+  SmallVector<Value> res;
+  OpBuilder::InsertionGuard g(b);
+  b.setInsertionPoint(op);
+  if (failed(b.tryFold(op, res)) || res.size() != 1)
+    return v;
+  v.replaceAllUsesWith(res[0]);
+  op->erase();
+  return res[0];
+}
+
+std::optional<SmallVector<Value>> Converter::elements(const TValue &v,
+                                                      bool extract) {
+  auto it = elems.find(v.v);
+  if (it != elems.end())
+    return it->second;
+  if (!v.type().hasStaticShape() || v.numElements() > 64)
+    return std::nullopt;
+  Type et = v.elemType();
+  SmallVector<Value> out;
+  if (auto c = getConst(v)) {
+    for (int64_t k = 0; k < c->size(); ++k) {
+      if (c->isFloatData())
+        out.push_back(scalarOfType(et, c->f[k]));
+      else
+        out.push_back(arith::ConstantOp::create(
+            b, loc, et,
+            IntegerAttr::get(et, APInt(et.getIntOrFloatBitWidth(),
+                                       (uint64_t)c->i[k], false, true))));
+    }
+    return out;
+  }
+  if (!extract)
+    return std::nullopt;
+  SmallVector<int64_t> st = stridesOf(v.shape());
+  for (int64_t k = 0, n = v.numElements(); k < n; ++k) {
+    SmallVector<Value> idx;
+    for (int64_t d = 0; d < v.rank(); ++d)
+      idx.push_back(arith::ConstantIndexOp::create(b, loc, (k / st[d]) % v.shape()[d]));
+    out.push_back(tensor::ExtractOp::create(b, loc, v.v, idx));
+  }
+  return out;
+}
+
+TValue Converter::fromElements(ArrayRef<Value> es, ArrayRef<int64_t> shape,
+                               DType dt) {
+  SmallVector<Value> folded;
+  bool allConst = true;
+  for (Value e : es) {
+    folded.push_back(fold(e));
+    allConst &= matchPattern(folded.back(), m_Constant());
+  }
+  if (allConst) {
+    ConstTensor c(dt, shape);
+    for (auto [k, e] : llvm::enumerate(folded)) {
+      Attribute a;
+      matchPattern(e, m_Constant(&a));
+      if (auto fa = dyn_cast<FloatAttr>(a))
+        c.set(k, fa.getValueAsDouble());
+      else if (isUnsigned(dt) || dt == DType::Bool)
+        c.setI(k, (int64_t)cast<IntegerAttr>(a).getValue().getZExtValue());
+      else
+        c.setI(k, cast<IntegerAttr>(a).getValue().getSExtValue());
+    }
+    return constant(c);
+  }
+  auto ty = tensorType(shape, dt);
+  Value t = tensor::FromElementsOp::create(b, loc, ty, folded);
+  elems[t] = folded;
+  return {t, dt};
+}
+
+std::optional<SmallVector<OpFoldResult>>
+Converter::dimsOperand(const TValue &v) {
+  if (v.rank() > 1 || !isInteger(v.dt))
+    return std::nullopt;
+  auto es = elements(v);
+  if (!es)
+    return std::nullopt;
+  SmallVector<OpFoldResult> out;
+  for (Value e : *es) {
+    e = fold(e);
+    APInt c;
+    if (matchPattern(e, m_ConstantInt(&c))) {
+      out.push_back(b.getIndexAttr(isUnsigned(v.dt) ? (int64_t)c.getZExtValue()
+                                                    : c.getSExtValue()));
+      continue;
+    }
+    if (auto cast = e.getDefiningOp<arith::IndexCastOp>())
+      if (cast.getIn().getType().isIndex()) {
+        out.push_back(cast.getIn());
+        continue;
+      }
+    out.push_back(
+        arith::IndexCastOp::create(b, loc, b.getIndexType(), e).getResult());
+  }
+  return out;
+}
+
+//===----------------------------------------------------------------------===//
 // Converter: structured ops
 //===----------------------------------------------------------------------===//
 
 Value Converter::emptyTensor(ArrayRef<int64_t> shape, Type elemType) {
   return tensor::EmptyOp::create(b, loc, shape, elemType);
+}
+
+Value Converter::emptyTensorOf(ArrayRef<OpFoldResult> ds, Type elemType) {
+  Value e = tensor::EmptyOp::create(b, loc, ds, elemType);
+  recordDims(e, ds);
+  return e;
+}
+
+/// Same dims (equal constants or the same SSA value).
+static bool sameDims(ArrayRef<OpFoldResult> a, ArrayRef<OpFoldResult> b) {
+  if (a.size() != b.size())
+    return false;
+  for (auto [x, y] : llvm::zip(a, b)) {
+    auto cx = getConstantIntValue(x), cy = getConstantIntValue(y);
+    if (cx || cy ? cx != cy : x != y)
+      return false;
+  }
+  return true;
+}
+
+TValue Converter::reshapeToDims(const TValue &v, ArrayRef<OpFoldResult> ds) {
+  SmallVector<int64_t> shape = staticShape(ds);
+  if (!isDynamic(v) && !ShapedType::isDynamicShape(shape))
+    return reshape(v, shape);
+  if (sameDims(dims(v), ds))
+    return v;
+  Type et = v.elemType();
+  Value x = v.v;
+  // Through a 1-D view, as for static shapes.
+  OpFoldResult n = product(dims(v));
+  if (v.rank() != 1) {
+    ReassociationIndices all;
+    for (int64_t k = 0; k < v.rank(); ++k)
+      all.push_back(k);
+    auto flatTy = RankedTensorType::get(staticShape({n}), et);
+    x = v.rank() == 0
+            ? tensor::ExpandShapeOp::create(b, loc, flatTy, x,
+                                            ArrayRef<ReassociationIndices>{})
+                  .getResult()
+            : tensor::CollapseShapeOp::create(
+                  b, loc, flatTy, x, ArrayRef<ReassociationIndices>{all})
+                  .getResult();
+  }
+  auto outTy = RankedTensorType::get(shape, et);
+  // expand_shape needs a dynamic source dim for a group with dynamic dims.
+  if (ShapedType::isDynamicShape(shape) && shape.size() > 1 &&
+      cast<RankedTensorType>(x.getType()).hasStaticShape())
+    x = tensor::CastOp::create(
+        b, loc, RankedTensorType::get({ShapedType::kDynamic}, et), x);
+  if (shape.empty()) {
+    x = tensor::CollapseShapeOp::create(b, loc, outTy, x,
+                                        ArrayRef<ReassociationIndices>{});
+  } else if (shape.size() == 1) {
+    if (x.getType() != outTy)
+      x = tensor::CastOp::create(b, loc, outTy, x);
+  } else {
+    ReassociationIndices all;
+    for (size_t k = 0; k < shape.size(); ++k)
+      all.push_back(k);
+    x = tensor::ExpandShapeOp::create(b, loc, outTy, x,
+                                      ArrayRef<ReassociationIndices>{all}, ds);
+  }
+  recordDims(x, ds);
+  return {x, v.dt};
 }
 
 TValue Converter::reshape(const TValue &v, ArrayRef<int64_t> shape) {
@@ -441,6 +801,46 @@ TValue Converter::reshape(const TValue &v, ArrayRef<int64_t> shape) {
                                       x, ArrayRef<ReassociationIndices>{all});
   }
   return {x, v.dt};
+}
+
+TValue Converter::elementwiseToDims(ArrayRef<TValue> ins,
+                                    ArrayRef<OpFoldResult> outDims,
+                                    DType outDt, ScalarFn body) {
+  SmallVector<int64_t> outShape = staticShape(outDims);
+  bool dynamic = ShapedType::isDynamicShape(outShape) ||
+                 llvm::any_of(ins, [&](const TValue &v) { return isDynamic(v); });
+  if (!dynamic)
+    return elementwiseTo(ins, outShape, outDt, body);
+  int64_t R = outShape.size();
+  SmallVector<Value> operands;
+  SmallVector<AffineMap> maps;
+  for (const TValue &in : ins) {
+    int64_t r = in.rank();
+    assert(r <= R && "input rank exceeds output rank");
+    SmallVector<OpFoldResult> kept;
+    SmallVector<AffineExpr> exprs;
+    for (int64_t j = 0; j < r; ++j) {
+      int64_t d = R - r + j;
+      if (in.shape()[j] == 1 && outShape[d] != 1)
+        continue; // broadcast dim: dropped from the operand
+      kept.push_back(dim(in, j));
+      exprs.push_back(b.getAffineDimExpr(d));
+    }
+    TValue x = (int64_t)kept.size() == r ? in : reshapeToDims(in, kept);
+    operands.push_back(x.v);
+    maps.push_back(AffineMap::get(R, 0, exprs, ctx()));
+  }
+  Value init = emptyTensorOf(outDims, elementType(ctx(), outDt));
+  maps.push_back(b.getMultiDimIdentityMap(R));
+  SmallVector<utils::IteratorType> iters(R, utils::IteratorType::parallel);
+  auto g = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, operands, ValueRange{init}, maps,
+      iters, [&](OpBuilder &nb, Location nl, ValueRange args) {
+        Value r = body(nb, nl, args.drop_back());
+        linalg::YieldOp::create(nb, nl, r);
+      });
+  recordDims(g.getResult(0), outDims);
+  return {g.getResult(0), outDt};
 }
 
 TValue Converter::elementwiseTo(ArrayRef<TValue> ins, ArrayRef<int64_t> outShape,
@@ -478,13 +878,13 @@ TValue Converter::elementwiseTo(ArrayRef<TValue> ins, ArrayRef<int64_t> outShape
 }
 
 TValue Converter::elementwise(ArrayRef<TValue> ins, DType outDt, ScalarFn body) {
-  SmallVector<int64_t> shape;
+  SmallVector<OpFoldResult> ds;
   for (const TValue &in : ins) {
-    auto s = broadcastShapes(shape, in.shape());
+    auto s = broadcastDims(ds, dims(in));
     assert(s && "caller must check broadcast compatibility");
-    shape = *s;
+    ds = *s;
   }
-  return elementwiseTo(ins, shape, outDt, body);
+  return elementwiseToDims(ins, ds, outDt, body);
 }
 
 TValue Converter::reduce(
@@ -494,6 +894,38 @@ TValue Converter::reduce(
   SmallVector<bool> red(R, false);
   for (int64_t a : axes)
     red[a] = true;
+  if (isDynamic(in)) {
+    SmallVector<OpFoldResult> outDims, keptDims;
+    SmallVector<AffineExpr> outExprs;
+    SmallVector<utils::IteratorType> iters;
+    for (int64_t d = 0; d < R; ++d) {
+      iters.push_back(red[d] ? utils::IteratorType::reduction
+                             : utils::IteratorType::parallel);
+      if (!red[d]) {
+        outDims.push_back(dim(in, d));
+        outExprs.push_back(b.getAffineDimExpr(d));
+      }
+      keptDims.push_back(red[d] ? OpFoldResult(b.getIndexAttr(1)) : dim(in, d));
+    }
+    Type et = init.getType();
+    Value filled = linalg::FillOp::create(b, loc, ValueRange{init},
+                                          ValueRange{emptyTensorOf(outDims, et)})
+                       .getResult(0);
+    recordDims(filled, outDims);
+    SmallVector<AffineMap> maps = {b.getMultiDimIdentityMap(R),
+                                   AffineMap::get(R, 0, outExprs, ctx())};
+    auto g = linalg::GenericOp::create(
+        b, loc, TypeRange{filled.getType()}, ValueRange{in.v},
+        ValueRange{filled}, maps, iters,
+        [&](OpBuilder &nb, Location nl, ValueRange args) {
+          linalg::YieldOp::create(nb, nl, combine(nb, nl, args[0], args[1]));
+        });
+    recordDims(g.getResult(0), outDims);
+    TValue out{g.getResult(0), et != in.elemType() ? dtypeOf(et) : in.dt};
+    if (keepDims)
+      out = reshapeToDims(out, keptDims);
+    return out;
+  }
   SmallVector<int64_t> outShape, keptShape;
   SmallVector<AffineExpr> outExprs;
   SmallVector<utils::IteratorType> iters;
@@ -525,6 +957,13 @@ TValue Converter::reduce(
   if (keepDims)
     out = reshape(out, keptShape);
   return out;
+}
+
+TValue Converter::broadcastToDims(const TValue &v, ArrayRef<OpFoldResult> ds) {
+  if (sameDims(dims(v), ds))
+    return v;
+  return elementwiseToDims({v}, ds, v.dt,
+                           [](OpBuilder &, Location, ValueRange a) { return a[0]; });
 }
 
 TValue Converter::broadcastTo(const TValue &v, ArrayRef<int64_t> shape) {
@@ -560,8 +999,13 @@ TValue Converter::transpose(const TValue &v, ArrayRef<int64_t> perm) {
     }
     return constant(out);
   }
-  Value init = emptyTensor(shape, v.elemType());
+  SmallVector<OpFoldResult> ds;
+  for (int64_t p : perm)
+    ds.push_back(dim(v, p));
+  Value init = isDynamic(v) ? emptyTensorOf(ds, v.elemType())
+                            : emptyTensor(shape, v.elemType());
   auto t = linalg::TransposeOp::create(b, loc, v.v, init, perm);
+  recordDims(t.getResult()[0], ds);
   return {t.getResult()[0], v.dt};
 }
 
@@ -633,9 +1077,48 @@ TValue Converter::slice(const TValue &v, ArrayRef<int64_t> offsets,
   return {s, v.dt};
 }
 
+TValue Converter::sliceDims(const TValue &v, ArrayRef<OpFoldResult> offsets,
+                            ArrayRef<OpFoldResult> sizes,
+                            ArrayRef<int64_t> strides) {
+  SmallVector<int64_t> so = staticShape(offsets), ss = staticShape(sizes);
+  if (!isDynamic(v) && !ShapedType::isDynamicShape(so) &&
+      !ShapedType::isDynamicShape(ss))
+    return slice(v, so, ss, strides);
+  bool whole = sameDims(dims(v), sizes) &&
+               llvm::all_of(strides, [](int64_t s) { return s == 1; }) &&
+               llvm::all_of(so, [](int64_t o) { return o == 0; });
+  if (whole)
+    return v;
+  SmallVector<OpFoldResult> st;
+  for (int64_t s : strides)
+    st.push_back(b.getIndexAttr(s));
+  auto ty = RankedTensorType::get(ss, v.elemType());
+  Value r = tensor::ExtractSliceOp::create(b, loc, ty, v.v, offsets, sizes, st);
+  recordDims(r, sizes);
+  return {r, v.dt};
+}
+
 TValue Converter::concat(ArrayRef<TValue> parts, int64_t axis) {
   if (parts.size() == 1)
     return parts[0];
+  if (llvm::any_of(parts, [&](const TValue &p) { return isDynamic(p); })) {
+    SmallVector<OpFoldResult> ds = dims(parts[0]);
+    OpFoldResult total = b.getIndexAttr(0);
+    for (const TValue &p : parts)
+      total = addDims(total, dim(p, axis));
+    ds[axis] = total;
+    Value acc = emptyTensorOf(ds, parts[0].elemType());
+    OpFoldResult off = b.getIndexAttr(0);
+    SmallVector<OpFoldResult> ones(ds.size(), b.getIndexAttr(1));
+    for (const TValue &p : parts) {
+      SmallVector<OpFoldResult> offs(ds.size(), b.getIndexAttr(0));
+      offs[axis] = off;
+      acc = tensor::InsertSliceOp::create(b, loc, p.v, acc, offs, dims(p), ones);
+      recordDims(acc, ds);
+      off = addDims(off, dim(p, axis));
+    }
+    return {acc, parts[0].dt};
+  }
   SmallVector<int64_t> shape(parts[0].shape());
   shape[axis] = 0;
   for (const TValue &p : parts)
@@ -653,6 +1136,27 @@ TValue Converter::concat(ArrayRef<TValue> parts, int64_t axis) {
     off += p.shape()[axis];
   }
   return {acc, parts[0].dt};
+}
+
+bool onnx::handlesDynamicShapes(StringRef opType) {
+  // Handlers reviewed for `?` dims (shapes as SSA values, shape operands
+  // computed at run time). The rest see static shapes only.
+  static const llvm::StringSet<> ops = {
+      // elementwise (emitNary)
+      "Add", "Sub", "Mul", "Div", "Pow", "Neg", "Abs", "Sqrt", "Exp", "Log",
+      "Reciprocal", "Sigmoid", "Tanh", "Relu", "Erf", "Cos", "Sin", "Floor",
+      "Ceil", "Round", "Equal", "Less", "LessOrEqual", "Greater",
+      "GreaterOrEqual", "And", "Or", "Xor", "Not", "Where", "Cast", "Max",
+      "Min", "Gelu", "Softplus", "LeakyRelu", "HardSigmoid", "HardSwish",
+      "Clip",
+      // shapes and data movement
+      "Shape", "Reshape", "Squeeze", "Unsqueeze", "Flatten", "Identity",
+      "Transpose", "Concat", "Slice", "Split", "Gather", "Range", "Expand",
+      "ConstantOfShape",
+      // reductions and NN
+      "ReduceMean", "ReduceSum", "ReduceMax", "Softmax", "MatMul",
+      "LayerNormalization"};
+  return ops.contains(opType);
 }
 
 const HandlerRegistry &onnx::getHandlerRegistry() {

@@ -19,6 +19,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "qopt/Dialect/QONNX/QONNXDialect.h"
+#include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/StringMap.h"
 
 #include <functional>
@@ -46,7 +47,9 @@ Type elementType(MLIRContext *ctx, DType dt);
 /// The DType of an imported (sign-aware) element type, Undefined if none.
 DType dtypeOf(Type elementType);
 
-/// A converted value: a static-shaped signless tensor + its ONNX dtype.
+/// A converted value: a signless ranked tensor + its ONNX dtype. Dims may be
+/// dynamic (`?`); their run-time sizes are SSA index values kept by the
+/// Converter (Converter::dim), so tensors of the same size share one value.
 struct TValue {
   Value v;
   DType dt = DType::Undefined;
@@ -84,6 +87,13 @@ SmallVector<int64_t> stridesOf(ArrayRef<int64_t> shape);
 /// NumPy broadcast of two shapes; nullopt if incompatible.
 std::optional<SmallVector<int64_t>> broadcastShapes(ArrayRef<int64_t> a,
                                                     ArrayRef<int64_t> b);
+/// NumPy broadcast of two shapes whose dims may be SSA values. A dynamic dim
+/// against a static one > 1 is taken to be that size, two different dynamic
+/// dims to be equal (as ONNX Runtime's kernels require at run time).
+std::optional<SmallVector<OpFoldResult>>
+broadcastDims(ArrayRef<OpFoldResult> a, ArrayRef<OpFoldResult> b);
+/// The static shape of mixed dims (kDynamic for SSA values).
+SmallVector<int64_t> staticShape(ArrayRef<OpFoldResult> dims);
 
 /// One qonnx.node as a handler sees it.
 struct Node {
@@ -140,6 +150,10 @@ const HandlerRegistry &getHandlerRegistry();
 /// have no such form.
 LogicalResult applyLegacySemantics(Converter &cv, Node &node);
 
+/// Whether the handler of `opType` handles dynamic-shaped inputs; nodes of
+/// other op types with a dynamic input are reported, not miscompiled.
+bool handlesDynamicShapes(StringRef opType);
+
 /// Scalar body builder for elementwise ops: gets one scalar per input
 /// (signless) and returns the result scalar.
 using ScalarFn = function_ref<Value(OpBuilder &b, Location loc, ValueRange)>;
@@ -172,6 +186,45 @@ public:
   bool isConst(const TValue &v) const;
   /// True if every present input of `node` is a constant of <= kFoldLimit.
   bool allConst(const Node &node) const;
+  // --- Dynamic dims and run-time shape values ------------------------------
+  /// Size of dim `k` of `v`: an index attribute when static, else the SSA
+  /// index value recorded for it (a tensor.dim if none was).
+  OpFoldResult dim(const TValue &v, int64_t k);
+  SmallVector<OpFoldResult> dims(const TValue &v);
+  /// Records the run-time dims of `v` (dynamic entries are used).
+  void recordDims(Value v, ArrayRef<OpFoldResult> dims);
+  bool isDynamic(const TValue &v) const { return !v.type().hasStaticShape(); }
+  /// An index value for `d`.
+  Value indexValue(OpFoldResult d);
+  /// Index arithmetic on dims, folded when the operands are constants.
+  OpFoldResult addDims(OpFoldResult a, OpFoldResult b);
+  OpFoldResult subDims(OpFoldResult a, OpFoldResult b);
+  OpFoldResult mulDims(OpFoldResult a, OpFoldResult b);
+  /// a / b for a >= 0, b > 0 (floor); ceil when `ceil`.
+  OpFoldResult divDims(OpFoldResult a, OpFoldResult b, bool ceil = false);
+  OpFoldResult minDims(OpFoldResult a, OpFoldResult b);
+  OpFoldResult maxDims(OpFoldResult a, OpFoldResult b);
+  OpFoldResult product(ArrayRef<OpFoldResult> dims);
+  /// Elements of a small static-shaped integer/bool tensor as scalar values
+  /// of its element type: constants, the recorded elements of a run-time
+  /// shape computation, or (`extract`) tensor.extract of any small tensor.
+  std::optional<SmallVector<Value>> elements(const TValue &v,
+                                             bool extract = true);
+  /// True if `v` carries recorded run-time elements (a shape computation).
+  bool hasElements(const TValue &v) const { return elems.count(v.v); }
+  /// A tensor of the given elements (a constant when all are constants),
+  /// which remembers them for later shape operands.
+  TValue fromElements(ArrayRef<Value> es, ArrayRef<int64_t> shape, DType dt);
+  /// A 1-D shape-like operand (Reshape shape, Slice starts, ...) as dims:
+  /// constants where known, else run-time index values. nullopt if not a
+  /// small static-length integer tensor.
+  std::optional<SmallVector<OpFoldResult>> dimsOperand(const TValue &v);
+  /// The element count of dims `axes` of `v` as a scalar of type `t` (a
+  /// constant when those dims are static).
+  Value countOf(const TValue &v, ArrayRef<int64_t> axes, Type t);
+  /// Folds `v`'s defining op if all its operands are constants.
+  Value fold(Value v);
+
   /// A scalar arith.constant of the element type of `dt`.
   Value scalar(DType dt, double v);
   Value scalarOfType(Type t, double v);
@@ -179,11 +232,15 @@ public:
 
   // --- Structured ops on tensors -------------------------------------------
   Value emptyTensor(ArrayRef<int64_t> shape, Type elemType);
+  Value emptyTensorOf(ArrayRef<OpFoldResult> dims, Type elemType);
   /// linalg.generic over the broadcast shape of `ins` (NumPy rules).
   TValue elementwise(ArrayRef<TValue> ins, DType outDt, ScalarFn body);
   /// Same with an explicit output shape (each input must broadcast to it).
   TValue elementwiseTo(ArrayRef<TValue> ins, ArrayRef<int64_t> outShape,
                        DType outDt, ScalarFn body);
+  TValue elementwiseToDims(ArrayRef<TValue> ins,
+                           ArrayRef<OpFoldResult> outDims, DType outDt,
+                           ScalarFn body);
   /// Reduces `axes` (normalized, any order) with `combine(x, acc)` starting
   /// from `init`; `keepDims` keeps them as size 1.
   TValue reduce(const TValue &in, ArrayRef<int64_t> axes, bool keepDims,
@@ -192,7 +249,10 @@ public:
                     combine);
   /// Same data, new static shape (any reshape with equal element count).
   TValue reshape(const TValue &v, ArrayRef<int64_t> shape);
+  /// Reshape to dims that may be run-time values (same element count).
+  TValue reshapeToDims(const TValue &v, ArrayRef<OpFoldResult> dims);
   TValue broadcastTo(const TValue &v, ArrayRef<int64_t> shape);
+  TValue broadcastToDims(const TValue &v, ArrayRef<OpFoldResult> dims);
   TValue transpose(const TValue &v, ArrayRef<int64_t> perm);
   /// ONNX Cast (float->int truncates toward zero, int->int wraps).
   TValue castTo(const TValue &v, DType to);
@@ -200,7 +260,13 @@ public:
   /// tensor.extract_slice with static offsets/sizes/strides.
   TValue slice(const TValue &v, ArrayRef<int64_t> offsets,
                ArrayRef<int64_t> sizes, ArrayRef<int64_t> strides);
+  TValue sliceDims(const TValue &v, ArrayRef<OpFoldResult> offsets,
+                   ArrayRef<OpFoldResult> sizes, ArrayRef<int64_t> strides);
   TValue concat(ArrayRef<TValue> parts, int64_t axis);
+
+private:
+  llvm::DenseMap<Value, SmallVector<OpFoldResult>> dimsOf;
+  llvm::DenseMap<Value, SmallVector<Value>> elems;
 };
 
 /// The Conv window of `node` (group/strides/pads/dilations/auto_pad) over

@@ -78,16 +78,27 @@ emitNary(Converter &cv, const Node &node, ArrayRef<TValue> ins, DType outDt,
          function_ref<void(ConstTensor &, int64_t, ArrayRef<const ConstTensor *>,
                            ArrayRef<int64_t>)>
              host) {
-  auto shape = broadcastAll(ins);
-  if (!shape) {
-    auto diag = cv.error(node) << "operand shapes do not broadcast:";
-    for (const TValue &v : ins) {
-      diag << " [";
-      llvm::interleave(v.shape(), diag, "x");
-      diag << "]";
+  SmallVector<OpFoldResult> dims;
+  for (const TValue &v : ins) {
+    auto d = broadcastDims(dims, cv.dims(v));
+    if (!d) {
+      auto diag = cv.error(node) << "operand shapes do not broadcast:";
+      for (const TValue &v : ins) {
+        diag << " [";
+        llvm::interleave(v.shape(), diag, "x");
+        diag << "]";
+      }
+      return diag;
     }
-    return diag;
+    dims = *d;
   }
+  if (ShapedType::isDynamicShape(staticShape(dims)) ||
+      llvm::any_of(ins, [&](const TValue &v) { return cv.isDynamic(v); })) {
+    results.push_back(cv.elementwiseToDims(ins, dims, outDt, emit));
+    return success();
+  }
+  auto shape = broadcastAll(ins);
+  assert(shape && "static shapes broadcast as their dims do");
   if (host) {
     SmallVector<std::optional<ConstTensor>> cs;
     bool ok = true;
@@ -110,6 +121,30 @@ emitNary(Converter &cv, const Node &node, ArrayRef<TValue> ins, DType outDt,
         host(out, k, ptrs, idx);
       }
       results.push_back(cv.constant(out));
+      return success();
+    }
+  }
+  // Run-time shape values (elements of Shape(x) and what is computed from
+  // them): the same scalar body on each element, no tensor loop.
+  int64_t outN = 1;
+  for (int64_t d : *shape)
+    outN *= d;
+  if (outN <= 64 && llvm::any_of(ins, [&](const TValue &v) {
+        return cv.hasElements(v);
+      })) {
+    SmallVector<SmallVector<Value>> es;
+    for (const TValue &v : ins)
+      if (auto e = cv.elements(v))
+        es.push_back(*e);
+    if (es.size() == ins.size()) {
+      SmallVector<Value> out;
+      SmallVector<Value> args(ins.size());
+      for (int64_t k = 0; k < outN; ++k) {
+        for (size_t a = 0; a < ins.size(); ++a)
+          args[a] = es[a][broadcastIndex(k, *shape, ins[a].shape())];
+        out.push_back(emit(cv.b, cv.loc, args));
+      }
+      results.push_back(cv.fromElements(out, *shape, outDt));
       return success();
     }
   }
@@ -330,9 +365,6 @@ LogicalResult convertVariadic(Converter &cv, const Node &node,
   DType dt = ins[0].dt;
   if (dt == DType::Bool || (mean && !isFloat(dt)))
     return cv.error(node) << "unsupported element type " << dtypeName(dt);
-  auto shape = broadcastAll(ins);
-  if (!shape)
-    return cv.error(node) << "operand shapes do not broadcast";
   bool fl = isFloat(dt);
   double count = ins.size();
   return emitNary(

@@ -52,15 +52,13 @@ LogicalResult requireFloat(Converter &cv, const Node &n, const TValue &v) {
 /// Sum over `axes` (kept as size-1 dims) divided by their element count.
 TValue meanKeep(Converter &cv, const TValue &x, ArrayRef<int64_t> axes) {
   Type et = x.elemType();
-  int64_t cnt = 1;
-  for (int64_t a : axes)
-    cnt *= x.shape()[a];
+  Value cnt = cv.countOf(x, axes, et);
   TValue s = cv.reduce(x, axes, true, cv.scalarOfType(et, 0.0),
                        [](OpBuilder &b, Location l, Value v, Value acc) {
                          return addF(b, l, v, acc);
                        });
   return cv.elementwise({s}, x.dt, [&](OpBuilder &b, Location l, ValueRange a) {
-    return divF(b, l, a[0], cstF(b, l, et, (double)cnt));
+    return divF(b, l, a[0], cnt);
   });
 }
 
@@ -169,6 +167,29 @@ std::optional<SmallVector<int64_t>> matmulShape(ArrayRef<int64_t> a,
   return out;
 }
 
+/// matmulShape on dims that may be run-time values.
+std::optional<SmallVector<OpFoldResult>> matmulDims(Converter &cv,
+                                                    const TValue &a,
+                                                    const TValue &b) {
+  if (a.rank() == 0 || b.rank() == 0)
+    return std::nullopt;
+  SmallVector<OpFoldResult> l = cv.dims(a), r = cv.dims(b);
+  bool lv = l.size() == 1, rv = r.size() == 1;
+  if (lv) l.insert(l.begin(), cv.b.getIndexAttr(1));
+  if (rv) r.push_back(cv.b.getIndexAttr(1));
+  auto k1 = getConstantIntValue(l.back()), k2 = getConstantIntValue(r[r.size() - 2]);
+  if (k1 && k2 && *k1 != *k2)
+    return std::nullopt;
+  auto bs = broadcastDims(ArrayRef<OpFoldResult>(l).drop_back(2),
+                          ArrayRef<OpFoldResult>(r).drop_back(2));
+  if (!bs)
+    return std::nullopt;
+  SmallVector<OpFoldResult> out = *bs;
+  if (!lv) out.push_back(l[l.size() - 2]);
+  if (!rv) out.push_back(r.back());
+  return out;
+}
+
 TValue emitMatMul(Converter &cv, const TValue &a, const TValue &b,
                   ArrayRef<int64_t> outShape) {
   auto ty = cv.tensorType(outShape, a.dt);
@@ -186,11 +207,12 @@ LogicalResult convertMatMul(Converter &cv, const Node &n, Results &res) {
   TValue a = n.in(0), b = n.in(1);
   if (a.dt != b.dt)
     return cv.error(n) << "operand types differ";
-  auto shape = matmulShape(a.shape(), b.shape());
-  if (!shape)
+  auto dims = matmulDims(cv, a, b);
+  if (!dims)
     return cv.error(n) << "incompatible shapes " << a.type() << " and "
                        << b.type();
-  res.push_back(emitMatMul(cv, a, b, *shape));
+  res.push_back(emitMatMul(cv, a, b, staticShape(*dims)));
+  cv.recordDims(res.back().v, *dims);
   // The quantizers match --exclude against the ONNX node name.
   if (!n.name.empty())
     res.back().v.getDefiningOp()->setAttr("qopt.layer",
@@ -942,8 +964,8 @@ LogicalResult convertLayerNorm(Converter &cv, const Node &n, Results &res) {
   for (int64_t k = *axis; k < x.rank(); ++k) axes.push_back(k);
   for (unsigned k = 1; k < 3; ++k)
     if (n.has(k)) {
-      auto bs = broadcastShapes(n.in(k).shape(), x.shape());
-      if (!bs || *bs != x.shape())
+      auto bs = broadcastDims(cv.dims(n.in(k)), cv.dims(x));
+      if (!bs || staticShape(*bs) != x.shape())
         return cv.error(n) << "Scale/B do not broadcast to X";
     }
   auto [mean, var] = meanVar(cv, x, axes);
@@ -1079,6 +1101,8 @@ LogicalResult convertSoftmax(Converter &cv, const Node &n, Results &res,
     return cv.error(n) << "axis out of range";
   TValue in = x;
   int64_t ax = *axis;
+  if (legacy && cv.isDynamic(x))
+    return cv.error(n) << "opset < 13 with dynamic dims is unsupported";
   if (legacy) {
     // Coerced to 2-D [prod(d < axis), prod(d >= axis)], axis 1.
     int64_t outer = 1, inner = 1;

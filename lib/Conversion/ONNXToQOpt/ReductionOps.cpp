@@ -325,9 +325,6 @@ LogicalResult convertReduce(Kind k, Converter &cv, const Node &node,
     }
 
   DType acc = accDType(k, dt);
-  int64_t count = 1;
-  for (int64_t a : spec.axes)
-    count *= in.shape()[a];
   TValue r = cv.reduce(
       in, spec.axes, spec.keepDims, emitInit(cv, k, acc),
       [&](OpBuilder &b, Location loc, Value x, Value r) -> Value {
@@ -362,7 +359,7 @@ LogicalResult convertReduce(Kind k, Converter &cv, const Node &node,
   Type accTy = elementType(cv.ctx(), acc);
   Value countV;
   if (k == Kind::Mean)
-    countV = cv.scalarOfType(accTy, (double)count);
+    countV = cv.countOf(in, spec.axes, accTy);
   TValue out = cv.elementwise(
       {r}, dt, [&](OpBuilder &b, Location loc, ValueRange a) -> Value {
         Value v = a[0];

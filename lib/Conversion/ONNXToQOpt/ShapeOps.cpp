@@ -139,6 +139,43 @@ TValue indexGeneric(
   return {g.getResult(0), dt};
 }
 
+/// indexGeneric over dims that may be run-time values.
+TValue indexGenericDims(
+    Converter &cv, ArrayRef<OpFoldResult> outDims, DType dt,
+    ArrayRef<Value> ins, ArrayRef<AffineMap> inMaps,
+    function_ref<Value(OpBuilder &, Location, ValueRange, ValueRange)> body) {
+  int64_t R = outDims.size();
+  Value init = cv.emptyTensorOf(outDims, elementType(cv.ctx(), dt));
+  SmallVector<AffineMap> maps(inMaps.begin(), inMaps.end());
+  maps.push_back(cv.b.getMultiDimIdentityMap(R));
+  SmallVector<utils::IteratorType> iters(R, utils::IteratorType::parallel);
+  auto g = linalg::GenericOp::create(
+      cv.b, cv.loc, TypeRange{init.getType()}, ins, ValueRange{init}, maps,
+      iters, [&](OpBuilder &nb, Location nl, ValueRange args) {
+        SmallVector<Value> idx;
+        for (int64_t d = 0; d < R; ++d)
+          idx.push_back(linalg::IndexOp::create(nb, nl, d));
+        linalg::YieldOp::create(nb, nl, body(nb, nl, idx, args.drop_back()));
+      });
+  cv.recordDims(g.getResult(0), outDims);
+  return {g.getResult(0), dt};
+}
+
+/// normIndex against a run-time dim size (index-typed `dim`).
+Value normIndexDyn(OpBuilder &b, Location l, Value x, Value dim) {
+  Value i = x.getType().isIndex()
+                ? x
+                : arith::IndexCastOp::create(b, l, b.getIndexType(), x).getResult();
+  Value zero = arith::ConstantIndexOp::create(b, l, 0);
+  Value one = arith::ConstantIndexOp::create(b, l, 1);
+  Value neg = arith::CmpIOp::create(b, l, arith::CmpIPredicate::slt, i, zero);
+  Value wrapped = arith::AddIOp::create(b, l, i, dim);
+  i = arith::SelectOp::create(b, l, neg, wrapped, i);
+  i = arith::MaxSIOp::create(b, l, i, zero);
+  Value last = arith::MaxSIOp::create(b, l, arith::SubIOp::create(b, l, dim, one), zero);
+  return arith::MinSIOp::create(b, l, i, last);
+}
+
 Value cIdx(OpBuilder &b, Location l, int64_t v) {
   return arith::ConstantIndexOp::create(b, l, v);
 }
@@ -161,6 +198,8 @@ Value normIndex(OpBuilder &b, Location l, Value x, int64_t dim) {
 TValue doReshape(Converter &cv, const TValue &v, ArrayRef<int64_t> shape) {
   if (v.shape() == shape)
     return v;
+  if (cv.hasElements(v))
+    return cv.fromElements(*cv.elements(v), shape, v.dt);
   if (auto cst = v.v.getDefiningOp<arith::ConstantOp>()) {
     auto ty = RankedTensorType::get(shape, v.elemType());
     TypedAttr attr;
@@ -194,6 +233,17 @@ TValue doTranspose(Converter &cv, const TValue &v, ArrayRef<int64_t> perm) {
 TValue doSlice(Converter &cv, const TValue &v, ArrayRef<int64_t> starts,
                ArrayRef<int64_t> sizes, ArrayRef<int64_t> steps) {
   int64_t R = v.rank();
+  if (cv.hasElements(v)) {
+    SmallVector<Value> in = *cv.elements(v), out;
+    SmallVector<int64_t> st = stridesOf(v.shape());
+    forEachIndex(sizes, [&](ArrayRef<int64_t> o, int64_t) {
+      int64_t s = 0;
+      for (int64_t k = 0; k < R; ++k)
+        s += (starts[k] + o[k] * steps[k]) * st[k];
+      out.push_back(in[s]);
+    });
+    return cv.fromElements(out, sizes, v.dt);
+  }
   if (auto c = cv.getConst(v)) {
     SmallVector<int64_t> st = stridesOf(c->shape);
     return cv.constant(hostMap(*c, sizes, [&](ArrayRef<int64_t> o) {
@@ -272,9 +322,72 @@ TValue doBroadcast(Converter &cv, const TValue &v, ArrayRef<int64_t> shape) {
   return cv.broadcastTo(v, shape);
 }
 
+/// Reshape to dims that may be run-time values; keeps recorded elements.
+TValue doReshapeDims(Converter &cv, const TValue &v,
+                     ArrayRef<OpFoldResult> dims) {
+  SmallVector<int64_t> shape = staticShape(dims);
+  if (!cv.isDynamic(v) && !ShapedType::isDynamicShape(shape))
+    return doReshape(cv, v, shape);
+  return cv.reshapeToDims(v, dims);
+}
+
+/// `v` with unit dims inserted before the positions marked in `ins` (a
+/// mask over the result rank).
+TValue insertUnitDims(Converter &cv, const TValue &v, ArrayRef<bool> ins) {
+  SmallVector<OpFoldResult> dims;
+  int64_t j = 0;
+  for (bool unit : ins)
+    dims.push_back(unit ? OpFoldResult(cv.b.getIndexAttr(1)) : cv.dim(v, j++));
+  return doReshapeDims(cv, v, dims);
+}
+
 //===----------------------------------------------------------------------===//
 // Reshape family
 //===----------------------------------------------------------------------===//
+
+/// Reshape whose shape operand is computed at run time or whose input has
+/// dynamic dims. Run-time entries are taken as sizes (>= 0; 0 copies the
+/// input dim unless allowzero).
+LogicalResult convertReshapeDynamic(Converter &cv, const Node &node,
+                                    ArrayRef<OpFoldResult> spec,
+                                    Results &res) {
+  const TValue &x = node.in(0);
+  bool allowZero = node.i("allowzero", 0) != 0;
+  SmallVector<OpFoldResult> dims;
+  int64_t inferAt = -1;
+  OpBuilder &b = cv.b;
+  for (auto [k, d] : llvm::enumerate(spec)) {
+    std::optional<int64_t> c = getConstantIntValue(d);
+    if (c && *c == 0 && !allowZero) {
+      if ((int64_t)k >= x.rank())
+        return cv.error(node) << "shape[" << k << "] = 0 copies a dimension "
+                                 "the input does not have";
+      dims.push_back(cv.dim(x, k));
+    } else if (c && *c == -1) {
+      if (inferAt >= 0)
+        return cv.error(node) << "more than one -1 in shape";
+      inferAt = k;
+      dims.push_back(b.getIndexAttr(1));
+    } else if (c && *c < 0) {
+      return cv.error(node) << "invalid dimension " << *c << " in shape";
+    } else if (!c && !allowZero && (int64_t)k < x.rank() &&
+               d != cv.dim(x, k)) {
+      Value v = cv.indexValue(d);
+      Value zero = arith::ConstantIndexOp::create(b, cv.loc, 0);
+      Value isZero = arith::CmpIOp::create(b, cv.loc, arith::CmpIPredicate::eq,
+                                           v, zero);
+      Value copied = cv.indexValue(cv.dim(x, k));
+      dims.push_back(
+          cv.fold(arith::SelectOp::create(b, cv.loc, isZero, copied, v)));
+    } else {
+      dims.push_back(d);
+    }
+  }
+  if (inferAt >= 0)
+    dims[inferAt] = cv.divDims(cv.product(cv.dims(x)), cv.product(dims));
+  res.push_back(doReshapeDims(cv, x, dims));
+  return success();
+}
 
 LogicalResult convertReshape(Converter &cv, const Node &node, Results &res) {
   const TValue &x = node.in(0);
@@ -283,9 +396,20 @@ LogicalResult convertReshape(Converter &cv, const Node &node, Results &res) {
     spec = node.ints("shape");
   } else {
     auto s = cv.getConstInts(node.in(1));
-    if (!s)
-      return needConst(cv, node, "shape");
+    if (!s || cv.isDynamic(x)) {
+      auto ds = cv.dimsOperand(node.in(1));
+      if (!ds)
+        return cv.error(node) << "'shape' must be a 1-D integer tensor of "
+                                 "static length";
+      return convertReshapeDynamic(cv, node, *ds, res);
+    }
     spec = *s;
+  }
+  if (cv.isDynamic(x)) {
+    SmallVector<OpFoldResult> ds;
+    for (int64_t d : spec)
+      ds.push_back(cv.b.getIndexAttr(d));
+    return convertReshapeDynamic(cv, node, ds, res);
   }
   bool allowZero = node.i("allowzero", 0) != 0;
   SmallVector<int64_t> shape;
@@ -330,6 +454,13 @@ LogicalResult convertFlatten(Converter &cv, const Node &node, Results &res) {
     return cv.error(node) << "axis " << axis << " out of range";
   if (axis < 0)
     axis += r;
+  if (cv.isDynamic(x)) {
+    SmallVector<OpFoldResult> ds = cv.dims(x);
+    OpFoldResult a = cv.product(ArrayRef<OpFoldResult>(ds).take_front(axis));
+    OpFoldResult b = cv.product(ArrayRef<OpFoldResult>(ds).drop_front(axis));
+    res.push_back(doReshapeDims(cv, x, {a, b}));
+    return success();
+  }
   int64_t a = product(x.shape().take_front(axis));
   int64_t b = product(x.shape().drop_front(axis));
   res.push_back(doReshape(cv, x, {a, b}));
@@ -352,17 +483,18 @@ LogicalResult convertSqueeze(Converter &cv, const Node &node, Results &res) {
       auto n = normalizeAxis(a, r);
       if (!n)
         return cv.error(node) << "axis " << a << " out of range";
-      if (x.shape()[*n] != 1)
+      // A dynamic dim squeezed must be 1 at run time.
+      if (x.shape()[*n] != 1 && !ShapedType::isDynamic(x.shape()[*n]))
         return cv.error(node) << "cannot squeeze dimension " << *n
                               << " of size " << x.shape()[*n];
       drop[*n] = true;
     }
   }
-  SmallVector<int64_t> shape;
+  SmallVector<OpFoldResult> dims;
   for (int64_t k = 0; k < r; ++k)
     if (!drop[k])
-      shape.push_back(x.shape()[k]);
-  res.push_back(doReshape(cv, x, shape));
+      dims.push_back(cv.dim(x, k));
+  res.push_back(doReshapeDims(cv, x, dims));
   return success();
 }
 
@@ -380,11 +512,7 @@ LogicalResult convertUnsqueeze(Converter &cv, const Node &node, Results &res) {
       return cv.error(node) << "invalid or repeated axis " << a;
     ins[*n] = true;
   }
-  SmallVector<int64_t> shape;
-  int64_t j = 0;
-  for (int64_t k = 0; k < R; ++k)
-    shape.push_back(ins[k] ? 1 : x.shape()[j++]);
-  res.push_back(doReshape(cv, x, shape));
+  res.push_back(insertUnitDims(cv, x, ins));
   return success();
 }
 
@@ -459,12 +587,39 @@ LogicalResult convertConcat(Converter &cv, const Node &node, Results &res) {
     return cv.error(node) << "missing 'axis'";
   if (!axis)
     return cv.error(node) << "axis out of range";
+  bool dynamic = false;
   for (const TValue &p : parts) {
     if (p.rank() != r || p.dt != parts[0].dt)
       return cv.error(node) << "inputs differ in rank or type";
+    dynamic |= cv.isDynamic(p);
     for (int64_t k = 0; k < r; ++k)
-      if (k != *axis && p.shape()[k] != parts[0].shape()[k])
+      if (k != *axis && p.shape()[k] != parts[0].shape()[k] &&
+          !ShapedType::isDynamic(p.shape()[k]) &&
+          !ShapedType::isDynamic(parts[0].shape()[k]))
         return cv.error(node) << "input shapes differ outside the axis";
+  }
+  if (dynamic) {
+    res.push_back(cv.concat(parts, *axis));
+    return success();
+  }
+  // Run-time shape values (Concat(Unsqueeze(Shape(x)[0]), [8], [32])).
+  if (r == 1 && llvm::any_of(parts, [&](const TValue &p) {
+        return cv.hasElements(p);
+      })) {
+    SmallVector<Value> es;
+    for (const TValue &p : parts) {
+      auto e = cv.elements(p);
+      if (!e)
+        break;
+      es.append(*e);
+    }
+    int64_t n = 0;
+    for (const TValue &p : parts)
+      n += p.shape()[0];
+    if ((int64_t)es.size() == n && n <= 64) {
+      res.push_back(cv.fromElements(es, {n}, parts[0].dt));
+      return success();
+    }
   }
   res.push_back(doConcat(cv, parts, *axis));
   return success();
@@ -477,6 +632,8 @@ LogicalResult convertSplit(Converter &cv, const Node &node, Results &res) {
   if (!axis)
     return cv.error(node) << "axis out of range";
   int64_t dim = x.shape()[*axis];
+  if (ShapedType::isDynamic(dim))
+    return cv.error(node) << "splitting a dynamic dim is unsupported";
   bool present;
   auto split = intsArg(cv, node, node.opset < 13, "split", 1, present);
   if (!split)
@@ -518,16 +675,106 @@ LogicalResult convertSplit(Converter &cv, const Node &node, Results &res) {
                           << ", not the dimension " << dim;
   int64_t off = 0;
   for (int64_t s : sizes) {
-    SmallVector<int64_t> starts(r, 0), sz(x.shape()), steps(r, 1);
-    starts[*axis] = off;
-    sz[*axis] = s;
-    res.push_back(doSlice(cv, x, starts, sz, steps));
+    if (cv.isDynamic(x)) {
+      SmallVector<OpFoldResult> starts(r, cv.b.getIndexAttr(0)),
+          sz = cv.dims(x);
+      starts[*axis] = cv.b.getIndexAttr(off);
+      sz[*axis] = cv.b.getIndexAttr(s);
+      res.push_back(cv.sliceDims(x, starts, sz, SmallVector<int64_t>(r, 1)));
+    } else {
+      SmallVector<int64_t> starts(r, 0), sz(x.shape()), steps(r, 1);
+      starts[*axis] = off;
+      sz[*axis] = s;
+      res.push_back(doSlice(cv, x, starts, sz, steps));
+    }
     off += s;
   }
   return success();
 }
 
+/// Slice start/end `v` on a dim of size `d`, negative from the end, clamped
+/// to [0, d] (steps > 0).
+OpFoldResult sliceBound(Converter &cv, OpFoldResult v, OpFoldResult d) {
+  OpBuilder &b = cv.b;
+  if (std::optional<int64_t> c = getConstantIntValue(v)) {
+    if (*c < 0)
+      return cv.maxDims(cv.addDims(d, v), b.getIndexAttr(0));
+    return cv.minDims(v, d);
+  }
+  Value x = cv.indexValue(v), zero = arith::ConstantIndexOp::create(b, cv.loc, 0);
+  Value neg = arith::CmpIOp::create(b, cv.loc, arith::CmpIPredicate::slt, x, zero);
+  Value dv = cv.indexValue(d);
+  Value wrapped = arith::AddIOp::create(b, cv.loc, x, dv);
+  x = arith::SelectOp::create(b, cv.loc, neg, wrapped, x);
+  x = arith::MaxSIOp::create(b, cv.loc, x, zero);
+  return arith::MinSIOp::create(b, cv.loc, x, dv).getResult();
+}
+
+/// Slice with run-time starts/ends or a dynamic input (positive steps).
+LogicalResult convertSliceDynamic(Converter &cv, const Node &node,
+                                  Results &res) {
+  const TValue &x = node.in(0);
+  int64_t r = x.rank();
+  SmallVector<std::optional<SmallVector<OpFoldResult>>> ops;
+  for (unsigned k = 1; k < 5; ++k)
+    ops.push_back(node.has(k) ? cv.dimsOperand(node.in(k))
+                              : std::optional<SmallVector<OpFoldResult>>());
+  if (!ops[0] || !ops[1])
+    return cv.error(node) << "starts/ends must be 1-D integer tensors of "
+                             "static length";
+  size_t m = ops[0]->size();
+  SmallVector<int64_t> axes, steps;
+  for (size_t k = 0; k < m; ++k) {
+    int64_t a = k, st = 1;
+    if (node.has(3)) {
+      auto c = ops[2] && ops[2]->size() == m
+                   ? getConstantIntValue((*ops[2])[k]) : std::nullopt;
+      if (!c)
+        return needConst(cv, node, "axes");
+      a = *c;
+    }
+    if (node.has(4)) {
+      auto c = ops[3] && ops[3]->size() == m
+                   ? getConstantIntValue((*ops[3])[k]) : std::nullopt;
+      if (!c)
+        return needConst(cv, node, "steps");
+      st = *c;
+    }
+    axes.push_back(a);
+    steps.push_back(st);
+  }
+  if (ops[1]->size() != m)
+    return cv.error(node) << "starts and ends differ in length";
+  SmallVector<OpFoldResult> offs(r, cv.b.getIndexAttr(0)), sizes = cv.dims(x);
+  SmallVector<int64_t> sp(r, 1);
+  SmallVector<bool> seen(r, false);
+  for (size_t k = 0; k < m; ++k) {
+    auto a = normalizeAxis(axes[k], r);
+    if (!a || seen[*a])
+      return cv.error(node) << "invalid or repeated axis " << axes[k];
+    seen[*a] = true;
+    if (steps[k] <= 0)
+      return cv.error(node) << "'starts' and 'ends' must be a constant and "
+                               "dims static for steps <= 0";
+    OpFoldResult d = cv.dim(x, *a);
+    OpFoldResult s = sliceBound(cv, (*ops[0])[k], d);
+    OpFoldResult e = sliceBound(cv, (*ops[1])[k], d);
+    OpFoldResult n = cv.maxDims(cv.subDims(e, s), cv.b.getIndexAttr(0));
+    offs[*a] = s;
+    sizes[*a] = cv.divDims(n, cv.b.getIndexAttr(steps[k]), /*ceil=*/true);
+    sp[*a] = steps[k];
+  }
+  res.push_back(cv.sliceDims(x, offs, sizes, sp));
+  return success();
+}
+
 LogicalResult convertSlice(Converter &cv, const Node &node, Results &res) {
+  if (node.opset >= 10 &&
+      (cv.isDynamic(node.in(0)) ||
+       llvm::any_of(llvm::seq<unsigned>(1, 5), [&](unsigned k) {
+         return node.has(k) && !cv.isConst(node.in(k));
+       })))
+    return convertSliceDynamic(cv, node, res);
   const TValue &x = node.in(0);
   int64_t r = x.rank();
   bool old = node.opset < 10, pStarts, pEnds, pAxes, pSteps;
@@ -604,10 +851,17 @@ LogicalResult convertShape(Converter &cv, const Node &node, Results &res) {
   s = std::clamp<int64_t>(s, 0, r);
   e = std::clamp<int64_t>(e, 0, r);
   int64_t n = std::max<int64_t>(e - s, 0);
-  ConstTensor c(DType::I64, {n});
-  for (int64_t k = 0; k < n; ++k)
-    c.setI(k, x.shape()[s + k]);
-  res.push_back(cv.constant(c));
+  // Dynamic dims are run-time elements (i64 casts of their SSA sizes).
+  SmallVector<Value> es;
+  for (int64_t k = 0; k < n; ++k) {
+    OpFoldResult d = cv.dim(x, s + k);
+    if (auto c = getConstantIntValue(d))
+      es.push_back(cv.scalar(DType::I64, *c));
+    else
+      es.push_back(arith::IndexCastOp::create(cv.b, cv.loc, cv.b.getI64Type(),
+                                              cast<Value>(d)));
+  }
+  res.push_back(cv.fromElements(es, {n}, DType::I64));
   return success();
 }
 
@@ -621,8 +875,17 @@ LogicalResult convertSize(Converter &cv, const Node &node, Results &res) {
 LogicalResult convertExpand(Converter &cv, const Node &node, Results &res) {
   const TValue &x = node.in(0);
   auto s = cv.getConstInts(node.in(1));
-  if (!s)
-    return needConst(cv, node, "shape");
+  if (!s || cv.isDynamic(x)) {
+    auto ds = cv.dimsOperand(node.in(1));
+    if (!ds)
+      return cv.error(node) << "'shape' must be a 1-D integer tensor of "
+                               "static length";
+    auto dims = broadcastDims(cv.dims(x), *ds);
+    if (!dims)
+      return cv.error(node) << "input shape does not broadcast to the shape";
+    res.push_back(cv.broadcastToDims(x, *dims));
+    return success();
+  }
   auto shape = broadcastShapes(x.shape(), *s);
   if (!shape)
     return cv.error(node) << "input shape does not broadcast to the shape";
@@ -685,11 +948,6 @@ LogicalResult convertTile(Converter &cv, const Node &node, Results &res) {
 LogicalResult convertConstantOfShape(Converter &cv, const Node &node,
                                      Results &res) {
   auto s = cv.getConstInts(node.in(0));
-  if (!s)
-    return needConst(cv, node, "input");
-  for (int64_t d : *s)
-    if (d < 0)
-      return cv.error(node) << "negative dimension " << d;
   ConstTensor val(DType::F32, {1});
   if (Attribute a = node.attr("value")) {
     auto c = attrConst(cv, a);
@@ -697,6 +955,31 @@ LogicalResult convertConstantOfShape(Converter &cv, const Node &node,
       return cv.error(node) << "'value' must be a one-element tensor";
     val = *c;
   }
+  if (!s) { // run-time shape: a fill
+    auto ds = cv.dimsOperand(node.in(0));
+    if (!ds)
+      return cv.error(node) << "input must be a 1-D integer tensor of static "
+                               "length";
+    Value init = cv.emptyTensorOf(*ds, elementType(cv.ctx(), val.dt));
+    Value fill = val.isFloatData() ? cv.scalar(val.dt, val.f[0])
+                                   : cv.scalar(val.dt, (double)val.i[0]);
+    if (!val.isFloatData()) {
+      Type et = elementType(cv.ctx(), val.dt);
+      fill = arith::ConstantOp::create(
+          cv.b, cv.loc, et,
+          IntegerAttr::get(et, APInt(et.getIntOrFloatBitWidth(),
+                                     (uint64_t)val.i[0], false, true)));
+    }
+    Value r = linalg::FillOp::create(cv.b, cv.loc, ValueRange{fill},
+                                     ValueRange{init})
+                  .getResult(0);
+    cv.recordDims(r, *ds);
+    res.push_back({r, val.dt});
+    return success();
+  }
+  for (int64_t d : *s)
+    if (d < 0)
+      return cv.error(node) << "negative dimension " << d;
   res.push_back(cv.splat(val.dt, *s, val.getF(0)));
   if (!val.isFloatData()) { // exact for 64-bit integers
     auto ty = cv.tensorType(*s, val.dt);
@@ -712,11 +995,80 @@ LogicalResult convertConstantOfShape(Converter &cv, const Node &node,
   return success();
 }
 
+/// Range with run-time operands: its length is an SSA size, e.g.
+/// Range(0, Shape(x)[1], 1) is exactly as long as x's dim 1.
+LogicalResult convertRangeDynamic(Converter &cv, const Node &node,
+                                  Results &res) {
+  DType dt = node.in(0).dt;
+  OpBuilder &b = cv.b;
+  Location loc = cv.loc;
+  auto sv = cv.elements(node.in(0)), lv = cv.elements(node.in(1)),
+       dv = cv.elements(node.in(2));
+  if (!sv || !lv || !dv || sv->size() != 1 || lv->size() != 1 ||
+      dv->size() != 1 || !(isInteger(dt) || isFloat(dt)))
+    return cv.error(node) << "start, limit and delta must be numeric scalars";
+  OpFoldResult n;
+  auto cd = cv.getConst(node.in(2));
+  if (isInteger(dt) && cd && cd->getI(0) != 0) {
+    int64_t delta = cd->getI(0);
+    auto s = cv.dimsOperand(node.in(0)), l = cv.dimsOperand(node.in(1));
+    OpFoldResult span = delta > 0 ? cv.subDims((*l)[0], (*s)[0])
+                                  : cv.subDims((*s)[0], (*l)[0]);
+    n = cv.divDims(cv.maxDims(span, b.getIndexAttr(0)),
+                   b.getIndexAttr(std::abs(delta)), true);
+  } else {
+    // ceil((limit - start) / delta) in f64, at least 0 (delta 0: empty).
+    Type f64 = b.getF64Type();
+    auto toF = [&](Value v) -> Value {
+      return cv.castScalar(b, loc, v, dt, DType::F64);
+    };
+    Value span = arith::SubFOp::create(b, loc, toF((*lv)[0]), toF((*sv)[0]));
+    Value q = math::CeilOp::create(
+        b, loc, arith::DivFOp::create(b, loc, span, toF((*dv)[0])));
+    Value zero = arith::ConstantOp::create(b, loc, f64, b.getFloatAttr(f64, 0));
+    q = arith::MaximumFOp::create(b, loc, q, zero);
+    Value ok = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, q,
+                                     arith::ConstantOp::create(
+                                         b, loc, f64, b.getFloatAttr(f64, 9e15)));
+    q = arith::SelectOp::create(b, loc, ok, q, zero); // NaN/inf: empty
+    n = arith::IndexCastOp::create(
+            b, loc, b.getIndexType(),
+            arith::FPToSIOp::create(b, loc, b.getI64Type(), q))
+            .getResult();
+  }
+  Type et = elementType(cv.ctx(), dt);
+  Value init = cv.emptyTensorOf({n}, et);
+  Value st = (*sv)[0], de = (*dv)[0];
+  auto map = b.getMultiDimIdentityMap(1);
+  auto g = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, ValueRange{}, ValueRange{init},
+      ArrayRef<AffineMap>{map},
+      ArrayRef<utils::IteratorType>{utils::IteratorType::parallel},
+      [&](OpBuilder &nb, Location nl, ValueRange) {
+        Value i = linalg::IndexOp::create(nb, nl, 0);
+        Value ii = arith::IndexCastOp::create(nb, nl, nb.getI64Type(), i);
+        Value v;
+        if (isFloat(dt)) {
+          Value fi = cv.castScalar(nb, nl, ii, DType::I64, dt);
+          v = arith::AddFOp::create(nb, nl, st,
+                                    arith::MulFOp::create(nb, nl, fi, de));
+        } else {
+          Value ci = cv.castScalar(nb, nl, ii, DType::I64, dt);
+          v = arith::AddIOp::create(nb, nl, st,
+                                    arith::MulIOp::create(nb, nl, ci, de));
+        }
+        linalg::YieldOp::create(nb, nl, v);
+      });
+  cv.recordDims(g.getResult(0), {n});
+  res.push_back({g.getResult(0), dt});
+  return success();
+}
+
 LogicalResult convertRange(Converter &cv, const Node &node, Results &res) {
   auto s = cv.getConst(node.in(0)), l = cv.getConst(node.in(1)),
        d = cv.getConst(node.in(2));
   if (!s || !l || !d)
-    return needConst(cv, node, "start/limit/delta");
+    return convertRangeDynamic(cv, node, res);
   DType dt = node.in(0).dt;
   int64_t n;
   if (isFloat(dt)) {
@@ -780,12 +1132,52 @@ LogicalResult convertEyeLike(Converter &cv, const Node &node, Results &res) {
 // Gather, GatherElements, OneHot
 //===----------------------------------------------------------------------===//
 
+/// Gather on a dynamic input or with dynamic indices.
+LogicalResult convertGatherDynamic(Converter &cv, const Node &node,
+                                   int64_t axis, Results &res) {
+  const TValue &data = node.in(0), &ind = node.in(1);
+  int64_t r = data.rank(), q = ind.rank();
+  SmallVector<OpFoldResult> dd = cv.dims(data), dims(dd.begin(), dd.begin() + axis);
+  dims.append(cv.dims(ind));
+  dims.append(dd.begin() + axis + 1, dd.end());
+  OpFoldResult dim = dd[axis];
+  auto ci = cv.getConst(ind);
+  if (ci && q == 0) { // one slice, axis dropped
+    int64_t v = ci->getI(0);
+    OpFoldResult off = v < 0 ? cv.addDims(dim, cv.b.getIndexAttr(v))
+                             : OpFoldResult(cv.b.getIndexAttr(v));
+    SmallVector<OpFoldResult> offs(r, cv.b.getIndexAttr(0)), sizes = dd;
+    offs[axis] = off;
+    sizes[axis] = cv.b.getIndexAttr(1);
+    TValue s = cv.sliceDims(data, offs, sizes, SmallVector<int64_t>(r, 1));
+    res.push_back(doReshapeDims(cv, s, dims));
+    return success();
+  }
+  SmallVector<AffineExpr> exprs;
+  for (int64_t k = 0; k < q; ++k)
+    exprs.push_back(cv.b.getAffineDimExpr(axis + k));
+  AffineMap m = AffineMap::get(dims.size(), 0, exprs, cv.ctx());
+  Value src = data.v, dimV = cv.indexValue(dim);
+  res.push_back(indexGenericDims(
+      cv, dims, data.dt, {ind.v}, {m},
+      [&](OpBuilder &nb, Location nl, ValueRange o, ValueRange a) -> Value {
+        SmallVector<Value> si(o.take_front(axis));
+        si.push_back(normIndexDyn(nb, nl, a[0], dimV));
+        for (int64_t k = axis + 1; k < r; ++k)
+          si.push_back(o[k - 1 + q]);
+        return tensor::ExtractOp::create(nb, nl, src, si);
+      }));
+  return success();
+}
+
 LogicalResult convertGather(Converter &cv, const Node &node, Results &res) {
   const TValue &data = node.in(0), &ind = node.in(1);
   int64_t r = data.rank(), q = ind.rank();
   auto axisOpt = normalizeAxis(node.i("axis", 0), r);
   if (!axisOpt)
     return cv.error(node) << "axis out of range";
+  if (cv.isDynamic(data) || cv.isDynamic(ind))
+    return convertGatherDynamic(cv, node, *axisOpt, res);
   int64_t axis = *axisOpt, dim = data.shape()[axis];
   SmallVector<int64_t> shape(data.shape().take_front(axis));
   shape.append(ind.shape().begin(), ind.shape().end());
@@ -798,6 +1190,26 @@ LogicalResult convertGather(Converter &cv, const Node &node, Results &res) {
         return cv.error(node) << "index " << v << " out of range [" << -dim
                               << ", " << dim << ")";
     }
+  if (ci && cv.hasElements(data)) {
+    SmallVector<Value> es = *cv.elements(data), out;
+    SmallVector<int64_t> st = stridesOf(data.shape()), ist = stridesOf(ind.shape());
+    forEachIndex(shape, [&](ArrayRef<int64_t> o, int64_t) {
+      int64_t f = 0, ii = 0;
+      for (int64_t k = 0; k < q; ++k)
+        ii += o[axis + k] * ist[k];
+      int64_t v = ci->getI(ii);
+      if (v < 0)
+        v += dim;
+      for (int64_t k = 0; k < axis; ++k)
+        f += o[k] * st[k];
+      f += v * st[axis];
+      for (int64_t k = axis + 1; k < r; ++k)
+        f += o[k - 1 + q] * st[k];
+      out.push_back(es[f]);
+    });
+    res.push_back(cv.fromElements(out, shape, data.dt));
+    return success();
+  }
   if (ci && foldable(shape))
     if (auto cd = cv.getConst(data)) {
       SmallVector<int64_t> st = stridesOf(data.shape());
@@ -1268,12 +1680,44 @@ LogicalResult convertCumSum(Converter &cv, const Node &node, Results &res) {
 
 LogicalResult convertWhere(Converter &cv, const Node &node, Results &res) {
   const TValue &c = node.in(0), &x = node.in(1), &y = node.in(2);
+  if (x.dt != y.dt)
+    return cv.error(node) << "X and Y differ in type";
+  auto select = [](OpBuilder &nb, Location nl, ValueRange a) {
+    return arith::SelectOp::create(nb, nl, a[0], a[1], a[2]).getResult();
+  };
+  if (cv.isDynamic(c) || cv.isDynamic(x) || cv.isDynamic(y)) {
+    auto d1 = broadcastDims(cv.dims(c), cv.dims(x));
+    auto dims = d1 ? broadcastDims(*d1, cv.dims(y)) : std::nullopt;
+    if (!dims)
+      return cv.error(node) << "inputs do not broadcast";
+    TValue cb = c.dt == DType::Bool ? c : cv.castTo(c, DType::Bool);
+    res.push_back(cv.elementwiseToDims({cb, x, y}, *dims, x.dt, select));
+    return success();
+  }
   auto s1 = broadcastShapes(c.shape(), x.shape());
   auto shape = s1 ? broadcastShapes(*s1, y.shape()) : std::nullopt;
   if (!shape)
     return cv.error(node) << "inputs do not broadcast";
-  if (x.dt != y.dt)
-    return cv.error(node) << "X and Y differ in type";
+  if (c.dt == DType::Bool && product(*shape) <= 64 &&
+      (cv.hasElements(c) || cv.hasElements(x) || cv.hasElements(y))) {
+    auto ce = cv.elements(c), xe = cv.elements(x), ye = cv.elements(y);
+    SmallVector<Value> out;
+    forEachIndex(*shape, [&](ArrayRef<int64_t> idx, int64_t) {
+      auto at = [&](const TValue &t, ArrayRef<Value> es) {
+        int64_t f = 0, st = 1;
+        for (int64_t j = t.rank() - 1; j >= 0; --j) {
+          int64_t i = idx[idx.size() - t.rank() + j];
+          f += (t.shape()[j] == 1 ? 0 : i) * st;
+          st *= t.shape()[j];
+        }
+        return es[f];
+      };
+      out.push_back(select(cv.b, cv.loc,
+                           {at(c, *ce), at(x, *xe), at(y, *ye)}));
+    });
+    res.push_back(cv.fromElements(out, *shape, x.dt));
+    return success();
+  }
   if (cv.allConst(node) && foldable(*shape)) {
     ConstTensor cc = broadcastConst(*cv.getConst(c), *shape);
     ConstTensor xc = broadcastConst(*cv.getConst(x), *shape);
@@ -1301,6 +1745,17 @@ LogicalResult castCommon(Converter &cv, const Node &node, DType to,
     return cv.error(node) << "unsupported target type " << (int)to;
   if (x.dt == to) {
     res.push_back(x);
+    return success();
+  }
+  if (cv.hasElements(x)) {
+    SmallVector<Value> out;
+    for (Value e : *cv.elements(x))
+      out.push_back(cv.castScalar(cv.b, cv.loc, e, x.dt, to));
+    res.push_back(cv.fromElements(out, x.shape(), to));
+    return success();
+  }
+  if (cv.isDynamic(x)) {
+    res.push_back(cv.castTo(x, to));
     return success();
   }
   if (foldable(x.shape()))

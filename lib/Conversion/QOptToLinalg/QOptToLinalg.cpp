@@ -18,6 +18,7 @@
 //===----------------------------------------------------------------------===//
 #include "qopt/Conversion/Passes.h"
 
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -201,6 +202,110 @@ struct MatMulLowering : OpRewritePattern<MatMulOp> {
       }
     }
     (void)yShape;
+    b.replaceOp(op, y);
+    return success();
+  }
+};
+
+/// qopt.matmul with dynamic dims (rank >= 2 both sides, batch dims equal
+/// or absent on the rhs; a dynamic dim is never taken to broadcast):
+/// batch dims are collapsed into one, linalg.matmul / batch_matmul run on
+/// `?` sizes, and the result is expanded with the operands' run-time sizes.
+struct DynamicMatMulLowering : OpRewritePattern<MatMulOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(MatMulOp op,
+                                PatternRewriter &b) const override {
+    Location loc = op.getLoc();
+    auto lt = op.getLhs().getType(), rt = op.getRhs().getType();
+    auto ot = op.getResult().getType();
+    if (lt.hasStaticShape() && rt.hasStaticShape() && ot.hasStaticShape())
+      return failure();
+    int64_t lr = lt.getRank(), rr = rt.getRank();
+    if (lr < 2 || rr < 2)
+      return b.notifyMatchFailure(op, "1-D operand with dynamic dims");
+    Type et = ot.getElementType();
+    Value l = op.getLhs(), r = op.getRhs();
+    SmallVector<OpFoldResult> ld = tensor::getMixedSizes(b, loc, l),
+                              rd = tensor::getMixedSizes(b, loc, r);
+    auto isOne = [](OpFoldResult d) {
+      auto c = getConstantIntValue(d);
+      return c && *c == 1;
+    };
+    auto collapseTo = [&](Value v, int64_t rank, int64_t keep) -> Value {
+      // [b0..bk, x, y] -> [b0*..*bk, x, y] (keep = 2) or [rows, y] (keep = 1).
+      SmallVector<ReassociationIndices> groups;
+      ReassociationIndices head;
+      for (int64_t k = 0; k <= rank - 1 - keep; ++k)
+        head.push_back(k);
+      groups.push_back(head);
+      for (int64_t k = rank - keep; k < rank; ++k)
+        groups.push_back({k});
+      if ((int64_t)groups.size() == rank)
+        return v;
+      return tensor::CollapseShapeOp::create(b, loc, v, groups);
+    };
+    OpFoldResult M = ld[lr - 2], N = rd[rr - 1];
+    Value y;
+    SmallVector<OpFoldResult> outDims;
+    auto zeroInit = [&](ArrayRef<OpFoldResult> dims) {
+      Value zero = arith::ConstantOp::create(b, loc, et, b.getZeroAttr(et));
+      Value e = tensor::EmptyOp::create(b, loc, dims, et);
+      return linalg::FillOp::create(b, loc, ValueRange{zero}, ValueRange{e})
+          .getResult(0);
+    };
+    bool rhsNoBatch = llvm::all_of(ArrayRef<OpFoldResult>(rd).drop_back(2), isOne);
+    if (rhsNoBatch) {
+      // Rows of every lhs batch against one rhs matrix.
+      Value l2 = collapseTo(l, lr, 1);
+      Value r2 = r;
+      if (rr > 2) { // [1,..,1,K,N] -> [K,N]
+        SmallVector<ReassociationIndices> g = {
+            llvm::to_vector(llvm::seq<int64_t>(0, rr - 1)), {rr - 1}};
+        r2 = tensor::CollapseShapeOp::create(b, loc, r, g);
+      }
+      OpFoldResult rows = tensor::getMixedSize(b, loc, l2, 0);
+      Value init = zeroInit({rows, N});
+      y = linalg::MatmulOp::create(b, loc, TypeRange{init.getType()},
+                                   ValueRange{l2, r2}, ValueRange{init})
+              .getResult(0);
+      size_t nb = std::max(lr, rr) - 2;
+      for (size_t k = 0; k < nb; ++k) {
+        int64_t li = k + (lr - 2) - nb, ri = k + (rr - 2) - nb;
+        outDims.push_back(li >= 0 ? ld[li] : rd[ri]);
+      }
+    } else {
+      if (lr != rr)
+        return b.notifyMatchFailure(op, "batch ranks differ");
+      for (int64_t k = 0; k < lr - 2; ++k) {
+        auto cl = getConstantIntValue(ld[k]), cr = getConstantIntValue(rd[k]);
+        if ((cl || cr) && cl != cr)
+          return b.notifyMatchFailure(op, "batch broadcast with dynamic dims");
+        outDims.push_back(cl ? rd[k] : ld[k]);
+      }
+      Value l3 = lr == 2 ? l : collapseTo(l, lr, 2);
+      Value r3 = rr == 2 ? r : collapseTo(r, rr, 2);
+      OpFoldResult B = tensor::getMixedSize(b, loc, l3, 0);
+      Value init = zeroInit({B, M, N});
+      y = linalg::BatchMatmulOp::create(b, loc, TypeRange{init.getType()},
+                                        ValueRange{l3, r3}, ValueRange{init})
+              .getResult(0);
+    }
+    outDims.push_back(M);
+    outDims.push_back(N);
+    auto yty = cast<RankedTensorType>(y.getType());
+    if (yty.getRank() != ot.getRank()) {
+      SmallVector<ReassociationIndices> groups;
+      int64_t R = ot.getRank(), yr = yty.getRank();
+      ReassociationIndices head;
+      for (int64_t k = 0; k <= R - yr; ++k)
+        head.push_back(k);
+      groups.push_back(head);
+      for (int64_t k = R - yr + 1; k < R; ++k)
+        groups.push_back({k});
+      y = tensor::ExpandShapeOp::create(b, loc, ot, y, groups, outDims);
+    } else if (y.getType() != ot) {
+      y = tensor::CastOp::create(b, loc, ot, y);
+    }
     b.replaceOp(op, y);
     return success();
   }
@@ -598,7 +703,7 @@ struct ConvertQOptToLinalgPass
 } // namespace
 
 void mlir::qopt::populateQOptToLinalgPatterns(RewritePatternSet &patterns) {
-  patterns.add<MatMulLowering, QuantizeLowering, DequantizeLowering,
+  patterns.add<MatMulLowering, DynamicMatMulLowering, QuantizeLowering, DequantizeLowering,
                DynamicQuantizeLowering, QMatMulLowering>(
       patterns.getContext());
   patterns.add<UnpackInt4Lowering>(patterns.getContext());

@@ -208,6 +208,22 @@ FailureOr<Type> Importer::valueType(const onnx::ValueInfoProto &vi,
   return Type(RankedTensorType::get(dims, *et));
 }
 
+/// The ONNX dim_param names of a value's dims ("" for a fixed or unnamed
+/// dim), or null when no dim is named.
+static ArrayAttr dimNames(Builder &b, const onnx::ValueInfoProto &vi) {
+  if (!vi.has_type() || !vi.type().has_tensor_type() ||
+      !vi.type().tensor_type().has_shape())
+    return {};
+  SmallVector<Attribute> names;
+  bool any = false;
+  for (const auto &d : vi.type().tensor_type().shape().dim()) {
+    std::string n = d.has_dim_param() ? d.dim_param() : "";
+    any |= !n.empty();
+    names.push_back(b.getStringAttr(n));
+  }
+  return any ? b.getArrayAttr(names) : ArrayAttr();
+}
+
 FailureOr<std::unique_ptr<llvm::MemoryBuffer>>
 Importer::readExternal(const onnx::TensorProto &t,
                                               size_t expected,
@@ -689,6 +705,8 @@ LogicalResult Importer::importGraph(const onnx::GraphProto &g,
   llvm::StringMap<Value> values;
   for (auto [i, vi] : llvm::enumerate(args)) {
     func.setArgAttr(i, "qopt.name", builder.getStringAttr(vi->name()));
+    if (ArrayAttr dn = dimNames(builder, *vi))
+      func.setArgAttr(i, "qopt.dim_names", dn);
     BlockArgument arg = body->getArgument(i);
     arg.setLoc(nameLoc(vi->name()));
     values[vi->name()] = arg;
@@ -818,8 +836,11 @@ LogicalResult Importer::importGraph(const onnx::GraphProto &g,
   }
   func::ReturnOp::create(builder, fileLoc, results);
   func.setFunctionType(builder.getFunctionType(argTypes, resultTypes));
-  for (auto [i, out] : llvm::enumerate(g.output()))
+  for (auto [i, out] : llvm::enumerate(g.output())) {
     func.setResultAttr(i, "qopt.name", builder.getStringAttr(out.name()));
+    if (ArrayAttr dn = dimNames(builder, out))
+      func.setResultAttr(i, "qopt.dim_names", dn);
+  }
   return success();
 }
 

@@ -1,8 +1,8 @@
 // RUN: qopt-opt %s --convert-onnx-to-qopt --split-input-file -verify-diagnostics
 
-func.func @reshape_dynamic(%x: tensor<2x3xf32> {qopt.name = "x"}, %s: tensor<2xi64> {qopt.name = "s"}) -> !qonnx.value {
-  // expected-error @+1 {{node 'r' (Reshape, opset 17): 'shape' must be a constant (pin dynamic inputs with --input-shape)}}
-  %y = qonnx.node "Reshape"(%x, %s) {domain = "", opset = 17 : i64, name = "r", attrs = {}} : (tensor<2x3xf32>, tensor<2xi64>) -> !qonnx.value
+func.func @reshape_dynamic(%x: tensor<2x3xf32> {qopt.name = "x"}, %s: tensor<?xi64> {qopt.name = "s"}) -> !qonnx.value {
+  // expected-error @+1 {{node 'r' (Reshape, opset 17): 'shape' must be a 1-D integer tensor of static length}}
+  %y = qonnx.node "Reshape"(%x, %s) {domain = "", opset = 17 : i64, name = "r", attrs = {}} : (tensor<2x3xf32>, tensor<?xi64>) -> !qonnx.value
   return %y : !qonnx.value
 }
 
@@ -50,8 +50,8 @@ func.func @split_sum(%x: tensor<2x3xf32> {qopt.name = "x"}) -> (!qonnx.value, !q
 
 // -----
 
-func.func @range_dynamic(%a: tensor<f32> {qopt.name = "a"}) -> !qonnx.value {
-  // expected-error @+1 {{'start/limit/delta' must be a constant}}
-  %y = qonnx.node "Range"(%a, %a, %a) {domain = "", opset = 11 : i64, name = "r", attrs = {}} : (tensor<f32>, tensor<f32>, tensor<f32>) -> !qonnx.value
+func.func @range_dynamic(%a: tensor<2xf32> {qopt.name = "a"}) -> !qonnx.value {
+  // expected-error @+1 {{start, limit and delta must be numeric scalars}}
+  %y = qonnx.node "Range"(%a, %a, %a) {domain = "", opset = 11 : i64, name = "r", attrs = {}} : (tensor<2xf32>, tensor<2xf32>, tensor<2xf32>) -> !qonnx.value
   return %y : !qonnx.value
 }
