@@ -50,6 +50,7 @@ struct PackedTiles {
 struct QOptTileAndVectorizePass
     : qopt::impl::QOptTileAndVectorizePassBase<QOptTileAndVectorizePass> {
   using Base::Base;
+  llvm::DenseMap<std::pair<Attribute, int64_t>, ElementsAttr> packedPanels;
 
   void runOnOperation() override {
     SmallVector<linalg::LinalgOp> targets;
@@ -546,6 +547,14 @@ struct QOptTileAndVectorizePass
         attr, Float32Type::get(attr.getContext()), splat);
     if (splat || (int64_t)raw.size() != K * N * 4)
       return {}; // a splat weight is rare; the generic tiling handles it
+    // One packing per weight: qopt-specialize-dynamic-rows gives a weight
+    // several static matmuls (M == 1, chunks, the padded rest).
+    ElementsAttr &cached = packedPanels[{attr, tn}];
+    if (cached) {
+      rewriter.setInsertionPoint(op);
+      return arith::ConstantOp::create(rewriter, op.getLoc(),
+                                       cast<TypedAttr>(cached));
+    }
     const float *src = reinterpret_cast<const float *>(raw.data());
     std::vector<float> packed(K * N);
     size_t i = 0;
@@ -556,6 +565,7 @@ struct QOptTileAndVectorizePass
     auto pty = RankedTensorType::get({N / tn, K, tn}, rewriter.getF32Type());
     ElementsAttr pattr =
         qopt::derivedConstantAttr(pty, ArrayRef<float>(packed), attr, ".panels");
+    cached = pattr;
     rewriter.setInsertionPoint(op);
     return arith::ConstantOp::create(rewriter, op.getLoc(),
                                      cast<TypedAttr>(pattr));

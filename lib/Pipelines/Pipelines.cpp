@@ -33,6 +33,7 @@ void mlir::qopt::buildFrontendPipeline(OpPassManager &pm,
                                        const PipelineOptions &opts) {
   ConvertONNXToQOptPassOptions o;
   o.inputShapes = opts.inputShapes;
+  o.dimMax = opts.dimMax;
   pm.addPass(createConvertONNXToQOptPass(o));
   // QDQ graphs (QAT, ONNX Runtime's QDQ format) become integer kernels that
   // keep their scales (docs/semantics.md §9).
@@ -151,6 +152,9 @@ void mlir::qopt::buildLowerToLinalgPipeline(OpPassManager &pm,
   // The row-wise chains between matmuls (norms, quantization) likewise.
   if (opts.optLevel >= 1)
     addText(pm, "func.func(qopt-parallelize-rows)");
+  // Matmuls with run-time row counts on the static kernels.
+  if (opts.optLevel >= 1)
+    addText(pm, "func.func(qopt-specialize-dynamic-rows)");
 }
 
 void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
@@ -316,6 +320,9 @@ struct CLOptions : public PassPipelineOptions<CLOptions> {
   Option<std::string> inputShapes{
       *this, "input-shapes", llvm::cl::desc("NAME:1x128[,NAME:...]"),
       llvm::cl::init("")};
+  Option<std::string> dimMax{*this, "dim-max",
+                             llvm::cl::desc("NAME:N[,NAME:...]"),
+                             llvm::cl::init("")};
   Option<int64_t> weightThreshold{
       *this, "weight-threshold",
       llvm::cl::desc("constants above this many bytes go to the sidecar"),
@@ -362,6 +369,7 @@ struct CLOptions : public PassPipelineOptions<CLOptions> {
     o.target = target;
     o.optLevel = optLevel;
     o.inputShapes = inputShapes;
+    o.dimMax = dimMax;
     o.weightThreshold = weightThreshold;
     o.weightsFile = weightsFile;
     o.parallel = parallel;

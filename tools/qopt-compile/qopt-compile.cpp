@@ -63,6 +63,9 @@ static cl::opt<std::string>
 static cl::list<std::string> inputShapes("input-shape",
                                          cl::desc("pin dims: NAME:1x128"),
                                          cl::cat(cat));
+static cl::list<std::string> dimMax(
+    "dim-max", cl::desc("bound a named dynamic dim: NAME:N (checked at run time)"),
+    cl::cat(cat));
 static cl::opt<bool> dumpPipeline("dump-pipeline",
                                   cl::desc("print the pass pipeline and exit"),
                                   cl::cat(cat));
@@ -293,6 +296,8 @@ int main(int argc, char **argv) {
       return fail("bad --input-shape='" + s + "' (expected NAME:1x128)");
     popts.inputShapes += (popts.inputShapes.empty() ? "" : ",") + s.str();
   }
+  for (StringRef s : dimMax)
+    popts.dimMax += (popts.dimMax.empty() ? "" : ",") + s.str();
   popts.quant = quant;
   popts.groupSize = groupSize;
   popts.weightScheme = weightScheme;

@@ -21,6 +21,7 @@ struct PipelineOptions {
   std::string target = "host"; ///< host | avx512 | avx2 | neon | neon-i8mm
   int optLevel = 3;            ///< -O0..-O3
   std::string inputShapes;     ///< NAME:1x128[,NAME:...]
+  std::string dimMax;          ///< NAME:N[,NAME:M]: bounds of named dims
   int64_t weightThreshold = 1024; ///< bytes; larger constants go to the sidecar
   std::string weightsFile;     ///< written by qopt-externalize-weights if set
   /// Lower linalg to scf.parallel and then OpenMP (libomp); false: serial loops.
