@@ -30,6 +30,7 @@ namespace {
 struct QOptPackQMatMulPass
     : qopt::impl::QOptPackQMatMulPassBase<QOptPackQMatMulPass> {
   using Base::Base;
+  llvm::DenseMap<std::pair<Attribute, Type>, ElementsAttr> packedWeights;
 
   void runOnOperation() override {
     const TargetDesc *t = lookupTargetDesc(target);
@@ -117,8 +118,12 @@ struct QOptPackQMatMulPass
       csShape.insert(csShape.begin(), B);
     }
     auto pty = RankedTensorType::get(pshape, b.getI8Type());
-    ElementsAttr pattr =
-        derivedConstantAttr(pty, ArrayRef<int8_t>(packed), wattr, ".packed");
+    // One packing per weight (qopt-specialize-dynamic-rows gives a weight
+    // several static matmuls).
+    ElementsAttr &pattr = packedWeights[{wattr, pty}];
+    if (!pattr)
+      pattr = derivedConstantAttr(pty, ArrayRef<int8_t>(packed), wattr,
+                                  ".packed");
     Value wp = arith::ConstantOp::create(b, loc, cast<TypedAttr>(pattr));
 
     // Activations as [M, K] (batch dims folded into rows) or [B, M, K].

@@ -39,6 +39,14 @@ void mlir::qopt::buildFrontendPipeline(OpPassManager &pm,
   // keep their scales (docs/semantics.md §9).
   pm.addPass(createQOptFoldQDQPass());
   addText(pm, "canonicalize,cse");
+  // Matmuls with run-time row counts as static ones, for the quantizers
+  // and the kernels (not under per-tensor dynamic activation scales, which
+  // would then be per chunk).
+  bool perTensorDynamic =
+      (opts.quant == "w8a8-dynamic" || opts.quant == "w4a8") &&
+      opts.actGranularity == "tensor";
+  if (opts.optLevel >= 1 && !perTensorDynamic)
+    addText(pm, "func.func(qopt-specialize-dynamic-rows),canonicalize,cse");
 }
 
 std::string mlir::qopt::validateQuantOptions(const PipelineOptions &o) {
@@ -152,9 +160,6 @@ void mlir::qopt::buildLowerToLinalgPipeline(OpPassManager &pm,
   // The row-wise chains between matmuls (norms, quantization) likewise.
   if (opts.optLevel >= 1)
     addText(pm, "func.func(qopt-parallelize-rows)");
-  // Matmuls with run-time row counts on the static kernels.
-  if (opts.optLevel >= 1)
-    addText(pm, "func.func(qopt-specialize-dynamic-rows)");
 }
 
 void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,

@@ -398,30 +398,3 @@ def QOptSerializeSmallLoopsPass : Pass<"qopt-serialize-small-loops", "ModuleOp">
 
 #endif // QOPT_CODEGEN_PASSES
 
-def QOptSpecializeDynamicRowsPass
-    : Pass<"qopt-specialize-dynamic-rows", "func::FuncOp"> {
-  let summary = "Dynamic-M matmuls as static-shape matmuls over row chunks";
-  let description = [{
-    On linalg on tensors, before qopt-tile-and-vectorize (which register-
-    tiles and packs static-shaped matmuls only). A `linalg.matmul` whose
-    rows are dynamic (`tensor<?xK>` x `tensor<KxN>`, K and N static, f32,
-    zero-filled init) becomes
-
-      scf.if M == 1: the [1, K] x [K, N] matmul (decode's GEMV)
-      else: an scf.forall over the M / chunk full chunks of [chunk, K] rows,
-            then the remaining rows zero-padded to one more chunk;
-
-    every matmul in it static, so the microkernels and their packed weight
-    panels apply at the same speed as in a static build (the panels are
-    packed once and shared). Results are those of the plain matmul: each
-    output row is computed by the same kernel on the same row data.
-  }];
-  let options = [
-    Option<"chunk", "chunk", "int64_t", /*default=*/"32",
-           "rows per static matmul in the M > 1 path">,
-  ];
-  let dependentDialects = ["::mlir::scf::SCFDialect",
-                           "::mlir::tensor::TensorDialect",
-                           "::mlir::arith::ArithDialect",
-                           "::mlir::linalg::LinalgDialect"];
-}

@@ -386,4 +386,38 @@ def QOptLLMInt8Pass : Pass<"qopt-llm-int8", "ModuleOp"> {
                            "::mlir::tensor::TensorDialect"];
 }
 
+def QOptSpecializeDynamicRowsPass
+    : Pass<"qopt-specialize-dynamic-rows", "func::FuncOp"> {
+  let summary = "Matmuls with run-time row counts as static-shape matmuls";
+  let description = [{
+    On the qopt graph, before quantization. The kernels (packed f32 panels,
+    int8/int4 microkernels) and the quantizers work on static shapes; a
+    model compiled once for any batch and sequence has `qopt.matmul`s whose
+    rows are `?`. Each `qopt.matmul` of an f32 input `[d0, .., ?, K]` (K
+    static) and a static `[K, N]` weight gets its rows collapsed to
+    `[M, K]` and computed as
+
+      scf.if M == 1: a [1, K] x [K, N] matmul (decode's GEMV)
+      else: an scf.forall over the M / chunk full chunks of rows, and the
+            remaining rows zero-padded to one more chunk,
+
+    then expanded back. The matmuls reading one input share the structure
+    (the quantizers then quantize that input once per variant). Every row
+    of the result is the plain matmul's row: bit-identical for f32 and for
+    per-row (per-token) or static activation quantization. Per-tensor
+    dynamic quantization would see one chunk at a time, so the pipeline
+    does not run this pass for `--act-granularity=tensor` (those matmuls
+    stay f32).
+  }];
+  let options = [
+    Option<"chunk", "chunk", "int64_t", /*default=*/"32",
+           "rows per static matmul in the M > 1 path">,
+  ];
+  let dependentDialects = ["::mlir::qopt::QOptDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 #endif // QOPT_TRANSFORMS_PASSES
