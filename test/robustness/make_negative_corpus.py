@@ -269,12 +269,17 @@ def main():
     add_ext("ext_wrong_length", [("location", "weights.bin"), ("length", "8")], [])
 
     # --- Shape inference / converter checks ---------------------------------
-    compile_case("reshape_dynamic_shape", model(
+    compile_case("reshape_shape_of_unknown_length", model(
         [helper.make_node("Reshape", ["X", "S"], ["Y"], name="reshape_me")],
-        [vi("X", F, [2, 3]), vi("S", I64, [2])], [vi("Y", F, None)]), ["reshape_me"])
-    compile_case("dynamic_input_no_shape", model(
+        [vi("X", F, [2, 3]), vi("S", I64, ["L"])], [vi("Y", F, None)]), ["reshape_me"])
+    # Dynamic dims compile, except into ops not yet written for them.
+    compile_case("dynamic_input_unsupported_op", model(
+        [helper.make_node("Hardmax", ["X"], ["Y"], name="hm")],
+        [vi("X", F, ["N", 3])], [vi("Y", F, ["N", 3])]), ["hm", "Hardmax"])
+    compile_case("dim_max_unknown_dim", model(
         [helper.make_node("Relu", ["X"], ["Y"], name="r")],
-        [vi("X", F, ["N", 3])], [vi("Y", F, ["N", 3])]), ["X"])
+        [vi("X", F, ["N", 3])], [vi("Y", F, ["N", 3])]), ["nosuch"],
+        extra=["--dim-max=nosuch:4"])
     compile_case("dynamic_input_bad_pin", model(
         [helper.make_node("Relu", ["X"], ["Y"], name="r")],
         [vi("X", F, ["N", 3])], [vi("Y", F, ["N", 3])]), ["X"], extra=["--input-shape=X:4x4"])
