@@ -10,9 +10,12 @@ def QOptRecordABIPass : Pass<"qopt-record-abi", "ModuleOp"> {
   let summary = "Record the model's I/O signature as the `qopt.abi` module attribute";
   let description = [{
     Runs on the tensor-level function (before bufferization changes its
-    signature). Reads each argument/result's `qopt.name` and `qopt.dtype`
-    and static shape and stores the ABI description (docs/abi.md) as a
-    string attribute on the module.
+    signature). Reads each argument/result's `qopt.name`, `qopt.dtype`,
+    shape and `qopt.dim_names` (one ONNX dim_param per dim, "" for none)
+    and the module's `qopt.dim_max` (dim name -> bound) and stores the ABI
+    description (docs/abi.md) as a string attribute on the module: version
+    1 when every shape is static, version 2 (`?` / named dims, `dim` lines,
+    `entry dynamic`) otherwise.
 
     Also gives every result its own tensor: a value returned more than once
     (two graph outputs that are the same tensor after folding/CSE) is
