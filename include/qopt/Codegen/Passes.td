@@ -46,6 +46,33 @@ def QOptExternalizeWeightsPass : Pass<"qopt-externalize-weights", "ModuleOp"> {
                            "::mlir::arith::ArithDialect"];
 }
 
+def QOptEntryResultsPass : Pass<"qopt-entry-results", "ModuleOp"> {
+  let summary = "Bufferized results: out-params, or caller-owned buffers for a dynamic entry";
+  let description = [{
+    After one-shot bufferization. For a static-shaped entry function this is
+    `buffer-results-to-out-params{hoist-static-allocs modify-public-functions}`
+    (results become trailing out-params). When the entry (`qopt.entry_func`,
+    default `main`) has a dynamic dim in its signature, the entry keeps its
+    memref results (other functions are still converted) and each result
+    becomes a heap allocation the caller owns and frees: a result that
+    aliases an argument, a global, a stack buffer or an earlier result is
+    copied into a fresh `memref.alloc`. These allocations carry no
+    `alignment`, so the pointer to free is the data pointer (docs/abi.md).
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
+def QOptFuncToLLVMPass : Pass<"qopt-func-to-llvm", "ModuleOp"> {
+  let summary = "convert-func-to-llvm: bare pointers, or descriptors for a dynamic entry";
+  let description = [{
+    Runs `convert-func-to-llvm{use-bare-ptr-memref-call-conv=1}` when the
+    entry function's signature is static-shaped, plain `convert-func-to-llvm`
+    (unpacked memref descriptors in, descriptor structs out) when it has a
+    dynamic dim: qopt-emit-entry then builds `qopt_entry_dyn` around it.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 def QOptEmitEntryPass : Pass<"qopt-emit-entry", "ModuleOp"> {
   let summary = "Add the `qopt_entry(void **args)` wrapper and ABI metadata global";
   let description = [{
