@@ -80,6 +80,14 @@ def QOptEmitEntryPass : Pass<"qopt-emit-entry", "ModuleOp"> {
     output and the weights blob from its argument array and calls the model
     function (bare-pointer convention); `qopt_model_abi` is a NUL-terminated
     copy of the `qopt.abi` module attribute that the runtime parses.
+
+    For `entry dynamic` in the ABI (some dim is dynamic) the model function
+    takes memref descriptors and returns its results' descriptors; the pass
+    adds `qopt_entry_dyn(in_data, in_dims, out_alloc, out_data, out_dims,
+    weights)`, which builds row-major input descriptors from the data
+    pointers and the run-time dims and writes each result's allocation,
+    data pointer and dims, and a `qopt_entry(void **args)` taking those six
+    pointers as an array (docs/abi.md).
   }];
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
