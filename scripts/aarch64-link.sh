@@ -16,8 +16,12 @@ trap 'rm -rf "$tmp"' EXIT
 # the cross libc package does not bring.
 cc=(clang-22 --target=aarch64-linux-gnu -O2 -mno-outline-atomics
     -isystem $sys/include -I"$src/runtime/include")
-"${cc[@]}" -c "$src/runtime/lib/Runtime.c" -o "$tmp/rt.o"
+rt=()
+for f in Runtime ABI Dynamic; do
+  "${cc[@]}" -c "$src/runtime/lib/$f.c" -o "$tmp/rt-$f.o"
+  rt+=("$tmp/rt-$f.o")
+done
 "${cc[@]}" -c "$src/runtime/tools/npy_main.c" -o "$tmp/main.o"
 ld.lld-22 -o "$2" -dynamic-linker /lib/ld-linux-aarch64.so.1 \
-  $sys/lib/crt1.o $sys/lib/crti.o "$tmp/main.o" "$tmp/rt.o" "$1" \
+  $sys/lib/crt1.o $sys/lib/crti.o "$tmp/main.o" "${rt[@]}" "$1" \
   -L$sys/lib -lm -lc $sys/lib/crtn.o

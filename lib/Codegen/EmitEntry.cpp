@@ -8,10 +8,14 @@
 // NUL-terminated `qopt_model_abi` string global. The model function uses the
 // bare-pointer convention, or (where upstream cannot use it, e.g. for
 // zero-size tensors) unpacked memref descriptors, which the wrapper builds
-// from the pointers and the static shapes of the ABI.
+// from the pointers and the static shapes of the ABI. A dynamic entry
+// (`entry dynamic` in the ABI) gets `qopt_entry_dyn` instead
+// (EmitEntryDynamic.cpp).
 //
 //===----------------------------------------------------------------------===//
 #include "qopt/Codegen/Passes.h"
+
+#include "EmitEntry.h"
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/SymbolTable.h"
@@ -21,33 +25,6 @@ namespace mlir::qopt {
 #include "qopt/Codegen/Passes.h.inc"
 
 namespace {
-/// The static shapes of the inputs and outputs (in order) and the weights
-/// byte count recorded in the ABI description (docs/abi.md).
-static LogicalResult parseABIShapes(StringRef abi,
-                                    SmallVectorImpl<SmallVector<int64_t>> &shapes,
-                                    uint64_t &weightBytes) {
-  SmallVector<StringRef> lines;
-  abi.split(lines, '\n', -1, /*KeepEmpty=*/false);
-  for (StringRef line : lines) {
-    SmallVector<StringRef> f;
-    line.split(f, ' ');
-    if (f.size() == 2 && f[0] == "weights") {
-      if (f[1].getAsInteger(10, weightBytes))
-        return failure();
-    } else if (f.size() == 4 && (f[0] == "input" || f[0] == "output")) {
-      SmallVector<int64_t> &shape = shapes.emplace_back();
-      if (f[3] == "scalar")
-        continue;
-      SmallVector<StringRef> dims;
-      f[3].split(dims, 'x');
-      for (StringRef d : dims)
-        if (d.getAsInteger(10, shape.emplace_back()))
-          return failure();
-    }
-  }
-  return success();
-}
-
 struct QOptEmitEntryPass : impl::QOptEmitEntryPassBase<QOptEmitEntryPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
@@ -67,26 +44,66 @@ struct QOptEmitEntryPass : impl::QOptEmitEntryPassBase<QOptEmitEntryPass> {
       return signalPassFailure();
     }
     if (module.lookupSymbol("qopt_entry") ||
+        module.lookupSymbol("qopt_entry_dyn") ||
         module.lookupSymbol("qopt_model_abi")) {
-      module.emitError("qopt-emit-entry: qopt_entry/qopt_model_abi already "
-                       "defined");
+      module.emitError("qopt-emit-entry: qopt_entry/qopt_entry_dyn/"
+                       "qopt_model_abi already defined");
       return signalPassFailure();
     }
-    auto ptrTy = LLVM::LLVMPointerType::get(ctx);
-    LLVM::LLVMFunctionType fnTy = fn.getFunctionType();
-    if (!isa<LLVM::LLVMVoidType>(fnTy.getReturnType())) {
-      fn.emitError("qopt-emit-entry: the model function must return void "
-                   "(results become out-params)");
-      return signalPassFailure();
-    }
-    // The shapes of the entry-point tensors (inputs, then outputs) and the
-    // weights blob size, from the ABI description.
-    SmallVector<SmallVector<int64_t>> ioShapes;
-    uint64_t weightBytes = 0;
-    if (failed(parseABIShapes(abi.getValue(), ioShapes, weightBytes))) {
+    abi::Desc desc;
+    if (failed(abi::parse(abi.getValue(), desc))) {
       module.emitError("qopt-emit-entry: malformed `qopt.abi` attribute");
       return signalPassFailure();
     }
+    if (failed(internalize(module, fn, entryName)))
+      return signalPassFailure();
+    if (desc.dynamic) {
+      if (failed(emitDynamicEntry(module, fn, desc)))
+        return signalPassFailure();
+    } else if (failed(emitStaticEntry(fn, desc))) {
+      return signalPassFailure();
+    }
+    std::string text = abi.getValue().str();
+    text.push_back('\0');
+    OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
+    auto arrTy = LLVM::LLVMArrayType::get(IntegerType::get(ctx, 8), text.size());
+    LLVM::GlobalOp::create(b, fn.getLoc(), arrTy, /*isConstant=*/true,
+                           LLVM::Linkage::External, "qopt_model_abi",
+                           b.getStringAttr(text));
+  }
+
+  /// Renames the model function to the internal `qopt_model_main`, so it
+  /// cannot clash with `main` of a host program and may be inlined into the
+  /// wrapper.
+  static LogicalResult internalize(ModuleOp module, LLVM::LLVMFuncOp fn,
+                                   StringRef entryName) {
+    MLIRContext *ctx = module.getContext();
+    if (entryName != "qopt_model_main") {
+      if (failed(SymbolTable::replaceAllSymbolUses(
+              fn, StringAttr::get(ctx, "qopt_model_main"), module)))
+        return failure();
+      SymbolTable::setSymbolName(fn, "qopt_model_main");
+    }
+    fn.setLinkage(LLVM::Linkage::Internal);
+    return success();
+  }
+
+  /// `void qopt_entry(void **args)`: inputs, outputs, weights (docs/abi.md).
+  static LogicalResult emitStaticEntry(LLVM::LLVMFuncOp fn,
+                                       const abi::Desc &abiDesc) {
+    MLIRContext *ctx = fn.getContext();
+    auto ptrTy = LLVM::LLVMPointerType::get(ctx);
+    LLVM::LLVMFunctionType fnTy = fn.getFunctionType();
+    if (!isa<LLVM::LLVMVoidType>(fnTy.getReturnType()))
+      return fn.emitError("qopt-emit-entry: the model function must return "
+                          "void (results become out-params)");
+    // The shapes of the entry-point tensors (inputs, then outputs) and the
+    // weights blob size, from the ABI description.
+    SmallVector<SmallVector<int64_t>> ioShapes;
+    for (auto *list : {&abiDesc.inputs, &abiDesc.outputs})
+      for (const abi::TensorDesc &t : *list)
+        ioShapes.push_back(t.dims);
+    uint64_t weightBytes = abiDesc.weightBytes;
     ArrayRef<Type> params = fnTy.getParams();
     unsigned nio = ioShapes.size();
     // Bare-pointer convention: one pointer per tensor (+ the weights blob).
@@ -119,26 +136,14 @@ struct QOptEmitEntryPass : impl::QOptEmitEntryPassBase<QOptEmitEntryPass> {
         p += descriptorParams(shape.size());
       }
     }
-    if (!bare && !desc) {
-      fn.emitError("qopt-emit-entry: the model function has parameters ")
-          << fnTy << "; expected one !llvm.ptr per input/output (+ weights) "
-          << "(bare-pointer calling convention with static shapes) or their "
-             "unpacked memref descriptors";
-      return signalPassFailure();
-    }
-
-    // Make the model function internal so it cannot clash with `main` of a
-    // host program and may be inlined into the wrapper.
-    if (entryName != "qopt_model_main") {
-      if (failed(SymbolTable::replaceAllSymbolUses(
-              fn, StringAttr::get(ctx, "qopt_model_main"), module)))
-        return signalPassFailure();
-      SymbolTable::setSymbolName(fn, "qopt_model_main");
-    }
-    fn.setLinkage(LLVM::Linkage::Internal);
+    if (!bare && !desc)
+      return fn.emitError("qopt-emit-entry: the model function has parameters ")
+             << fnTy << "; expected one !llvm.ptr per input/output (+ weights) "
+             << "(bare-pointer calling convention with static shapes) or their "
+                "unpacked memref descriptors";
 
     Location loc = fn.getLoc();
-    OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
+    OpBuilder b = OpBuilder::atBlockEnd(fn->getParentOfType<ModuleOp>().getBody());
     auto wrapTy = LLVM::LLVMFunctionType::get(LLVM::LLVMVoidType::get(ctx),
                                               {ptrTy});
     auto wrap = LLVM::LLVMFuncOp::create(b, loc, "qopt_entry", wrapTy);
@@ -176,14 +181,7 @@ struct QOptEmitEntryPass : impl::QOptEmitEntryPassBase<QOptEmitEntryPass> {
     }
     LLVM::CallOp::create(b, loc, fn, args);
     LLVM::ReturnOp::create(b, loc, ValueRange{});
-
-    std::string text = abi.getValue().str();
-    text.push_back('\0');
-    b.setInsertionPointToEnd(module.getBody());
-    auto arrTy = LLVM::LLVMArrayType::get(IntegerType::get(ctx, 8), text.size());
-    LLVM::GlobalOp::create(b, loc, arrTy, /*isConstant=*/true,
-                           LLVM::Linkage::External, "qopt_model_abi",
-                           b.getStringAttr(text));
+    return success();
   }
 };
 } // namespace

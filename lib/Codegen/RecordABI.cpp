@@ -3,16 +3,20 @@
 //===----------------------------------------------------------------------===//
 //
 // Writes the `qopt.abi` module attribute (format: docs/abi.md) from the
-// entry function's tensor signature and `qopt.name` / `qopt.dtype` attrs.
+// entry function's tensor signature, its `qopt.name` / `qopt.dtype` /
+// `qopt.dim_names` attrs and the module's `qopt.dim_max` bounds: version 1
+// text for a static entry (as before dynamic shapes), version 2 when some
+// dim is dynamic.
 //
 //===----------------------------------------------------------------------===//
 #include "qopt/Codegen/Passes.h"
 
+#include "ABIText.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/ADT/SmallPtrSet.h"
-#include "llvm/ADT/StringExtras.h"
-#include "llvm/Support/raw_ostream.h"
+#include "llvm/ADT/StringSet.h"
 
 namespace mlir::qopt {
 #define GEN_PASS_DEF_QOPTRECORDABIPASS
@@ -39,33 +43,6 @@ static int defaultDType(Type t) {
   return 0;
 }
 
-/// Byte width the runtime uses for an ONNX dtype (0: unsupported).
-static int dtypeBytes(int dt) {
-  switch (dt) {
-  case 2: case 3: case 9: return 1;
-  case 4: case 5: case 10: case 16: return 2;
-  case 1: case 6: case 12: return 4;
-  case 7: case 11: case 13: return 8;
-  }
-  return 0;
-}
-
-static std::string percentEncode(StringRef s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (llvm::isAlnum(c) || c == '.' || c == '_' || c == '-') {
-      out.push_back(c);
-    } else {
-      out.push_back('%');
-      out.push_back(llvm::hexdigit(c >> 4, /*LowerCase=*/false));
-      out.push_back(llvm::hexdigit(c & 15, /*LowerCase=*/false));
-    }
-  }
-  if (out.empty())
-    out = "%";  // never happens: names default to input<i>/output<i>
-  return out;
-}
-
 struct QOptRecordABIPass : impl::QOptRecordABIPassBase<QOptRecordABIPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
@@ -76,79 +53,129 @@ struct QOptRecordABIPass : impl::QOptRecordABIPassBase<QOptRecordABIPass> {
       return signalPassFailure();
     }
     distinctResults(entry);
-    std::string abi;
-    llvm::raw_string_ostream os(abi);
-    os << "qopt-abi 1\n";
-    auto emitOne = [&](StringRef kind, unsigned idx, Type type,
-                       DictionaryAttr attrs) -> LogicalResult {
-      auto shaped = dyn_cast<ShapedType>(type);
-      if (!shaped || !shaped.hasStaticShape())
-        return entry.emitError() << "qopt-record-abi: " << kind << " #" << idx
-                                 << " has type " << type
-                                 << "; only static-shaped tensors are supported "
-                                    "(pin dynamic dims with --input-shape)";
-      std::string name = (kind + Twine(idx)).str();
-      if (attrs)
-        if (auto n = attrs.getAs<StringAttr>("qopt.name"))
-          name = n.getValue().str();
-      int dt = defaultDType(shaped.getElementType());
-      if (attrs)
-        if (auto d = attrs.getAs<IntegerAttr>("qopt.dtype"))
-          dt = d.getInt();
-      if (dtypeBytes(dt) == 0)
-        return entry.emitError() << "qopt-record-abi: " << kind << " '" << name
-                                 << "' has unsupported element type "
-                                 << shaped.getElementType() << " (dtype " << dt
-                                 << ")";
-      unsigned bits = shaped.getElementType().isIntOrFloat()
-                          ? shaped.getElementType().getIntOrFloatBitWidth()
-                          : 0;
-      unsigned storage = bits == 1 ? 1 : bits / 8;
-      if (storage != (unsigned)dtypeBytes(dt))
-        return entry.emitError()
-               << "qopt-record-abi: " << kind << " '" << name << "': dtype "
-               << dt << " does not match element type "
-               << shaped.getElementType();
-      // Larger than the x86-64 user address space (2^47 bytes): no process
-      // can hold it, and the element count may not even fit in 64 bits.
-      uint64_t bytes = dtypeBytes(dt);
-      for (int64_t d : shaped.getShape())
-        if (d != 0 && bytes > (uint64_t(1) << 47) / (uint64_t)d)
-          return entry.emitError()
-                 << "qopt-record-abi: " << kind << " '" << name << "' of type "
-                 << type << " is too large (more than 2^47 bytes)";
-        else
-          bytes *= (uint64_t)d;
-      os << kind << " " << percentEncode(name) << " " << dt << " ";
-      if (shaped.getRank() == 0)
-        os << "scalar";
-      else
-        llvm::interleave(shaped.getShape(), os, "x");
-      os << "\n";
-      return success();
-    };
+    abi::Desc desc;
     for (auto [i, t] : llvm::enumerate(entry.getArgumentTypes()))
-      if (failed(emitOne("input", i, t, entry.getArgAttrDict(i))))
+      if (failed(describe(entry, "input", i, t, entry.getArgAttrDict(i),
+                          desc.inputs.emplace_back())))
         return signalPassFailure();
     for (auto [i, t] : llvm::enumerate(entry.getResultTypes()))
-      if (failed(emitOne("output", i, t, entry.getResultAttrDict(i))))
+      if (failed(describe(entry, "output", i, t, entry.getResultAttrDict(i),
+                          desc.outputs.emplace_back())))
         return signalPassFailure();
-    os << "weights 0\n";
+    auto isStatic = [](const abi::TensorDesc &t) { return t.isStatic(); };
+    desc.dynamic = !llvm::all_of(desc.inputs, isStatic) ||
+                   !llvm::all_of(desc.outputs, isStatic);
+    if (failed(collectDims(module, desc)))
+      return signalPassFailure();
     Builder b(module.getContext());
-    module->setAttr(kABIAttrName, b.getStringAttr(abi));
+    module->setAttr(kABIAttrName, b.getStringAttr(abi::print(desc)));
     module->setAttr(kEntryFuncAttrName, b.getStringAttr(entry.getSymName()));
+  }
+
+  /// One input/output: name, dtype, dims (-1 dynamic) and their names.
+  static LogicalResult describe(func::FuncOp entry, StringRef kind,
+                                unsigned idx, Type type, DictionaryAttr attrs,
+                                abi::TensorDesc &t) {
+    auto shaped = dyn_cast<RankedTensorType>(type);
+    if (!shaped)
+      return entry.emitError() << "qopt-record-abi: " << kind << " #" << idx
+                               << " has type " << type
+                               << "; only ranked tensors are supported";
+    t.name = (kind + Twine(idx)).str();
+    if (attrs)
+      if (auto n = attrs.getAs<StringAttr>("qopt.name"))
+        t.name = n.getValue().str();
+    t.dtype = defaultDType(shaped.getElementType());
+    if (attrs)
+      if (auto d = attrs.getAs<IntegerAttr>("qopt.dtype"))
+        t.dtype = d.getInt();
+    int eltBytes = abi::dtypeBytes(t.dtype);
+    if (eltBytes == 0)
+      return entry.emitError() << "qopt-record-abi: " << kind << " '" << t.name
+                               << "' has unsupported element type "
+                               << shaped.getElementType() << " (dtype "
+                               << t.dtype << ")";
+    unsigned bits = shaped.getElementType().isIntOrFloat()
+                        ? shaped.getElementType().getIntOrFloatBitWidth()
+                        : 0;
+    unsigned storage = bits == 1 ? 1 : bits / 8;
+    if (storage != (unsigned)eltBytes)
+      return entry.emitError()
+             << "qopt-record-abi: " << kind << " '" << t.name << "': dtype "
+             << t.dtype << " does not match element type "
+             << shaped.getElementType();
+    ArrayAttr names = attrs ? attrs.getAs<ArrayAttr>("qopt.dim_names") : nullptr;
+    if (names && names.size() != (size_t)shaped.getRank())
+      return entry.emitError() << "qopt-record-abi: " << kind << " '" << t.name
+                               << "': qopt.dim_names has " << names.size()
+                               << " entries for rank " << shaped.getRank();
+    // Larger than the x86-64 user address space (2^47 bytes): no process
+    // can hold it, and the element count may not even fit in 64 bits.
+    // Dynamic dims are checked at run time.
+    uint64_t bytes = eltBytes;
+    for (auto [i, d] : llvm::enumerate(shaped.getShape())) {
+      std::string dimName;
+      if (names) {
+        auto s = dyn_cast<StringAttr>(names[i]);
+        if (!s)
+          return entry.emitError() << "qopt-record-abi: " << kind << " '"
+                                   << t.name
+                                   << "': qopt.dim_names must hold strings";
+        dimName = s.getValue().str();
+      }
+      if (ShapedType::isDynamic(d)) {
+        t.dims.push_back(-1);
+        t.dimNames.push_back(dimName);
+        continue;
+      }
+      t.dims.push_back(d);
+      t.dimNames.emplace_back();
+      if (d != 0 && bytes > (uint64_t(1) << 47) / (uint64_t)d)
+        return entry.emitError()
+               << "qopt-record-abi: " << kind << " '" << t.name
+               << "' of type " << type << " is too large (more than 2^47 bytes)";
+      bytes *= (uint64_t)d;
+    }
+    return success();
+  }
+
+  /// The named dynamic dims, in order of first appearance, with their bound
+  /// from the module's `qopt.dim_max` (0: unbounded).
+  static LogicalResult collectDims(ModuleOp module, abi::Desc &desc) {
+    auto maxes = module->getAttrOfType<DictionaryAttr>("qopt.dim_max");
+    if (module->hasAttr("qopt.dim_max") && !maxes)
+      return module.emitError("qopt-record-abi: qopt.dim_max must be a "
+                              "dictionary of dim name -> i64");
+    llvm::StringSet<> seen;
+    for (auto *list : {&desc.inputs, &desc.outputs})
+      for (abi::TensorDesc &t : *list)
+        for (StringRef n : t.dimNames) {
+          if (n.empty() || !seen.insert(n).second)
+            continue;
+          int64_t max = 0;
+          if (Attribute a = maxes ? maxes.get(n) : Attribute()) {
+            auto i = dyn_cast<IntegerAttr>(a);
+            if (!i || i.getInt() <= 0)
+              return module.emitError("qopt-record-abi: qopt.dim_max of '")
+                     << n << "' must be a positive integer, got " << a;
+            max = i.getInt();
+          }
+          desc.dimMax.push_back({n.str(), max});
+        }
+    return success();
   }
 
   /// A value returned twice (e.g. two graph outputs that folding or CSE
   /// made one tensor) would give buffer-results-to-out-params one buffer for
-  /// two out-params; copy every repeat into a tensor of its own.
+  /// two out-params (or a dynamic entry one allocation for two results the
+  /// caller frees); copy every repeat into a tensor of its own.
   static void distinctResults(func::FuncOp entry) {
     entry.walk([](func::ReturnOp ret) {
       llvm::SmallPtrSet<Value, 8> seen;
       OpBuilder b(ret);
       for (OpOperand &o : ret->getOpOperands()) {
         auto tt = dyn_cast<RankedTensorType>(o.get().getType());
-        if (!tt || !tt.hasStaticShape() || seen.insert(o.get()).second)
+        if (!tt || seen.insert(o.get()).second)
           continue;
         o.set(bufferization::AllocTensorOp::create(b, ret.getLoc(), tt,
                                                    ValueRange{}, o.get()));

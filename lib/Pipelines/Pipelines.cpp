@@ -179,13 +179,13 @@ void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
                     ? "func.func(qopt-tile-and-vectorize,canonicalize)"
                     : "func.func(qopt-tile-and-vectorize{pack-weights=0},"
                       "canonicalize)");
+  // Results: out-params for a static entry; caller-owned buffers for a
+  // dynamic one (docs/abi.md).
   addText(pm, "eliminate-empty-tensors,empty-tensor-to-alloc-tensor,"
               "one-shot-bufferize{bufferize-function-boundaries "
               "function-boundary-type-conversion=identity-layout-map "
               "unknown-type-conversion=identity-layout-map},"
-              "buffer-results-to-out-params{hoist-static-allocs=1 "
-              "modify-public-functions=1},"
-              "canonicalize");
+              "qopt-entry-results,canonicalize");
   if (opts.weightsSink) {
     pm.addPass(createQOptExternalizeWeightsPass(opts.weightThreshold,
                                                 opts.weightsSink));
@@ -229,12 +229,13 @@ void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
   addText(pm, "func.func(math-extend-to-supported-types{extra-types=f16 "
               "target-type=f32},arith-emulate-unsupported-floats{"
               "source-types=bf16 target-type=f32},arith-expand{include-bf16=1})");
-  // Everything -> LLVM dialect, bare-pointer memref calling convention.
+  // Everything -> LLVM dialect; memrefs as bare pointers (static entry) or
+  // descriptors (dynamic entry).
   addText(pm, "convert-vector-to-scf{full-unroll=1},lower-affine,convert-scf-to-cf,expand-strided-metadata,"
               "lower-affine,convert-vector-to-llvm{enable-amx=1},finalize-memref-to-llvm,convert-math-to-llvm,"
               "convert-math-to-libm,convert-arith-to-llvm,"
               "convert-index-to-llvm,convert-cf-to-llvm,"
-              "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1},"
+              "qopt-func-to-llvm,"
               "convert-openmp-to-llvm,convert-ub-to-llvm,"
               "reconcile-unrealized-casts,canonicalize");
   pm.addPass(createQOptEmitEntryPass());

@@ -1,14 +1,15 @@
 /*===- Runtime.c - the C runtime of qopt-compiled models ----------------===*
  * SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
  *
- * Parses the ABI text (docs/abi.md), maps the weights, checks every tensor
+ * Loads a model (ABI text: ABI.c; weights mapped), checks every tensor
  * handed to qopt_run and calls the generated `qopt_entry(void **args)` with
- * args = inputs..., outputs..., weights.
+ * args = inputs..., outputs..., weights. Models with dynamic dims run
+ * through Dynamic.c.
  *===----------------------------------------------------------------------===*/
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
-#include "qopt/qopt_runtime.h"
+#include "Internal.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -30,38 +31,19 @@ extern const char qopt_model_abi[] __attribute__((weak));
 /* Provided by libomp when the model uses OpenMP. */
 extern void omp_set_num_threads(int) __attribute__((weak));
 
-typedef struct qopt_io {
-  char *name;
-  int32_t dtype;
-  int32_t rank;
-  int64_t *shape;
-  size_t bytes;
-} qopt_io;
-
-struct qopt_model {
-  size_t num_inputs, num_outputs;
-  qopt_io *ios; /* inputs then outputs */
-  qopt_entry_fn entry;
-  const void *weights;
-  size_t weights_size;
-  void *map;
-  size_t map_size;
-};
-
-struct qopt_context {
-  int num_threads;
-};
-
 static _Thread_local char g_error[2048];
 static int g_num_threads; /* accessed with __atomic builtins */
 
-static qopt_status fail(qopt_status st, const char *fmt, ...) {
+qopt_status qopt__fail(qopt_status st, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(g_error, sizeof g_error, fmt, ap);
   va_end(ap);
   return st;
 }
+#define fail qopt__fail
+
+void qopt__clear_error(void) { g_error[0] = 0; }
 
 const char *qopt_last_error(void) { return g_error; }
 
@@ -73,121 +55,6 @@ size_t qopt_dtype_size(int32_t dt) {
   case 7: case 11: case 13: return 8;
   default: return 0;
   }
-}
-
-static int hexval(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
-
-static char *decode_name(const char *s, size_t n) {
-  char *out = malloc(n + 1);
-  size_t j = 0;
-  if (!out) return NULL;
-  for (size_t i = 0; i < n; ++i) {
-    if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 &&
-        hexval(s[i + 2]) >= 0) {
-      out[j++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
-      i += 2;
-    } else if (s[i] == '%' && n == 1) {
-      /* "%" alone encodes the empty name */
-    } else {
-      out[j++] = s[i];
-    }
-  }
-  out[j] = 0;
-  return out;
-}
-
-static void free_ios(qopt_model *m) {
-  if (!m->ios) return;
-  for (size_t i = 0; i < m->num_inputs + m->num_outputs; ++i) {
-    free(m->ios[i].name);
-    free(m->ios[i].shape);
-  }
-  free(m->ios);
-  m->ios = NULL;
-}
-
-/* Parses the ABI text into `m`; returns the weights byte count via *wbytes. */
-static qopt_status parse_abi(const char *abi, qopt_model *m, size_t *wbytes) {
-  size_t cap = 8, n = 0, nin = 0, nout = 0;
-  int seen_header = 0, seen_output = 0;
-  qopt_io *ios = calloc(cap, sizeof(qopt_io));
-  if (!ios) return fail(QOPT_ERROR_OUT_OF_MEMORY, "out of memory");
-  *wbytes = 0;
-  const char *p = abi;
-  while (*p) {
-    const char *eol = strchr(p, '\n');
-    size_t len = eol ? (size_t)(eol - p) : strlen(p);
-    char line[4096];
-    if (len >= sizeof line) goto bad;
-    memcpy(line, p, len);
-    line[len] = 0;
-    p += len + (eol ? 1 : 0);
-    if (len == 0) continue;
-    char kind[16], name[2048], shape[1024];
-    int dtype;
-    unsigned long long wb;
-    if (!seen_header) {
-      if (strcmp(line, "qopt-abi 1") != 0) goto bad;
-      seen_header = 1;
-    } else if (sscanf(line, "weights %llu", &wb) == 1) {
-      *wbytes = (size_t)wb;
-    } else if (sscanf(line, "%15s %2047s %d %1023s", kind, name, &dtype,
-                      shape) == 4 &&
-               (!strcmp(kind, "input") || !strcmp(kind, "output"))) {
-      int is_in = !strcmp(kind, "input");
-      if (is_in && seen_output) goto bad;
-      seen_output |= !is_in;
-      if (n == cap) {
-        qopt_io *nios = realloc(ios, 2 * cap * sizeof(qopt_io));
-        if (!nios) goto oom;
-        memset(nios + cap, 0, cap * sizeof(qopt_io));
-        ios = nios;
-        cap *= 2;
-      }
-      qopt_io *io = &ios[n++];
-      io->name = decode_name(name, strlen(name));
-      io->dtype = dtype;
-      if (!io->name) goto oom;
-      if (qopt_dtype_size(dtype) == 0) goto bad;
-      size_t count = 1;
-      if (strcmp(shape, "scalar") != 0) {
-        int rank = 1;
-        for (const char *c = shape; *c; ++c) rank += *c == 'x';
-        io->shape = calloc((size_t)rank, sizeof(int64_t));
-        if (!io->shape) goto oom;
-        const char *c = shape;
-        for (int d = 0; d < rank; ++d) {
-          char *end;
-          long long v = strtoll(c, &end, 10);
-          if (end == c || v < 0 || (*end != 'x' && *end != 0)) goto bad;
-          io->shape[d] = v;
-          count *= (size_t)v;
-          c = *end ? end + 1 : end;
-        }
-        io->rank = rank;
-      }
-      io->bytes = count * qopt_dtype_size(dtype);
-      if (is_in) ++nin; else ++nout;
-    } else {
-      goto bad;
-    }
-  }
-  if (!seen_header) goto bad;
-  m->ios = ios;
-  m->num_inputs = nin;
-  m->num_outputs = nout;
-  return QOPT_OK;
-bad:
-  m->ios = ios; m->num_inputs = n; m->num_outputs = 0; free_ios(m);
-  return fail(QOPT_ERROR_FORMAT, "malformed model ABI description");
-oom:
-  m->ios = ios; m->num_inputs = n; m->num_outputs = 0; free_ios(m);
-  return fail(QOPT_ERROR_OUT_OF_MEMORY, "out of memory");
 }
 
 /* Linux gives a process the AMX tile registers only after it asks for
@@ -212,10 +79,10 @@ qopt_status qopt_model_create(const char *abi, qopt_entry_fn entry,
   qopt_model *m = calloc(1, sizeof *m);
   if (!m) return fail(QOPT_ERROR_OUT_OF_MEMORY, "out of memory");
   size_t wbytes;
-  qopt_status st = parse_abi(abi, m, &wbytes);
+  qopt_status st = qopt__parse_abi(abi, m, &wbytes);
   if (st) { free(m); return st; }
   if (wbytes && (!weights || weights_size < wbytes)) {
-    free_ios(m); free(m);
+    qopt__free_ios(m); free(m);
     return fail(QOPT_ERROR_FORMAT,
                 "weights blob has %zu bytes, the model needs %zu",
                 weights ? weights_size : (size_t)0, wbytes);
@@ -235,9 +102,9 @@ qopt_status qopt_model_load(const char *weights_path, qopt_model **model) {
                 "qopt_model_load: this image contains no compiled model");
   qopt_model tmp = {0};
   size_t wbytes;
-  qopt_status st = parse_abi(qopt_model_abi, &tmp, &wbytes);
+  qopt_status st = qopt__parse_abi(qopt_model_abi, &tmp, &wbytes);
   if (st) return st;
-  free_ios(&tmp);
+  qopt__free_ios(&tmp);
   char path[4096];
   if (!weights_path) {
     Dl_info info;
@@ -284,7 +151,7 @@ qopt_status qopt_model_load(const char *weights_path, qopt_model **model) {
 void qopt_model_free(qopt_model *m) {
   if (!m) return;
   if (m->map) munmap(m->map, m->map_size);
-  free_ios(m);
+  qopt__free_ios(m);
   free(m);
 }
 
@@ -317,14 +184,49 @@ qopt_status qopt_model_output_info(const qopt_model *m, size_t i,
                  "output");
 }
 
-static void format_shape(char *buf, size_t cap, int32_t rank,
-                         const int64_t *shape) {
+static const char *dim_name_of(const qopt_model *m, size_t idx, size_t n,
+                               size_t base, int32_t dim) {
+  if (!m || idx >= n) return NULL;
+  const qopt_io *io = &m->ios[base + idx];
+  return dim >= 0 && dim < io->rank ? io->dim_names[dim] : NULL;
+}
+
+const char *qopt_model_input_dim_name(const qopt_model *m, size_t i,
+                                      int32_t dim) {
+  return dim_name_of(m, i, m ? m->num_inputs : 0, 0, dim);
+}
+const char *qopt_model_output_dim_name(const qopt_model *m, size_t i,
+                                       int32_t dim) {
+  return dim_name_of(m, i, m ? m->num_outputs : 0, m ? m->num_inputs : 0, dim);
+}
+
+int qopt_model_is_dynamic(const qopt_model *m) { return m ? m->dynamic : 0; }
+size_t qopt_model_num_dims(const qopt_model *m) { return m ? m->num_dims : 0; }
+qopt_status qopt_model_dim(const qopt_model *m, size_t i, const char **name,
+                           int64_t *max) {
+  if (!m) return fail(QOPT_ERROR_INVALID_ARGUMENT, "model is NULL");
+  if (i >= m->num_dims)
+    return fail(QOPT_ERROR_INVALID_ARGUMENT, "dim index %zu out of range (%zu)",
+                i, m->num_dims);
+  if (name) *name = m->dim_name[i];
+  if (max) *max = m->dim_max[i];
+  return QOPT_OK;
+}
+
+void qopt__format_shape(char *buf, size_t cap, int32_t rank,
+                        const int64_t *shape) {
   size_t o = 0;
   o += snprintf(buf + o, cap - o, "[");
-  for (int32_t d = 0; d < rank && o < cap; ++d)
-    o += snprintf(buf + o, cap - o, "%s%lld", d ? "x" : "", (long long)shape[d]);
+  for (int32_t d = 0; d < rank && o < cap; ++d) {
+    if (shape[d] < 0)
+      o += snprintf(buf + o, cap - o, "%s?", d ? "x" : "");
+    else
+      o += snprintf(buf + o, cap - o, "%s%lld", d ? "x" : "",
+                    (long long)shape[d]);
+  }
   if (o < cap) snprintf(buf + o, cap - o, "]");
 }
+#define format_shape qopt__format_shape
 
 /* Matches `given` against the model inputs (or outputs) into args. */
 static qopt_status bind(const qopt_model *m, const qopt_tensor *given,
@@ -376,16 +278,24 @@ static qopt_status bind(const qopt_model *m, const qopt_tensor *given,
     /* The generated code never dereferences it; pass an aligned non-NULL
        address so that "given twice" detection (and alignment assumptions of
        the generated code) still hold. */
-    static _Alignas(64) char no_data[64];
-    args[base + k] = t->data ? t->data : (void *)no_data;
+    args[base + k] = t->data ? t->data : (void *)qopt__no_data;
   }
   return QOPT_OK;
+}
+
+_Alignas(64) char qopt__no_data[64];
+
+void qopt__set_threads(int n) {
+  if (n > 0 && omp_set_num_threads)
+    omp_set_num_threads(n); /* per calling thread (ICV) */
 }
 
 static qopt_status run_impl(const qopt_model *m, int threads,
                             const qopt_tensor *inputs, size_t ni,
                             qopt_tensor *outputs, size_t no) {
   if (!m) return fail(QOPT_ERROR_INVALID_ARGUMENT, "model is NULL");
+  if (m->dynamic)
+    return qopt__run_dynamic_compat(m, threads, inputs, ni, outputs, no);
   void *stack_args[64];
   size_t total = m->num_inputs + m->num_outputs + 1;
   void **args = total <= 64 ? stack_args : malloc(total * sizeof(void *));
@@ -395,8 +305,7 @@ static qopt_status run_impl(const qopt_model *m, int threads,
     st = bind(m, outputs, no, 1, args);
   if (!st) {
     args[total - 1] = (void *)(uintptr_t)m->weights;
-    if (threads > 0 && omp_set_num_threads)
-      omp_set_num_threads(threads); /* per calling thread (ICV) */
+    qopt__set_threads(threads);
     m->entry(args);
     g_error[0] = 0;
   }
@@ -406,8 +315,13 @@ static qopt_status run_impl(const qopt_model *m, int threads,
 
 qopt_status qopt_run(const qopt_model *m, const qopt_tensor *inputs, size_t ni,
                      qopt_tensor *outputs, size_t no) {
-  return run_impl(m, __atomic_load_n(&g_num_threads, __ATOMIC_RELAXED), inputs,
-                  ni, outputs, no);
+  return run_impl(m, qopt__threads(NULL), inputs, ni, outputs, no);
+}
+
+int qopt__threads(const qopt_context *ctx) {
+  return ctx && ctx->num_threads > 0
+             ? ctx->num_threads
+             : __atomic_load_n(&g_num_threads, __ATOMIC_RELAXED);
 }
 
 void qopt_set_num_threads(int n) {
@@ -425,9 +339,6 @@ void qopt_context_set_num_threads(qopt_context *ctx, int n) {
 qopt_status qopt_context_run(qopt_context *ctx, const qopt_model *m,
                              const qopt_tensor *inputs, size_t ni,
                              qopt_tensor *outputs, size_t no) {
-  int n = ctx && ctx->num_threads > 0
-              ? ctx->num_threads
-              : __atomic_load_n(&g_num_threads, __ATOMIC_RELAXED);
-  return run_impl(m, n, inputs, ni, outputs, no);
+  return run_impl(m, qopt__threads(ctx), inputs, ni, outputs, no);
 }
 void qopt_context_free(qopt_context *ctx) { free(ctx); }

@@ -9,6 +9,9 @@
  *   ./model [-w OUT.weights] DIR name=in.npy ...
  *                                 writes DIR/<output name>.npy
  *
+ * A model with dynamic dims takes inputs of any size it accepts and writes
+ * its outputs with the shapes it computed.
+ *
  * -w names the weights file qopt-compile wrote next to OUT.o (without it,
  * every weight must be embedded: --weight-threshold=1000000000).
  *
@@ -136,14 +139,27 @@ int main(int argc, char **argv) {
       }
     if (!found) return die("missing input", name);
   }
-  for (size_t i = 0; i < no; ++i) {
-    qopt_tensor_info ti;
-    qopt_model_output_info(m, i, &ti);
-    out[i] = (qopt_tensor){ti.name, ti.dtype, ti.rank, ti.shape,
-                           calloc(ti.num_bytes ? ti.num_bytes : 1, 1)};
+  if (qopt_model_is_dynamic(m)) {
+    /* Run-time output shapes; the runtime allocates the outputs. */
+    qopt_output *dout = calloc(no + 1, sizeof *dout);
+    if (qopt_run_dynamic(NULL, m, in, ni, dout, no) != QOPT_OK)
+      return die(qopt_last_error(), NULL);
+    for (size_t i = 0; i < no; ++i) {
+      qopt_tensor_info ti;
+      qopt_model_output_info(m, i, &ti);
+      out[i] = (qopt_tensor){ti.name, dout[i].dtype, dout[i].rank,
+                             dout[i].shape, dout[i].data};
+    }
+  } else {
+    for (size_t i = 0; i < no; ++i) {
+      qopt_tensor_info ti;
+      qopt_model_output_info(m, i, &ti);
+      out[i] = (qopt_tensor){ti.name, ti.dtype, ti.rank, ti.shape,
+                             calloc(ti.num_bytes ? ti.num_bytes : 1, 1)};
+    }
+    if (qopt_run(m, in, ni, out, no) != QOPT_OK)
+      return die(qopt_last_error(), NULL);
   }
-  if (qopt_run(m, in, ni, out, no) != QOPT_OK)
-    return die(qopt_last_error(), NULL);
   for (size_t i = 0; i < no; ++i) {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s.npy", argv[1], out[i].name);

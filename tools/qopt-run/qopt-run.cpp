@@ -5,7 +5,9 @@
 //   qopt-run OUT.so|MODEL.onnx|MODEL.mlir --input NAME=FILE ... --output-dir DIR
 //            [--threads N] [--bench N] [--input-shape NAME:1x128]
 //
-// Inputs: .npy or ONNX TensorProto .pb. Outputs: DIR/<name>.npy.
+// Inputs: .npy or ONNX TensorProto .pb. Outputs: DIR/<name>.npy, with the
+// shapes the model computed (models with dynamic dims take inputs of any
+// size the ABI allows; docs/abi.md).
 // bfloat16 tensors are read and written as their uint16 bit patterns ('<u2'),
 // as NumPy and the ONNX test data store them.
 //
@@ -82,6 +84,10 @@ struct Api {
   decltype(&qopt_set_num_threads) setThreads = qopt_set_num_threads;
   decltype(&qopt_model_free) free = qopt_model_free;
   decltype(&qopt_model_load) load = qopt_model_load;
+  // Absent from libraries built before dynamic shapes (then: static).
+  decltype(&qopt_model_is_dynamic) isDynamic = qopt_model_is_dynamic;
+  decltype(&qopt_run_dynamic) runDynamic = qopt_run_dynamic;
+  decltype(&qopt_free) freeData = qopt_free;
 };
 } // namespace
 
@@ -162,6 +168,10 @@ int main(int argc, char **argv) {
     sym(api.free, "qopt_model_free");
     sym(api.load, "qopt_model_load");
     if (!ok) return fail("'" + path + "' is not a qopt model library");
+    sym(api.isDynamic, "qopt_model_is_dynamic");
+    sym(api.runDynamic, "qopt_run_dynamic");
+    sym(api.freeData, "qopt_free");
+    if (!api.runDynamic || !api.freeData) api.isDynamic = nullptr;
     if (api.load(nullptr, &model) != QOPT_OK)
       return fail(Twine("cannot load model: ") + api.lastError());
   } else {
@@ -258,9 +268,13 @@ int main(int argc, char **argv) {
     tin[i] = {t.name.empty() ? nullptr : t.name.c_str(), t.dtype,
               (int32_t)t.shape.size(), t.shape.data(), t.data.data()};
   }
-  // Outputs.
+  // Outputs: a static model's are allocated here; a dynamic model's come
+  // back with their run-time shapes (written into the previous run's
+  // buffers when they fit).
+  bool dynamic = api.isDynamic && api.isDynamic(model);
   std::vector<qopt::HostTensor> hout(nout);
   std::vector<qopt_tensor> tout(nout);
+  std::vector<qopt_output> dout(nout);
   for (size_t k = 0; k < nout; ++k) {
     qopt_tensor_info info;
     if (api.outputInfo(model, k, &info) != QOPT_OK)
@@ -268,12 +282,38 @@ int main(int argc, char **argv) {
     qopt::HostTensor &t = hout[k];
     t.name = info.name;
     t.dtype = info.dtype;
+    if (dynamic)
+      continue;
     t.shape.assign(info.shape, info.shape + info.rank);
     t.data.assign(info.num_bytes, 0);
     tout[k] = {nullptr, t.dtype, info.rank, t.shape.data(), t.data.data()};
   }
   if (threads > 0) api.setThreads(threads);
+  auto runDynamic = [&]() -> bool {
+    for (size_t k = 0; k < nout; ++k) {
+      dout[k] = qopt_output{};
+      dout[k].data = hout[k].data.empty() ? nullptr : hout[k].data.data();
+      dout[k].capacity = hout[k].data.size();
+    }
+    if (api.runDynamic(nullptr, model, tin.data(), tin.size(), dout.data(),
+                       nout) != QOPT_OK)
+      return false;
+    for (size_t k = 0; k < nout; ++k) {
+      qopt_output &o = dout[k];
+      hout[k].shape.assign(o.shape, o.shape + o.rank);
+      if (o.owned) {
+        const char *p = static_cast<const char *>(o.data);
+        hout[k].data.assign(p, p + o.num_bytes);
+        api.freeData(o.data);
+      } else {
+        hout[k].data.resize(o.num_bytes);
+      }
+    }
+    return true;
+  };
   auto runOnce = [&]() -> bool {
+    if (dynamic)
+      return runDynamic();
     return api.run(model, tin.data(), tin.size(), tout.data(), nout) == QOPT_OK;
   };
   if (!runOnce()) return fail(api.lastError());

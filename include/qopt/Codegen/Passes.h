@@ -44,6 +44,12 @@ inline constexpr const char *kABIAttrName = "qopt.abi";
 /// Name of the module attribute naming the model function.
 inline constexpr const char *kEntryFuncAttrName = "qopt.entry_func";
 
+/// The model function: `qopt.entry_func` (default `main`), if defined.
+func::FuncOp findEntryFunc(ModuleOp module);
+/// Whether a shaped argument or result of `fn` has a dynamic dim (the
+/// dynamic entry convention of docs/abi.md).
+bool hasDynamicSignature(func::FuncOp fn);
+
 /// Replaces (or appends) the `weights <bytes>` line of an ABI string.
 std::string setABIWeightsBytes(llvm::StringRef abi, uint64_t bytes);
 

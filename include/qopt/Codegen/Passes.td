@@ -10,9 +10,12 @@ def QOptRecordABIPass : Pass<"qopt-record-abi", "ModuleOp"> {
   let summary = "Record the model's I/O signature as the `qopt.abi` module attribute";
   let description = [{
     Runs on the tensor-level function (before bufferization changes its
-    signature). Reads each argument/result's `qopt.name` and `qopt.dtype`
-    and static shape and stores the ABI description (docs/abi.md) as a
-    string attribute on the module.
+    signature). Reads each argument/result's `qopt.name`, `qopt.dtype`,
+    shape and `qopt.dim_names` (one ONNX dim_param per dim, "" for none)
+    and the module's `qopt.dim_max` (dim name -> bound) and stores the ABI
+    description (docs/abi.md) as a string attribute on the module: version
+    1 when every shape is static, version 2 (`?` / named dims, `dim` lines,
+    `entry dynamic`) otherwise.
 
     Also gives every result its own tensor: a value returned more than once
     (two graph outputs that are the same tensor after folding/CSE) is
@@ -43,6 +46,33 @@ def QOptExternalizeWeightsPass : Pass<"qopt-externalize-weights", "ModuleOp"> {
                            "::mlir::arith::ArithDialect"];
 }
 
+def QOptEntryResultsPass : Pass<"qopt-entry-results", "ModuleOp"> {
+  let summary = "Bufferized results: out-params, or caller-owned buffers for a dynamic entry";
+  let description = [{
+    After one-shot bufferization. For a static-shaped entry function this is
+    `buffer-results-to-out-params{hoist-static-allocs modify-public-functions}`
+    (results become trailing out-params). When the entry (`qopt.entry_func`,
+    default `main`) has a dynamic dim in its signature, the entry keeps its
+    memref results (other functions are still converted) and each result
+    becomes a heap allocation the caller owns and frees: a result that
+    aliases an argument, a global, a stack buffer or an earlier result is
+    copied into a fresh `memref.alloc`. These allocations carry no
+    `alignment`, so the pointer to free is the data pointer (docs/abi.md).
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
+def QOptFuncToLLVMPass : Pass<"qopt-func-to-llvm", "ModuleOp"> {
+  let summary = "convert-func-to-llvm: bare pointers, or descriptors for a dynamic entry";
+  let description = [{
+    Runs `convert-func-to-llvm{use-bare-ptr-memref-call-conv=1}` when the
+    entry function's signature is static-shaped, plain `convert-func-to-llvm`
+    (unpacked memref descriptors in, descriptor structs out) when it has a
+    dynamic dim: qopt-emit-entry then builds `qopt_entry_dyn` around it.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 def QOptEmitEntryPass : Pass<"qopt-emit-entry", "ModuleOp"> {
   let summary = "Add the `qopt_entry(void **args)` wrapper and ABI metadata global";
   let description = [{
@@ -50,6 +80,14 @@ def QOptEmitEntryPass : Pass<"qopt-emit-entry", "ModuleOp"> {
     output and the weights blob from its argument array and calls the model
     function (bare-pointer convention); `qopt_model_abi` is a NUL-terminated
     copy of the `qopt.abi` module attribute that the runtime parses.
+
+    For `entry dynamic` in the ABI (some dim is dynamic) the model function
+    takes memref descriptors and returns its results' descriptors; the pass
+    adds `qopt_entry_dyn(in_data, in_dims, out_alloc, out_data, out_dims,
+    weights)`, which builds row-major input descriptors from the data
+    pointers and the run-time dims and writes each result's allocation,
+    data pointer and dims, and a `qopt_entry(void **args)` taking those six
+    pointers as an array (docs/abi.md).
   }];
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }

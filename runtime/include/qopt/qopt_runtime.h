@@ -16,6 +16,17 @@
  * not overlap between inputs and outputs. qopt_run may be called from several
  * threads on the same model at once. Errors: a non-zero qopt_status and a
  * message in qopt_last_error() (thread-local).
+ *
+ * Models with dynamic dims (qopt_model_is_dynamic): the info calls report
+ * -1 for a dynamic dim (its ONNX dim_param name from *_dim_name). Inputs
+ * may have any size along them, checked before the run (rank, static dims,
+ * a named dim equal across all inputs, a named dim within its --dim-max).
+ * qopt_run_dynamic returns the outputs' run-time shapes:
+ *
+ *   qopt_output out = {NULL, NULL, 0};        (data NULL: runtime allocates)
+ *   qopt_run_dynamic(NULL, m, &in, 1, &out, 1);
+ *   ... out.shape[0 .. out.rank), out.data ...
+ *   if (out.owned) qopt_free(out.data);
  *===----------------------------------------------------------------------===*/
 #ifndef QOPT_RUNTIME_H
 #define QOPT_RUNTIME_H
@@ -42,7 +53,9 @@ typedef enum qopt_status {
   QOPT_ERROR_DTYPE_MISMATCH = 5,
   QOPT_ERROR_SHAPE_MISMATCH = 6,
   QOPT_ERROR_OUT_OF_MEMORY = 7,
-  QOPT_ERROR_NO_MODEL = 8          /* this image contains no compiled model */
+  QOPT_ERROR_NO_MODEL = 8,         /* this image contains no compiled model */
+  QOPT_ERROR_DIM_MISMATCH = 9,     /* a named dim differs between inputs */
+  QOPT_ERROR_DIM_TOO_LARGE = 10    /* a named dim is over its maximum */
 } qopt_status;
 
 /* ONNX TensorProto data type numbers. */
@@ -68,7 +81,9 @@ typedef struct qopt_tensor {
   void *data;
 } qopt_tensor;
 
-/* Description of a model input/output; pointers live as long as the model. */
+/* Description of a model input/output; pointers live as long as the model.
+ * `shape[d]` is -1 for a dynamic dim; `num_bytes` is 0 when a dim is
+ * dynamic. */
 typedef struct qopt_tensor_info {
   const char *name;
   int32_t dtype;
@@ -77,7 +92,36 @@ typedef struct qopt_tensor_info {
   size_t num_bytes;
 } qopt_tensor_info;
 
+/* Largest output rank qopt_run_dynamic reports. */
+#define QOPT_MAX_RANK 16
+
+/* An output of qopt_run_dynamic. In: `name` (NULL: by position), `data` +
+ * `capacity` (a caller buffer, or NULL / 0). Out: when the output fits in
+ * `capacity` bytes it is written there (owned = 0); otherwise `data` is set
+ * to the runtime's allocation (owned = 1; free it with qopt_free). A
+ * zero-byte output leaves `data` as given (owned = 0). On error nothing is
+ * written. */
+typedef struct qopt_output {
+  const char *name;
+  void *data;
+  size_t capacity;
+  int32_t dtype;
+  int32_t rank;
+  int64_t shape[QOPT_MAX_RANK];
+  size_t num_bytes;
+  int32_t owned;
+} qopt_output;
+
+/* The generated entry point (docs/abi.md). For a static model args are the
+ * input, output and weights pointers; for a dynamic one the six pointers of
+ * qopt_entry_dyn_fn, in order. */
 typedef void (*qopt_entry_fn)(void **args);
+/* `qopt_entry_dyn` of a dynamic model: inputs' data and dims (all inputs'
+ * dims concatenated), per output the pointer to free, the data pointer and
+ * the dims (concatenated), and the weights blob. */
+typedef void (*qopt_entry_dyn_fn)(void **in_data, const int64_t *in_dims,
+                                  void **out_alloc, void **out_data,
+                                  int64_t *out_dims, const void *weights);
 
 /* Loads the model compiled into this shared library. `weights_path` NULL:
  * the library's path with `.so` replaced by `.weights` (mmapped read-only). */
@@ -99,9 +143,33 @@ QOPT_API qopt_status qopt_model_output_info(const qopt_model *model,
                                             size_t index,
                                             qopt_tensor_info *info);
 
+/* Dynamic models: the ONNX dim_param name of dim `dim` ("" for a static or
+ * unnamed dim; NULL for a bad index). */
+QOPT_API const char *qopt_model_input_dim_name(const qopt_model *model,
+                                               size_t index, int32_t dim);
+QOPT_API const char *qopt_model_output_dim_name(const qopt_model *model,
+                                                size_t index, int32_t dim);
+/* 1 if some input or output has a dynamic dim, else 0. */
+QOPT_API int qopt_model_is_dynamic(const qopt_model *model);
+/* The named dims (in order of first use) and their --dim-max (0: none). */
+QOPT_API size_t qopt_model_num_dims(const qopt_model *model);
+QOPT_API qopt_status qopt_model_dim(const qopt_model *model, size_t index,
+                                    const char **name, int64_t *max);
+
+/* Outputs must have the shapes the model computes (for a dynamic model
+ * they are compared after the run, and nothing is written on a mismatch). */
 QOPT_API qopt_status qopt_run(const qopt_model *model,
                               const qopt_tensor *inputs, size_t num_inputs,
                               qopt_tensor *outputs, size_t num_outputs);
+/* Any model; returns the outputs' shapes (see qopt_output). `ctx` may be
+ * NULL (process-wide thread count). */
+QOPT_API qopt_status qopt_run_dynamic(qopt_context *ctx,
+                                      const qopt_model *model,
+                                      const qopt_tensor *inputs,
+                                      size_t num_inputs, qopt_output *outputs,
+                                      size_t num_outputs);
+/* Frees an output that qopt_run_dynamic handed over (owned = 1). */
+QOPT_API void qopt_free(void *data);
 
 /* Process-wide default thread count for qopt_run (<= 0: runtime default). */
 QOPT_API void qopt_set_num_threads(int num_threads);
