@@ -10,6 +10,8 @@
 //===----------------------------------------------------------------------===//
 #include "qopt/Transforms/Passes.h"
 
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/IR/Dominance.h"
 #include "llvm/ADT/MapVector.h"
 
@@ -45,9 +47,17 @@ struct QOptSpecializeDynamicRowsPass
     getOperation().walk([&](MatMulOp op) {
       if (!qualifies(op))
         return;
+      // Matmuls with equal [T, N] results stay apart: their zero-filled
+      // inits would be one value after CSE, and the packed f32 kernel then
+      // writes both products into one buffer (seen on q/k/v: wrong
+      // results). Different N share.
       auto &gs = groups[op.getLhs()];
+      int64_t n = op.getRhs().getType().getDimSize(1);
       if (gs.empty() || gs.back().front()->getBlock() != op->getBlock() ||
-          !dom.properlyDominates(op.getRhs(), gs.back().front()))
+          !dom.properlyDominates(op.getRhs(), gs.back().front()) ||
+          llvm::any_of(gs.back(), [&](MatMulOp o) {
+            return o.getRhs().getType().getDimSize(1) == n;
+          }))
         gs.emplace_back();
       gs.back().push_back(op);
     });
@@ -122,9 +132,11 @@ struct QOptSpecializeDynamicRowsPass
     b.setInsertionPointToStart(ifOp.elseBlock());
     Value full = arith::DivUIOp::create(b, loc, M, cT);
     SmallVector<Value> outs;
+    // alloc_tensor, not tensor.empty: CSE would merge equal empties into
+    // one shared_out for every result, which bufferizes to one buffer.
     for (int64_t n : ns)
-      outs.push_back(tensor::EmptyOp::create(
-          b, loc, ArrayRef<OpFoldResult>{M, idx(n)}, f32));
+      outs.push_back(bufferization::AllocTensorOp::create(
+          b, loc, dynTy(n), ValueRange{M}));
     // Full chunks, in parallel.
     auto forall = scf::ForallOp::create(
         b, loc, ArrayRef<OpFoldResult>{full}, outs, std::nullopt,
@@ -191,11 +203,23 @@ struct QOptSpecializeDynamicRowsPass
         SmallVector<int64_t> shape;
         for (OpFoldResult d : outDims)
           shape.push_back(getConstantIntValue(d).value_or(ShapedType::kDynamic));
-        y = tensor::ExpandShapeOp::create(
-            b, loc, RankedTensorType::get(shape, f32), y,
-            ArrayRef<ReassociationIndices>{
-                llvm::to_vector(llvm::seq<int64_t>(0, r - 1)), {r - 1}},
-            outDims);
+        auto ty = RankedTensorType::get(shape, f32);
+        if (llvm::count(shape, ShapedType::kDynamic) > 1) {
+          // expand-strided-metadata (MLIR 22) crashes on an expand_shape
+          // group with two dynamic dims: a reshape by a shape tensor.
+          SmallVector<Value> ext;
+          for (OpFoldResult d : outDims)
+            ext.push_back(getValueOrCreateConstantIndexOp(b, loc, d));
+          Value st = tensor::FromElementsOp::create(
+              b, loc, RankedTensorType::get({r}, b.getIndexType()), ext);
+          y = tensor::ReshapeOp::create(b, loc, ty, y, st);
+        } else {
+          y = tensor::ExpandShapeOp::create(
+              b, loc, ty, y,
+              ArrayRef<ReassociationIndices>{
+                  llvm::to_vector(llvm::seq<int64_t>(0, r - 1)), {r - 1}},
+              outDims);
+        }
       }
       if (y.getType() != ot)
         y = tensor::CastOp::create(b, loc, ot, y);

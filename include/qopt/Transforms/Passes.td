@@ -402,7 +402,8 @@ def QOptSpecializeDynamicRowsPass
             remaining rows zero-padded to one more chunk,
 
     then expanded back. The matmuls reading one input share the structure
-    (the quantizers then quantize that input once per variant). Every row
+    when their N differ (equal-N ones get one each: their zero-filled
+    inits would CSE into one buffer that the packed kernel writes twice). Every row
     of the result is the plain matmul's row: bit-identical for f32 and for
     per-row (per-token) or static activation quantization. Per-tensor
     dynamic quantization would see one chunk at a time, so the pipeline
@@ -414,6 +415,7 @@ def QOptSpecializeDynamicRowsPass
            "rows per static matmul in the M > 1 path">,
   ];
   let dependentDialects = ["::mlir::qopt::QOptDialect",
+                           "::mlir::bufferization::BufferizationDialect",
                            "::mlir::scf::SCFDialect",
                            "::mlir::arith::ArithDialect",
                            "::mlir::linalg::LinalgDialect",

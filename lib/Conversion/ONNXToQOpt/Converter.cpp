@@ -727,12 +727,93 @@ static bool sameDims(ArrayRef<OpFoldResult> a, ArrayRef<OpFoldResult> b) {
   return true;
 }
 
+/// The reassociation of `d` onto segments: per intermediate dim, the dims
+/// of `d` in it. `d`'s dynamic dims are `dyn` (positions); static runs
+/// between them become one intermediate dim unless their product is 1, in
+/// which case they join the next dynamic dim's group (the last's if none).
+static SmallVector<ReassociationIndices>
+segmentGroups(ArrayRef<int64_t> shape, ArrayRef<int64_t> dyn,
+              SmallVectorImpl<int64_t> *inter) {
+  SmallVector<ReassociationIndices> groups;
+  ReassociationIndices pending;
+  int64_t prev = 0;
+  for (size_t k = 0; k <= dyn.size(); ++k) {
+    int64_t end = k < dyn.size() ? dyn[k] : (int64_t)shape.size();
+    ReassociationIndices seg;
+    int64_t prod = 1;
+    for (int64_t i = prev; i < end; ++i) {
+      seg.push_back(i);
+      prod *= shape[i];
+    }
+    if (prod != 1) {
+      groups.push_back(seg);
+      if (inter)
+        inter->push_back(prod);
+    } else {
+      pending.append(seg);
+    }
+    if (k < dyn.size()) {
+      pending.push_back(dyn[k]);
+      groups.push_back(pending);
+      pending.clear();
+      if (inter)
+        inter->push_back(ShapedType::kDynamic);
+    }
+    prev = end + 1;
+  }
+  if (!pending.empty() && !groups.empty())
+    groups.back().append(pending);
+  for (ReassociationIndices &g : groups)
+    llvm::sort(g);
+  return groups;
+}
+
+std::optional<TValue>
+Converter::reshapeKeepingDynamicDims(const TValue &v,
+                                     ArrayRef<OpFoldResult> ds) {
+  // Only where both sides have the same dynamic dims in the same order and
+  // equal static products between them: then every collapse / expand group
+  // holds at most one dynamic dim (expand-strided-metadata needs that).
+  SmallVector<OpFoldResult> src = dims(v);
+  SmallVector<int64_t> ss = staticShape(src), ts = staticShape(ds), sd, td;
+  for (int64_t k = 0; k < (int64_t)ss.size(); ++k)
+    if (ShapedType::isDynamic(ss[k]))
+      sd.push_back(k);
+  for (int64_t k = 0; k < (int64_t)ts.size(); ++k)
+    if (ShapedType::isDynamic(ts[k]))
+      td.push_back(k);
+  if (sd.empty() || sd.size() != td.size())
+    return std::nullopt;
+  for (size_t k = 0; k < sd.size(); ++k)
+    if (src[sd[k]] != ds[td[k]])
+      return std::nullopt;
+  SmallVector<int64_t> interS, interT;
+  SmallVector<ReassociationIndices> gs = segmentGroups(ss, sd, &interS);
+  SmallVector<ReassociationIndices> gt = segmentGroups(ts, td, &interT);
+  if (interS != interT)
+    return std::nullopt;
+  Type et = v.elemType();
+  Value x = v.v;
+  if (gs.size() != ss.size())
+    x = tensor::CollapseShapeOp::create(b, loc, x, gs);
+  if (gt.size() != ts.size()) {
+    x = tensor::ExpandShapeOp::create(b, loc, RankedTensorType::get(ts, et), x,
+                                      gt, ds);
+  } else if (x.getType() != RankedTensorType::get(ts, et)) {
+    x = tensor::CastOp::create(b, loc, RankedTensorType::get(ts, et), x);
+  }
+  recordDims(x, ds);
+  return TValue{x, v.dt};
+}
+
 TValue Converter::reshapeToDims(const TValue &v, ArrayRef<OpFoldResult> ds) {
   SmallVector<int64_t> shape = staticShape(ds);
   if (!isDynamic(v) && !ShapedType::isDynamicShape(shape))
     return reshape(v, shape);
   if (sameDims(dims(v), ds))
     return v;
+  if (auto r = reshapeKeepingDynamicDims(v, ds))
+    return *r;
   Type et = v.elemType();
   Value x = v.v;
   // Through a 1-D view, as for static shapes.
@@ -762,6 +843,16 @@ TValue Converter::reshapeToDims(const TValue &v, ArrayRef<OpFoldResult> ds) {
   } else if (shape.size() == 1) {
     if (x.getType() != outTy)
       x = tensor::CastOp::create(b, loc, outTy, x);
+  } else if (llvm::count(shape, ShapedType::kDynamic) > 1) {
+    // expand-strided-metadata (MLIR 22) crashes on an expand_shape group
+    // with two dynamic dims: a reshape by a shape tensor.
+    SmallVector<Value> ext;
+    for (OpFoldResult d : ds)
+      ext.push_back(indexValue(d));
+    Value st = tensor::FromElementsOp::create(
+        b, loc, RankedTensorType::get({(int64_t)ds.size()}, b.getIndexType()),
+        ext);
+    x = tensor::ReshapeOp::create(b, loc, outTy, x, st);
   } else {
     ReassociationIndices all;
     for (size_t k = 0; k < shape.size(); ++k)

@@ -251,6 +251,10 @@ public:
   TValue reshape(const TValue &v, ArrayRef<int64_t> shape);
   /// Reshape to dims that may be run-time values (same element count).
   TValue reshapeToDims(const TValue &v, ArrayRef<OpFoldResult> dims);
+  /// reshapeToDims as collapse/expand groups of at most one dynamic dim
+  /// each; nullopt where the dynamic dims do not line up.
+  std::optional<TValue> reshapeKeepingDynamicDims(const TValue &v,
+                                                  ArrayRef<OpFoldResult> dims);
   TValue broadcastTo(const TValue &v, ArrayRef<int64_t> shape);
   TValue broadcastToDims(const TValue &v, ArrayRef<OpFoldResult> dims);
   TValue transpose(const TValue &v, ArrayRef<int64_t> perm);

@@ -18,6 +18,7 @@
 //===----------------------------------------------------------------------===//
 #include "qopt/Conversion/Passes.h"
 
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -302,7 +303,19 @@ struct DynamicMatMulLowering : OpRewritePattern<MatMulOp> {
       groups.push_back(head);
       for (int64_t k = R - yr + 1; k < R; ++k)
         groups.push_back({k});
-      y = tensor::ExpandShapeOp::create(b, loc, ot, y, groups, outDims);
+      if (llvm::count(ot.getShape(), ShapedType::kDynamic) > 1 &&
+          groups.front().size() > 1) {
+        // expand-strided-metadata (MLIR 22) crashes on an expand_shape
+        // group with two dynamic dims: a reshape by a shape tensor.
+        SmallVector<Value> ext;
+        for (OpFoldResult d : outDims)
+          ext.push_back(getValueOrCreateConstantIndexOp(b, loc, d));
+        Value st = tensor::FromElementsOp::create(
+            b, loc, RankedTensorType::get({R}, b.getIndexType()), ext);
+        y = tensor::ReshapeOp::create(b, loc, ot, y, st);
+      } else {
+        y = tensor::ExpandShapeOp::create(b, loc, ot, y, groups, outDims);
+      }
     } else if (y.getType() != ot) {
       y = tensor::CastOp::create(b, loc, ot, y);
     }
