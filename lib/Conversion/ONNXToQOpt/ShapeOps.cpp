@@ -385,6 +385,34 @@ LogicalResult convertReshapeDynamic(Converter &cv, const Node &node,
   }
   if (inferAt >= 0)
     dims[inferAt] = cv.divDims(cv.product(cv.dims(x)), cv.product(dims));
+  // A run-time entry may be -1 (ONNX allows one): inferred at run time.
+  SmallVector<int64_t> runtime;
+  for (auto [k, d] : llvm::enumerate(dims))
+    if (!getConstantIntValue(d) && (int64_t)k != inferAt)
+      if (auto v = dyn_cast<Value>(d); v && !v.getDefiningOp<tensor::DimOp>())
+        runtime.push_back(k);
+  if (inferAt < 0 && !runtime.empty()) {
+    Location l = cv.loc;
+    Value m1 = arith::ConstantIndexOp::create(b, l, -1);
+    Value one = arith::ConstantIndexOp::create(b, l, 1);
+    Value known = one;
+    SmallVector<Value> isNeg(dims.size());
+    for (auto [k, d] : llvm::enumerate(dims)) {
+      Value v = cv.indexValue(d);
+      if (llvm::is_contained(runtime, (int64_t)k)) {
+        isNeg[k] = arith::CmpIOp::create(b, l, arith::CmpIPredicate::eq, v, m1);
+        v = arith::SelectOp::create(b, l, isNeg[k], one, v);
+      }
+      known = arith::MulIOp::create(b, l, known, v);
+    }
+    Value n = cv.indexValue(cv.product(cv.dims(x)));
+    Value safe = arith::MaxSIOp::create(b, l, known, one);
+    Value inferred = arith::DivUIOp::create(b, l, n, safe);
+    for (int64_t k : runtime)
+      dims[k] = arith::SelectOp::create(b, l, isNeg[k], inferred,
+                                        cv.indexValue(dims[k]))
+                    .getResult();
+  }
   res.push_back(doReshapeDims(cv, x, dims));
   return success();
 }
