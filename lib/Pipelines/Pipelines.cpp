@@ -179,9 +179,11 @@ void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
                     ? "func.func(qopt-tile-and-vectorize,canonicalize)"
                     : "func.func(qopt-tile-and-vectorize{pack-weights=0},"
                       "canonicalize)");
-  // Results: out-params for a static entry; caller-owned buffers for a
-  // dynamic one (docs/abi.md).
-  addText(pm, "eliminate-empty-tensors,empty-tensor-to-alloc-tensor,"
+  // One fill per destination use (an upstream bufferization bug otherwise
+  // gives wrong results). Results: out-params for a static entry;
+  // caller-owned buffers for a dynamic one (docs/abi.md).
+  addText(pm, "func.func(qopt-split-fill-inits),"
+              "eliminate-empty-tensors,empty-tensor-to-alloc-tensor,"
               "one-shot-bufferize{bufferize-function-boundaries "
               "function-boundary-type-conversion=identity-layout-map "
               "unknown-type-conversion=identity-layout-map},"

@@ -46,6 +46,23 @@ def QOptExternalizeWeightsPass : Pass<"qopt-externalize-weights", "ModuleOp"> {
                            "::mlir::arith::ArithDialect"];
 }
 
+def QOptSplitFillInitsPass : Pass<"qopt-split-fill-inits", "func::FuncOp"> {
+  let summary = "Give each destination use of a filled tensor.empty its own fill";
+  let description = [{
+    Before bufferization: a `linalg.fill` of a `tensor.empty` used as the
+    destination (DPS init, `scf.forall` shared_outs) of several ops, one of
+    which has a result inserted into a slice (`tensor.insert_slice`,
+    `tensor.parallel_insert_slice`), is cloned, with its empty, for each
+    such use but one (all of them when the fill is also read). Works around eliminate-empty-tensors +
+    one-shot bufferization letting one consumer compute in place in a slice
+    that another result's parallel_insert_slice overwrites first (wrong
+    results; lib/Codegen/SplitFillInits.cpp). Each consumer then gets its
+    own in-place init instead of a copy.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def QOptEntryResultsPass : Pass<"qopt-entry-results", "ModuleOp"> {
   let summary = "Bufferized results: out-params, or caller-owned buffers for a dynamic entry";
   let description = [{
