@@ -898,10 +898,6 @@ TValue Converter::elementwiseToDims(ArrayRef<TValue> ins,
                                     ArrayRef<OpFoldResult> outDims,
                                     DType outDt, ScalarFn body) {
   SmallVector<int64_t> outShape = staticShape(outDims);
-  bool dynamic = ShapedType::isDynamicShape(outShape) ||
-                 llvm::any_of(ins, [&](const TValue &v) { return isDynamic(v); });
-  if (!dynamic)
-    return elementwiseTo(ins, outShape, outDt, body);
   int64_t R = outShape.size();
   SmallVector<Value> operands;
   SmallVector<AffineMap> maps;
@@ -936,36 +932,10 @@ TValue Converter::elementwiseToDims(ArrayRef<TValue> ins,
 
 TValue Converter::elementwiseTo(ArrayRef<TValue> ins, ArrayRef<int64_t> outShape,
                                 DType outDt, ScalarFn body) {
-  int64_t R = outShape.size();
-  SmallVector<Value> operands;
-  SmallVector<AffineMap> maps;
-  for (const TValue &in : ins) {
-    int64_t r = in.rank();
-    assert(r <= R && "input rank exceeds output rank");
-    SmallVector<int64_t> kept;
-    SmallVector<AffineExpr> exprs;
-    for (int64_t j = 0; j < r; ++j) {
-      int64_t d = R - r + j;
-      if (in.shape()[j] == 1 && outShape[d] != 1)
-        continue; // broadcast dim: dropped from the operand
-      kept.push_back(in.shape()[j]);
-      exprs.push_back(b.getAffineDimExpr(d));
-    }
-    TValue x = (int64_t)kept.size() == r ? in : reshape(in, kept);
-    operands.push_back(x.v);
-    maps.push_back(AffineMap::get(R, 0, exprs, ctx()));
-  }
-  Type outEt = elementType(ctx(), outDt);
-  Value init = emptyTensor(outShape, outEt);
-  maps.push_back(b.getMultiDimIdentityMap(R));
-  SmallVector<utils::IteratorType> iters(R, utils::IteratorType::parallel);
-  auto g = linalg::GenericOp::create(
-      b, loc, TypeRange{init.getType()}, operands, ValueRange{init}, maps,
-      iters, [&](OpBuilder &nb, Location nl, ValueRange args) {
-        Value r = body(nb, nl, args.drop_back());
-        linalg::YieldOp::create(nb, nl, r);
-      });
-  return {g.getResult(0), outDt};
+  SmallVector<OpFoldResult> dims;
+  for (int64_t d : outShape)
+    dims.push_back(b.getIndexAttr(d));
+  return elementwiseToDims(ins, dims, outDt, body);
 }
 
 TValue Converter::elementwise(ArrayRef<TValue> ins, DType outDt, ScalarFn body) {

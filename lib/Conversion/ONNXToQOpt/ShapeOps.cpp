@@ -117,29 +117,9 @@ bool foldable(ArrayRef<int64_t> outShape) {
   return product(outShape) <= Converter::kFoldLimit;
 }
 
-/// linalg.generic over `outShape` whose body sees the iteration indices
-/// (index-typed) and one scalar per input (read through `inMaps`).
-TValue indexGeneric(
-    Converter &cv, ArrayRef<int64_t> outShape, DType dt, ArrayRef<Value> ins,
-    ArrayRef<AffineMap> inMaps,
-    function_ref<Value(OpBuilder &, Location, ValueRange, ValueRange)> body) {
-  int64_t R = outShape.size();
-  Value init = cv.emptyTensor(outShape, elementType(cv.ctx(), dt));
-  SmallVector<AffineMap> maps(inMaps.begin(), inMaps.end());
-  maps.push_back(cv.b.getMultiDimIdentityMap(R));
-  SmallVector<utils::IteratorType> iters(R, utils::IteratorType::parallel);
-  auto g = linalg::GenericOp::create(
-      cv.b, cv.loc, TypeRange{init.getType()}, ins, ValueRange{init}, maps,
-      iters, [&](OpBuilder &nb, Location nl, ValueRange args) {
-        SmallVector<Value> idx;
-        for (int64_t d = 0; d < R; ++d)
-          idx.push_back(linalg::IndexOp::create(nb, nl, d));
-        linalg::YieldOp::create(nb, nl, body(nb, nl, idx, args.drop_back()));
-      });
-  return {g.getResult(0), dt};
-}
-
-/// indexGeneric over dims that may be run-time values.
+/// linalg.generic over `outDims` (static or run-time sizes) whose body sees
+/// the iteration indices (index-typed) and one scalar per input (read
+/// through `inMaps`).
 TValue indexGenericDims(
     Converter &cv, ArrayRef<OpFoldResult> outDims, DType dt,
     ArrayRef<Value> ins, ArrayRef<AffineMap> inMaps,
@@ -159,6 +139,16 @@ TValue indexGenericDims(
       });
   cv.recordDims(g.getResult(0), outDims);
   return {g.getResult(0), dt};
+}
+
+TValue indexGeneric(
+    Converter &cv, ArrayRef<int64_t> outShape, DType dt, ArrayRef<Value> ins,
+    ArrayRef<AffineMap> inMaps,
+    function_ref<Value(OpBuilder &, Location, ValueRange, ValueRange)> body) {
+  SmallVector<OpFoldResult> dims;
+  for (int64_t d : outShape)
+    dims.push_back(cv.b.getIndexAttr(d));
+  return indexGenericDims(cv, dims, dt, ins, inMaps, body);
 }
 
 /// normIndex against a run-time dim size (index-typed `dim`).

@@ -84,11 +84,16 @@ Value broadcastSameRank(OpBuilder &b, Location loc, Value v,
       .getResult(0);
 }
 
-Value zeroFilled(OpBuilder &b, Location loc, ArrayRef<int64_t> shape, Type et) {
+Value zeroFilled(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> dims,
+                 Type et) {
   Value zero = arith::ConstantOp::create(b, loc, et, b.getZeroAttr(et));
-  Value e = tensor::EmptyOp::create(b, loc, shape, et);
+  Value e = tensor::EmptyOp::create(b, loc, dims, et);
   return linalg::FillOp::create(b, loc, ValueRange{zero}, ValueRange{e})
       .getResult(0);
+}
+
+Value zeroFilled(OpBuilder &b, Location loc, ArrayRef<int64_t> shape, Type et) {
+  return zeroFilled(b, loc, getAsIndexOpFoldResult(b.getContext(), shape), et);
 }
 
 struct MatMulLowering : OpRewritePattern<MatMulOp> {
@@ -249,10 +254,7 @@ struct DynamicMatMulLowering : OpRewritePattern<MatMulOp> {
     Value y;
     SmallVector<OpFoldResult> outDims;
     auto zeroInit = [&](ArrayRef<OpFoldResult> dims) {
-      Value zero = arith::ConstantOp::create(b, loc, et, b.getZeroAttr(et));
-      Value e = tensor::EmptyOp::create(b, loc, dims, et);
-      return linalg::FillOp::create(b, loc, ValueRange{zero}, ValueRange{e})
-          .getResult(0);
+      return zeroFilled(b, loc, dims, et);
     };
     bool rhsNoBatch = llvm::all_of(ArrayRef<OpFoldResult>(rd).drop_back(2), isOne);
     if (rhsNoBatch) {
