@@ -74,6 +74,7 @@ std::unique_ptr<Runner> Runner::create(ModuleOp module,
   }
   PipelineOptions o = popts;
   o.quant = "fp32"; // the calibration build is the FP32 graph
+  o.kvCache = "copy"; // fed the graph's own inputs (past length 0)
   o.weightsSink = &r->impl_->blob;
   // replaceConstant finds weights by their bytes: keep the [K, N] layout.
   o.packWeights = false;

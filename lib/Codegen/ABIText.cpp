@@ -89,6 +89,10 @@ std::string print(const Desc &d) {
   if (v2)
     for (auto &[name, max] : d.dimMax)
       os << "dim " << encodeDimName(name) << " " << max << "\n";
+  for (const CacheDesc &c : d.caches)
+    os << "cache " << encodeName(c.input) << " " << encodeName(c.present)
+       << " " << c.axis << " " << encodeDimName(c.totalDim) << " "
+       << encodeDimName(c.newDim) << "\n";
   os << "weights " << d.weightBytes << "\n";
   return text;
 }
@@ -144,6 +148,15 @@ LogicalResult parse(StringRef text, Desc &d) {
       if (f[2].getAsInteger(10, max) || max < 0)
         return failure();
       d.dimMax.push_back({decodeName(f[1]), max});
+    } else if (d.version >= 2 && f.size() == 6 && f[0] == "cache") {
+      CacheDesc c;
+      c.input = decodeName(f[1]);
+      c.present = decodeName(f[2]);
+      if (f[3].getAsInteger(10, c.axis) || c.axis < 0)
+        return failure();
+      c.totalDim = decodeName(f[4]);
+      c.newDim = decodeName(f[5]);
+      d.caches.push_back(std::move(c));
     } else if (f.size() == 4 && (f[0] == "input" || f[0] == "output")) {
       TensorDesc t;
       t.name = decodeName(f[1]);

@@ -5,7 +5,7 @@
 // The `qopt.abi` text as data: written by qopt-record-abi, read by
 // qopt-emit-entry (the C runtime has its own reader, runtime/lib/Runtime.c).
 // Version 1: static shapes only. Version 2: dims may be `?` or a dim name,
-// plus `entry static|dynamic` and `dim NAME MAX` lines.
+// plus `entry static|dynamic`, `dim NAME MAX` and `cache ...` lines.
 //
 //===----------------------------------------------------------------------===//
 #ifndef QOPT_LIB_CODEGEN_ABITEXT_H
@@ -30,12 +30,21 @@ struct TensorDesc {
   bool isStatic() const { return !llvm::is_contained(dims, -1); }
 };
 
+/// An input updated in place as a KV cache (qopt-kv-cache-in-place): its
+/// `axis` is the capacity; rows [total - new, total) are written.
+struct CacheDesc {
+  std::string input, present;
+  int64_t axis = 0;
+  std::string totalDim, newDim;
+};
+
 struct Desc {
   int version = 1;
   bool dynamic = false;
   SmallVector<TensorDesc> inputs, outputs;
   /// Named dims in order of first appearance and their bound (0: none).
   SmallVector<std::pair<std::string, int64_t>> dimMax;
+  SmallVector<CacheDesc> caches;
   uint64_t weightBytes = 0;
 };
 

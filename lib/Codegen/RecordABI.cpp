@@ -67,6 +67,27 @@ struct QOptRecordABIPass : impl::QOptRecordABIPassBase<QOptRecordABIPass> {
                    !llvm::all_of(desc.outputs, isStatic);
     if (failed(collectDims(module, desc)))
       return signalPassFailure();
+    for (unsigned i = 0; i < entry.getNumArguments(); ++i)
+      if (auto kv = entry.getArgAttrOfType<DictionaryAttr>(i, "qopt.kv_cache")) {
+        abi::CacheDesc &c = desc.caches.emplace_back();
+        c.input = desc.inputs[i].name;
+        auto str = [&](StringRef k) {
+          auto s = kv.getAs<StringAttr>(k);
+          return s ? s.getValue().str() : std::string();
+        };
+        c.present = str("present");
+        c.totalDim = str("total");
+        c.newDim = str("new");
+        auto axis = kv.getAs<IntegerAttr>("axis");
+        c.axis = axis ? axis.getInt() : -1;
+        if (c.present.empty() || c.totalDim.empty() || c.newDim.empty() ||
+            c.axis < 0 || c.axis >= (int64_t)desc.inputs[i].dims.size()) {
+          entry.emitError("qopt-record-abi: input '")
+              << c.input << "': qopt.kv_cache needs present, axis, total "
+                            "and new";
+          return signalPassFailure();
+        }
+      }
     Builder b(module.getContext());
     module->setAttr(kABIAttrName, b.getStringAttr(abi::print(desc)));
     module->setAttr(kEntryFuncAttrName, b.getStringAttr(entry.getSymName()));

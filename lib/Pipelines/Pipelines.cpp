@@ -164,6 +164,10 @@ void mlir::qopt::buildLowerToLinalgPipeline(OpPassManager &pm,
 
 void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
                                           const PipelineOptions &opts) {
+  // KV decoders: the caches are updated in place (no present outputs).
+  QOptKVCacheInPlacePassOptions kv;
+  kv.mode = opts.kvCache;
+  pm.addPass(createQOptKVCacheInPlacePass(kv));
   // Tensors -> buffers. The ABI is recorded first: bufferization rewrites the
   // signature (results become trailing out-params).
   pm.addPass(createQOptRecordABIPass());
@@ -331,6 +335,9 @@ struct CLOptions : public PassPipelineOptions<CLOptions> {
   Option<std::string> dimMax{*this, "dim-max",
                              llvm::cl::desc("NAME:N[,NAME:...]"),
                              llvm::cl::init("")};
+  Option<std::string> kvCache{*this, "kv-cache",
+                              llvm::cl::desc("auto | inplace | copy"),
+                              llvm::cl::init("auto")};
   Option<int64_t> weightThreshold{
       *this, "weight-threshold",
       llvm::cl::desc("constants above this many bytes go to the sidecar"),
@@ -378,6 +385,7 @@ struct CLOptions : public PassPipelineOptions<CLOptions> {
     o.optLevel = optLevel;
     o.inputShapes = inputShapes;
     o.dimMax = dimMax;
+    o.kvCache = kvCache;
     o.weightThreshold = weightThreshold;
     o.weightsFile = weightsFile;
     o.parallel = parallel;

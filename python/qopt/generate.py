@@ -3,11 +3,14 @@
 
     /usr/bin/python3 python/qopt/generate.py MODEL.so (--prompt TEXT | --prompt-ids F.npy)
         [--max-new-tokens 64] [--temperature 0] [--top-k 0] [--top-p 1]
-        [--seed 0] [--threads N] [--output-ids F.npy]
+        [--seed 0] [--threads N] [--max-length N] [--output-ids F.npy]
         [--check-ids REF.npy --check-logits REF.npy --rows N]
 
-Prefill runs the prompt with past length 0, then one token per call; each
-call's `present.N.key/value` outputs are the next call's
+Prefill runs the prompt with past length 0, then one token per call. A
+model compiled with in-place caches (qopt-compile's default for an Optimum
+decoder) runs through the runtime's qopt_decoder: the caches are allocated
+once and updated in place. A --kv-cache=copy build feeds each call's
+`present.N.key/value` outputs back as the next call's
 `past_key_values.N.key/value` inputs (found by name; a model that does not
 follow the naming is refused). Greedy by default. Prints the continuation
 (as text for a 256-byte vocabulary) and a last line
@@ -30,24 +33,31 @@ from qopt.runtime import Model  # noqa: E402
 
 
 class Decoder:
-    """Prefill + decode over a compiled KV decoder."""
+    """Prefill + decode over a compiled KV decoder: through the runtime's
+    qopt_decoder when the model updates its caches in place (the default
+    build of an Optimum decoder), else by feeding present.N back as
+    past_key_values.N (a --kv-cache=copy build)."""
 
-    def __init__(self, path, threads=0):
+    def __init__(self, path, threads=0, max_length=0):
         self.m = Model(path)
         if threads:
             self.m.set_num_threads(threads)
+        self.max_length = max_length
         names = [i.name for i in self.m.inputs]
         outs = [o.name for o in self.m.outputs]
+        past = [n for n in names if n.startswith("past_key_values.")]
+        self.inplace = bool(past) and not any(o.startswith("present.")
+                                              for o in outs)
+        self.kv = None
         self.pairs = {}
-        for n in names:
-            if n.startswith("past_key_values."):
-                p = "present." + n[len("past_key_values."):]
-                if p not in outs:
-                    raise SystemExit("model input '%s' has no output '%s' "
-                                     "(Optimum naming)" % (n, p))
-                self.pairs[n] = p
+        for n in past if not self.inplace else []:
+            p = "present." + n[len("past_key_values."):]
+            if p not in outs:
+                raise SystemExit("model input '%s' has no output '%s' "
+                                 "(Optimum naming)" % (n, p))
+            self.pairs[n] = p
         need = {"input_ids", "attention_mask", "position_ids"}
-        if not self.pairs or not need <= set(names) or "logits" not in outs:
+        if not past or not need <= set(names) or "logits" not in outs:
             raise SystemExit("%s is not a KV-cache decoder in the Optimum "
                              "layout (input_ids, attention_mask, position_ids, "
                              "past_key_values.N.key/value -> logits, "
@@ -57,7 +67,15 @@ class Decoder:
             if i.name in self.pairs:
                 self.past_shape[i.name] = i.shape
 
-    def start(self):
+    def start(self, length=0):
+        """A new context for up to `length` tokens (in-place caches)."""
+        if self.inplace:
+            want = max(self.max_length, length)
+            if self.kv is None or self.kv.max_length < want:
+                self.kv = None
+                self.kv = self.m.decoder(want)
+            self.kv.reset()
+            return
         self.past = {}
         for n, shape in self.past_shape.items():
             s = [1 if d is None else d for d in shape]
@@ -66,6 +84,8 @@ class Decoder:
         self.pos = 0
 
     def step(self, ids):
+        if self.inplace:
+            return self.kv.step(ids)
         n = len(ids)
         feeds = {"input_ids": np.array([ids], np.int64),
                  "attention_mask": np.ones((1, self.pos + n), np.int64),
@@ -94,7 +114,7 @@ def sample(logits, rng, temperature, top_k, top_p):
 
 
 def generate(dec, prompt, n_new, rng, args, on_logits=None):
-    dec.start()
+    dec.start(len(prompt) + n_new)
     t0 = time.perf_counter()
     logits = dec.step(list(prompt))
     t1 = time.perf_counter()
@@ -121,13 +141,15 @@ def main():
     ap.add_argument("--top-p", type=float, default=1.0)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--max-length", type=int, default=0,
+                    help="cache capacity (default: prompt + new tokens)")
     ap.add_argument("--output-ids")
     ap.add_argument("--check-ids")
     ap.add_argument("--check-logits")
     ap.add_argument("--rows", type=int, default=8)
     ap.add_argument("--prompt-len", type=int, default=64)
     args = ap.parse_args()
-    dec = Decoder(args.model, args.threads)
+    dec = Decoder(args.model, args.threads, args.max_length)
     rng = np.random.default_rng(args.seed)
 
     if args.check_ids:

@@ -205,8 +205,61 @@ class Model:
         weakref.finalize(buf, self._lib.qopt_free, o.data)
         return np.frombuffer(buf, dtype).reshape(shape)
 
+    def decoder(self, max_length=0):
+        """A KVDecoder over this model (compiled with in-place caches)."""
+        return KVDecoder(self, max_length)
+
     def __del__(self):
         m = getattr(self, "_m", None)
         if m:
             self._lib.qopt_model_free(m)
             self._m = None
+
+
+class KVDecoder:
+    """qopt_decoder: caches allocated once for max_length positions and
+    updated in place; step() runs new tokens and returns the last logits."""
+
+    def __init__(self, model, max_length=0):
+        lib = model._lib
+        if not hasattr(lib, "qopt_decoder_create"):
+            raise QOptError("this library has no qopt_decoder API")
+        lib.qopt_decoder_create.argtypes = [ctypes.c_void_p, ctypes.c_int64,
+                                            ctypes.POINTER(ctypes.c_void_p)]
+        lib.qopt_decoder_step.argtypes = [
+            ctypes.c_void_p, ctypes.c_void_p, ctypes.POINTER(ctypes.c_int64),
+            ctypes.c_int64, ctypes.POINTER(ctypes.c_float), ctypes.c_int]
+        for f in ("length", "max_length", "vocab"):
+            fn = getattr(lib, "qopt_decoder_" + f)
+            fn.argtypes = [ctypes.c_void_p]
+            fn.restype = ctypes.c_int64
+        lib.qopt_decoder_reset.argtypes = [ctypes.c_void_p]
+        lib.qopt_decoder_free.argtypes = [ctypes.c_void_p]
+        self._model, self._lib = model, lib  # the model outlives the decoder
+        self._d = ctypes.c_void_p()
+        model._check(lib.qopt_decoder_create(model._m, int(max_length),
+                                             ctypes.byref(self._d)))
+        self.vocab = lib.qopt_decoder_vocab(self._d)
+        self.max_length = lib.qopt_decoder_max_length(self._d)
+
+    @property
+    def length(self):
+        return self._lib.qopt_decoder_length(self._d)
+
+    def reset(self):
+        self._lib.qopt_decoder_reset(self._d)
+
+    def step(self, ids, all_rows=False):
+        ids = np.ascontiguousarray(ids, np.int64).reshape(-1)
+        out = np.empty((len(ids) if all_rows else 1, self.vocab), np.float32)
+        self._model._check(self._lib.qopt_decoder_step(
+            None, self._d, ids.ctypes.data_as(ctypes.POINTER(ctypes.c_int64)),
+            len(ids), out.ctypes.data_as(ctypes.POINTER(ctypes.c_float)),
+            int(all_rows)))
+        return out if all_rows else out[0]
+
+    def __del__(self):
+        d = getattr(self, "_d", None)
+        if d:
+            self._lib.qopt_decoder_free(d)
+            self._d = None

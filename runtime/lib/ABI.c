@@ -47,6 +47,10 @@ static void free_dims(qopt_model *m) {
 
 void qopt__free_ios(qopt_model *m) {
   free_dims(m);
+  for (size_t c = 0; c < m->num_caches; ++c) free(m->caches[c].present);
+  free(m->caches);
+  m->caches = NULL;
+  m->num_caches = 0;
   if (!m->ios) return;
   for (size_t i = 0; i < m->num_inputs + m->num_outputs; ++i) {
     qopt_io *io = &m->ios[i];
@@ -131,6 +135,39 @@ static size_t static_bytes(const qopt_io *io, int *ok) {
   return n;
 }
 
+/* `cache <input> <present> <axis> <total-dim> <new-dim>`: the input must
+ * already be declared (inputs precede `cache` lines). */
+static int parse_cache(const char *line, qopt_model *m) {
+  char in[2048], present[2048], total[1024], fresh[1024], tail;
+  int axis;
+  if (sscanf(line, "cache %2047s %2047s %d %1023s %1023s%c", in, present,
+             &axis, total, fresh, &tail) != 5 || axis < 0)
+    return PARSE_BAD;
+  qopt_cache *nc = realloc(m->caches, (m->num_caches + 1) * sizeof *nc);
+  if (!nc) return PARSE_OOM;
+  m->caches = nc;
+  qopt_cache *kv = &nc[m->num_caches];
+  memset(kv, 0, sizeof *kv);
+  char *name = decode_name(in, strlen(in));
+  if (!name) return PARSE_OOM;
+  kv->input = (size_t)-1;
+  for (size_t i = 0; i < m->num_inputs; ++i)
+    if (!strcmp(m->ios[i].name, name)) kv->input = i;
+  free(name);
+  kv->present = decode_name(present, strlen(present));
+  if (!kv->present) return PARSE_OOM;
+  ++m->num_caches;
+  kv->axis = axis;
+  char *t = decode_name(total, strlen(total)), *f = decode_name(fresh, strlen(fresh));
+  long kt = t ? dim_index(m, t) : -1, kf = f ? dim_index(m, f) : -1;
+  free(t);
+  free(f);
+  if (kt < 0 || kf < 0) return PARSE_OOM;
+  kv->total_dim = (int32_t)kt;
+  kv->new_dim = (int32_t)kf;
+  return kv->input == (size_t)-1 ? PARSE_BAD : PARSE_OK;
+}
+
 static int parse_lines(const char *abi, qopt_model *m, size_t *wbytes,
                        size_t *cap) {
   int version = 0, entry = -1, seen_output = 0;
@@ -167,6 +204,9 @@ static int parse_lines(const char *abi, qopt_model *m, size_t *wbytes,
       if (k < 0) return PARSE_OOM;
       if (max < 0) return PARSE_BAD;
       m->dim_max[k] = max;
+    } else if (version >= 2 && !strncmp(line, "cache ", 6)) {
+      int st = parse_cache(line, m);
+      if (st) return st;
     } else if (sscanf(line, "%15s %2047s %d %1023s%c", kind, name, &dtype,
                       shape, &tail) == 4 &&
                (!strcmp(kind, "input") || !strcmp(kind, "output"))) {
@@ -213,6 +253,13 @@ static int parse_lines(const char *abi, qopt_model *m, size_t *wbytes,
   }
   if (entry < 0) entry = 0;
   if (any_dynamic && !entry) return PARSE_BAD;
+  for (size_t c = 0; c < m->num_caches; ++c) {
+    qopt_cache *kv = &m->caches[c];
+    if (kv->input >= m->num_inputs ||
+        kv->axis >= m->ios[kv->input].rank ||
+        m->ios[kv->input].shape[kv->axis] >= 0)
+      return PARSE_BAD;
+  }
   m->dynamic = entry;
   return PARSE_OK;
 }

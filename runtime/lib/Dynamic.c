@@ -140,6 +140,35 @@ static qopt_status check_input(const qopt_model *m, size_t k,
   return QOPT_OK;
 }
 
+/* In-place caches: the model writes rows [total - new, total) of each, so
+ * new <= total <= capacity. */
+static qopt_status check_caches(const qopt_model *m, const run_state *s) {
+  for (size_t c = 0; c < m->num_caches; ++c) {
+    const qopt_cache *kv = &m->caches[c];
+    const char *tn = m->dim_name[kv->total_dim], *nn = m->dim_name[kv->new_dim];
+    int64_t total = s->bound[kv->total_dim], fresh = s->bound[kv->new_dim];
+    if (total < 0 || fresh < 0)
+      return qopt__fail(QOPT_ERROR_INVALID_ARGUMENT,
+                        "cache '%s': no input sets %s and %s",
+                        m->ios[kv->input].name, tn, nn);
+    size_t off = 0;
+    for (size_t k = 0; k < kv->input; ++k) off += (size_t)m->ios[k].rank;
+    int64_t cap = s->in_dims[off + (size_t)kv->axis];
+    if (fresh > total)
+      return qopt__fail(QOPT_ERROR_DIM_MISMATCH,
+                        "%s = %lld is less than %s = %lld (the present "
+                        "length covers the past and the new tokens)",
+                        tn, (long long)total, nn, (long long)fresh);
+    if (total > cap)
+      return qopt__fail(QOPT_ERROR_DIM_TOO_LARGE,
+                        "input '%s': cache capacity (dim %d) is %lld, less "
+                        "than %s = %lld",
+                        m->ios[kv->input].name, (int)kv->axis, (long long)cap,
+                        tn, (long long)total);
+  }
+  return QOPT_OK;
+}
+
 /* Index of the caller's tensor `name` among model ios [base, base+n). */
 static qopt_status find_io(const qopt_model *m, size_t base, size_t n,
                            const char *name, const char *what, size_t *k) {
@@ -177,7 +206,7 @@ static qopt_status bind_inputs(const qopt_model *m, const qopt_tensor *given,
     if (st) return st;
     dims += m->ios[k].rank;
   }
-  return QOPT_OK;
+  return check_caches(m, s);
 }
 
 /* s->slot[k]: the caller's output for model output k. */

@@ -17,6 +17,15 @@ typedef struct qopt_io {
   size_t bytes;      /* 0 when a dim is dynamic */
 } qopt_io;
 
+/* An input the model updates in place as a KV cache (`cache` line): rows
+ * [total - new, total) of its `axis` (the capacity) are written. */
+typedef struct qopt_cache {
+  size_t input;      /* model input index */
+  char *present;     /* the ONNX output it replaces */
+  int32_t axis;
+  int32_t total_dim, new_dim; /* indices into the named dims */
+} qopt_cache;
+
 struct qopt_model {
   size_t num_inputs, num_outputs;
   qopt_io *ios; /* inputs then outputs */
@@ -25,6 +34,8 @@ struct qopt_model {
   char **dim_name;  /* named dims */
   int64_t *dim_max; /* 0: unbounded */
   size_t in_dims, out_dims; /* sum of the input / output ranks */
+  size_t num_caches;
+  qopt_cache *caches;
   qopt_entry_fn entry;
   const void *weights;
   size_t weights_size;

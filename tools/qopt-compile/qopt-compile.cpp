@@ -66,6 +66,12 @@ static cl::list<std::string> inputShapes("input-shape",
 static cl::list<std::string> dimMax(
     "dim-max", cl::desc("bound a named dynamic dim: NAME:N (checked at run time)"),
     cl::cat(cat));
+static cl::opt<std::string> kvCache(
+    "kv-cache",
+    cl::desc("KV decoders (past_key_values.N -> present.N): auto (in place "
+             "when the model follows that naming) | inplace | copy (keep the "
+             "ONNX inputs/outputs); docs/abi.md"),
+    cl::init("auto"), cl::cat(cat));
 static cl::opt<bool> dumpPipeline("dump-pipeline",
                                   cl::desc("print the pass pipeline and exit"),
                                   cl::cat(cat));
@@ -298,6 +304,7 @@ int main(int argc, char **argv) {
   }
   for (StringRef s : dimMax)
     popts.dimMax += (popts.dimMax.empty() ? "" : ",") + s.str();
+  popts.kvCache = kvCache;
   popts.quant = quant;
   popts.groupSize = groupSize;
   popts.weightScheme = weightScheme;

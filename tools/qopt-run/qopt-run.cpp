@@ -208,6 +208,7 @@ int main(int argc, char **argv) {
     popts.optLevel = std::clamp((int)optLevel, 0, 3);
     popts.weightsSink = &blob;
     popts.maxStaticArena = 0; // JIT: no large static data
+    popts.kvCache = "copy"; // the ONNX graph's own inputs and outputs
     for (auto &s : inputShapes)
       popts.inputShapes += (popts.inputShapes.empty() ? "" : ",") + s;
     if (failed(mlir::qopt::lowerModule(*module, popts, mlir::qopt::Stage::LLVM)))

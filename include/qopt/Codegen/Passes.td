@@ -27,6 +27,33 @@ def QOptRecordABIPass : Pass<"qopt-record-abi", "ModuleOp"> {
   let dependentDialects = ["bufferization::BufferizationDialect"];
 }
 
+def QOptKVCacheInPlacePass : Pass<"qopt-kv-cache-in-place", "ModuleOp"> {
+  let summary = "KV-cache decoder: past inputs become caches updated in place";
+  let description = [{
+    On the tensor-level entry function, before qopt-record-abi. For each
+    input `past_key_values.X` whose output `present.X` is the concatenation
+    of the input and the new tokens' keys/values along a dynamic axis (the
+    Hugging Face Optimum layout): the input becomes a cache buffer whose
+    axis is its capacity (dim name `kv_capacity`), the new rows are
+    inserted at the past length in place, and the attention reads the
+    filled prefix of the buffer. The `present.X` output is dropped: no
+    copy of the cache per call. The past length is the present length
+    (an input's dim, e.g. `attention_mask`'s `total_sequence_length`)
+    minus the new length; `qopt.kv_cache` on the argument records the
+    names, and qopt-record-abi writes a `cache` line for it (docs/abi.md).
+
+    `mode=auto` rewrites a model that follows the naming and leaves any
+    other unchanged; `inplace` fails with a message on one that does not;
+    `copy` does nothing.
+  }];
+  let options = [
+    Option<"mode", "mode", "std::string", /*default=*/"\"auto\"",
+           "auto | inplace | copy">,
+  ];
+  let dependentDialects = ["::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 def QOptExternalizeWeightsPass : Pass<"qopt-externalize-weights", "ModuleOp"> {
   let summary = "Move large constant memref.globals into a sidecar weights blob";
   let description = [{

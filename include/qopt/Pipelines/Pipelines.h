@@ -22,6 +22,10 @@ struct PipelineOptions {
   int optLevel = 3;            ///< -O0..-O3
   std::string inputShapes;     ///< NAME:1x128[,NAME:...]
   std::string dimMax;          ///< NAME:N[,NAME:M]: bounds of named dims
+  /// KV decoders (Optimum past/present pairs): auto | inplace | copy
+  /// (qopt-kv-cache-in-place; auto: in place when the model follows the
+  /// naming, copy keeps the ONNX signature).
+  std::string kvCache = "auto";
   int64_t weightThreshold = 1024; ///< bytes; larger constants go to the sidecar
   std::string weightsFile;     ///< written by qopt-externalize-weights if set
   /// Lower linalg to scf.parallel and then OpenMP (libomp); false: serial loops.

@@ -183,6 +183,44 @@ QOPT_API qopt_status qopt_context_run(qopt_context *ctx,
                                       size_t num_outputs);
 QOPT_API void qopt_context_free(qopt_context *ctx);
 
+/* Text generation over a KV-cache decoder compiled with in-place caches
+ * (`cache` lines in the ABI; qopt-compile --kv-cache=auto|inplace on a
+ * model in the Hugging Face Optimum layout, docs/abi.md). The decoder owns
+ * one buffer per cache, allocated once for `max_length` positions (batch
+ * 1), the attention mask and the position ids; each step writes the new
+ * tokens' keys/values into the caches in place, with no copy of the past.
+ *
+ *   qopt_decoder *d;
+ *   qopt_decoder_create(m, 0, &d);             (0: the --dim-max bound)
+ *   qopt_decoder_step(NULL, d, prompt, n, logits, 0);   (prefill)
+ *   qopt_decoder_step(NULL, d, &next, 1, logits, 0);    (one token)
+ *   qopt_decoder_free(d);
+ *
+ * The model's inputs must be the caches and any of input_ids,
+ * attention_mask, position_ids (int64, [batch, length]); its one output
+ * `logits` float32 [batch, sequence, vocab] with a static vocab. */
+typedef struct qopt_decoder qopt_decoder;
+/* `max_length` <= 0: the --dim-max bound of the present length (error if
+ * it has none). The model must outlive the decoder. */
+QOPT_API qopt_status qopt_decoder_create(const qopt_model *model,
+                                         int64_t max_length,
+                                         qopt_decoder **decoder);
+QOPT_API void qopt_decoder_free(qopt_decoder *decoder);
+/* Back to an empty context (the caches are reused). */
+QOPT_API void qopt_decoder_reset(qopt_decoder *decoder);
+/* Tokens in the context so far; the capacity; the vocabulary size. */
+QOPT_API int64_t qopt_decoder_length(const qopt_decoder *decoder);
+QOPT_API int64_t qopt_decoder_max_length(const qopt_decoder *decoder);
+QOPT_API int64_t qopt_decoder_vocab(const qopt_decoder *decoder);
+/* Runs `n` >= 1 tokens at positions [length, length + n). `logits`, if not
+ * NULL, receives the last token's vocab floats, or all n rows (n * vocab)
+ * when `all_rows`. Over max_length: QOPT_ERROR_DIM_TOO_LARGE and nothing
+ * changes. `ctx` may be NULL. */
+QOPT_API qopt_status qopt_decoder_step(qopt_context *ctx,
+                                       qopt_decoder *decoder,
+                                       const int64_t *ids, int64_t n,
+                                       float *logits, int all_rows);
+
 /* Message of the last failing call on this thread ("" if none). */
 QOPT_API const char *qopt_last_error(void);
 /* Bytes per element of an ONNX dtype (0: unsupported). */
