@@ -217,6 +217,57 @@ struct MatMulLowering : OpRewritePattern<MatMulOp> {
 /// or absent on the rhs; a dynamic dim is never taken to broadcast):
 /// batch dims are collapsed into one, linalg.matmul / batch_matmul run on
 /// `?` sizes, and the result is expanded with the operands' run-time sizes.
+/// `l @ r` over equal batch dims as one N-D linalg.generic, with no copies:
+/// the batch dims are not collapsed (the operands may be strided views of
+/// a KV cache), and an `r` that is a transpose of its last two dims (kᵀ in
+/// attention) is read in place. The loop order keeps the innermost loop
+/// unit-stride so LLVM vectorizes it: (batch, m, n, k) with a reassociable
+/// sum over k for a transposed `r` (a dot product of two rows), (batch, m,
+/// k, n) otherwise (an axpy along a row of `r`; the inner parallel loop
+/// runs serially inside the outer parallel one).
+static Value batchedContraction(OpBuilder &b, Location loc, Value l, Value r,
+                                ArrayRef<OpFoldResult> outDims) {
+  MLIRContext *ctx = b.getContext();
+  int64_t R = cast<RankedTensorType>(l.getType()).getRank(), nb = R - 2;
+  bool transposed = false;
+  if (auto t = r.getDefiningOp<linalg::TransposeOp>()) {
+    ArrayRef<int64_t> p = t.getPermutation();
+    transposed = p[R - 2] == R - 1 && p[R - 1] == R - 2;
+    for (int64_t k = 0; k < nb; ++k)
+      transposed &= p[k] == k;
+    if (transposed)
+      r = t.getInput();
+  }
+  // Dims: batch..., m, then (n, k) or (k, n).
+  int64_t m = nb, n = transposed ? nb + 1 : nb + 2, k = transposed ? nb + 2 : nb + 1;
+  auto map = [&](ArrayRef<int64_t> dims) {
+    SmallVector<AffineExpr> e;
+    for (int64_t i = 0; i < nb; ++i)
+      e.push_back(getAffineDimExpr(i, ctx));
+    for (int64_t d : dims)
+      e.push_back(getAffineDimExpr(d, ctx));
+    return AffineMap::get(R + 1, 0, e, ctx);
+  };
+  SmallVector<AffineMap> maps = {map({m, k}),
+                                 transposed ? map({n, k}) : map({k, n}),
+                                 map({m, n})};
+  SmallVector<utils::IteratorType> iters(R + 1, utils::IteratorType::parallel);
+  iters[k] = utils::IteratorType::reduction;
+  Value init = zeroFilled(b, loc, outDims, b.getF32Type());
+  auto fm = transposed ? arith::FastMathFlags::reassoc | arith::FastMathFlags::contract
+                       : arith::FastMathFlags::contract;
+  return linalg::GenericOp::create(
+             b, loc, init.getType(), ValueRange{l, r}, ValueRange{init}, maps,
+             iters,
+             [&](OpBuilder &nb, Location nl, ValueRange a) {
+               auto flags = arith::FastMathFlagsAttr::get(nb.getContext(), fm);
+               Value p = arith::MulFOp::create(nb, nl, a[0], a[1], flags);
+               Value s = arith::AddFOp::create(nb, nl, a[2], p, flags);
+               linalg::YieldOp::create(nb, nl, s);
+             })
+      .getResult(0);
+}
+
 struct DynamicMatMulLowering : OpRewritePattern<MatMulOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(MatMulOp op,
@@ -284,6 +335,15 @@ struct DynamicMatMulLowering : OpRewritePattern<MatMulOp> {
         if ((cl || cr) && cl != cr)
           return b.notifyMatchFailure(op, "batch broadcast with dynamic dims");
         outDims.push_back(cl ? rd[k] : ld[k]);
+      }
+      if (lr >= 3 && et.isF32()) {
+        outDims.push_back(M);
+        outDims.push_back(N);
+        Value y = batchedContraction(b, loc, l, r, outDims);
+        if (y.getType() != ot)
+          y = tensor::CastOp::create(b, loc, ot, y);
+        b.replaceOp(op, y);
+        return success();
       }
       Value l3 = lr == 2 ? l : collapseTo(l, lr, 2);
       Value r3 = rr == 2 ? r : collapseTo(r, rr, 2);
