@@ -6,6 +6,8 @@
 
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
+#include "mlir/Dialect/SCF/Transforms/Transforms.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/TilingInterface.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -83,6 +85,143 @@ struct QOptTileAndVectorizePass
     });
     for (linalg::LinalgOp op : elementwise)
       (void)vectorizeElementwise(rewriter, op);
+    SmallVector<linalg::GenericOp> dynamic;
+    getOperation().walk([&](linalg::GenericOp op) {
+      if (dynamicVectorizable(op))
+        dynamic.push_back(op);
+    });
+    SmallVector<Operation *> tiles;
+    for (linalg::GenericOp op : dynamic)
+      if (Operation *t = tileDynamic(rewriter, op))
+        tiles.push_back(t);
+    if (tiles.empty())
+      return;
+    // The peeled loops' tiles get static types (constant slice sizes, then
+    // tensor.cast folded into the linalg op).
+    RewritePatternSet canon(&getContext());
+    for (RegisteredOperationName n : getContext().getRegisteredOperations())
+      n.getCanonicalizationPatterns(canon, &getContext());
+    for (Dialect *d : getContext().getLoadedDialects())
+      d->getCanonicalizationPatterns(canon);
+    (void)applyPatternsGreedily(getOperation(), std::move(canon));
+    getOperation().walk([&](linalg::GenericOp op) {
+      if (!op->removeAttr(kDynamicTile) || op.hasDynamicShape())
+        return;
+      rewriter.setInsertionPoint(op);
+      auto vec = linalg::vectorize(rewriter, op);
+      if (succeeded(vec))
+        rewriter.replaceOp(op, vec->replacements);
+    });
+  }
+  static constexpr StringLiteral kDynamicTile = "qopt.dynamic_tile";
+
+  /// Whether the body of `op` has a vector form: arith, and the math ops
+  /// that lower to LLVM vector intrinsics or the exp polynomial of
+  /// qopt-lower-vectors (erf, tanh, ... are scalar libm calls).
+  static bool vectorizableBody(linalg::LinalgOp op) {
+    for (Operation &o : op.getBlock()->without_terminator()) {
+      Dialect *d = o.getDialect();
+      if (!d || !isa<arith::ArithDialect, math::MathDialect>(d) ||
+          o.getNumRegions() != 0)
+        return false;
+      if (isa<math::MathDialect>(d) &&
+          !isa<math::ExpOp, math::SqrtOp, math::AbsFOp, math::RoundEvenOp,
+               math::FloorOp, math::CeilOp, math::RoundOp, math::FmaOp,
+               math::CopySignOp, math::TruncOp>(o))
+        return false;
+      for (Type t : o.getResultTypes())
+        if (!t.isIntOrIndexOrFloat() || t.isIndex())
+          return false;
+    }
+    return true;
+  }
+
+  /// A generic over run-time dims (sequence lengths) that vectorizes along
+  /// its innermost loop: the innermost loop static and at most 256 wide
+  /// (a head dim: attention's q·k dot products and p·v rows), or dynamic
+  /// and parallel like every other loop (elementwise ops on attention
+  /// scores, as masked vectors). Reductions along a dynamic innermost loop
+  /// (softmax's max and sum) stay scalar.
+  static bool dynamicVectorizable(linalg::GenericOp op) {
+    if (!op.hasPureTensorSemantics() || !op.hasDynamicShape() ||
+        op.getNumLoops() < 2 || op.getNumDpsInits() != 1 ||
+        !vectorizableBody(op))
+      return false;
+    for (OpOperand &operand : op->getOpOperands()) {
+      auto t = dyn_cast<RankedTensorType>(operand.get().getType());
+      if (!t || !t.getElementType().isIntOrFloat() ||
+          !op.getMatchingIndexingMap(&operand).isProjectedPermutation(true))
+        return false;
+    }
+    unsigned last = op.getNumLoops() - 1;
+    int64_t range = op.getStaticLoopRanges()[last];
+    // Dynamic: every operand runs along the innermost loop in its own
+    // innermost dim (the tile is then a 1-D row of each).
+    if (ShapedType::isDynamic(range))
+      return op.getNumParallelLoops() == op.getNumLoops() &&
+             llvm::all_of(op->getOpOperands(), [&](OpOperand &o) {
+               AffineMap m = op.getMatchingIndexingMap(&o);
+               // No i1: a vector<Nxi1> store is bit-packed, i1 memory is
+               // a byte per element.
+               return !cast<ShapedType>(o.get().getType())
+                           .getElementType()
+                           .isInteger(1) &&
+                      m.getNumResults() > 0 &&
+                      m.getResults().back() == getAffineDimExpr(last,
+                                                                op.getContext());
+             });
+    return range >= 8 && range <= 256;
+  }
+
+  /// Leading parallel loops as an scf.forall of 1-wide tiles, the other
+  /// outer loops as scf.for of 1-wide tiles, and the innermost loop whole
+  /// (static) or in 16-wide steps with the partial last step peeled off
+  /// (dynamic). Returns the main tile, marked for vectorization once
+  /// canonicalization has made its shape static (no masks: MLIR 22's masked
+  /// vectorization fails on operands that drop a loop).
+  Operation *tileDynamic(IRRewriter &rewriter, linalg::GenericOp op) {
+    unsigned n = op.getNumLoops(), last = n - 1;
+    auto iters = op.getIteratorTypesArray();
+    bool dynamicInner = ShapedType::isDynamic(op.getStaticLoopRanges()[last]);
+    unsigned prefix = 0;
+    while (prefix < last && iters[prefix] == utils::IteratorType::parallel)
+      ++prefix;
+    TilingInterface target = cast<TilingInterface>(op.getOperation());
+    scf::ForOp innerLoop;
+    auto tile = [&](ArrayRef<int64_t> sizes, bool forall) -> LogicalResult {
+      if (llvm::all_of(sizes, [](int64_t s) { return s == 0; }))
+        return success();
+      scf::SCFTilingOptions o;
+      if (forall)
+        o.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
+      o.setTileSizes(asOFR(rewriter, sizes));
+      rewriter.setInsertionPoint(target);
+      auto t = scf::tileUsingSCF(rewriter, target, o);
+      if (failed(t))
+        return failure();
+      rewriter.replaceOp(target, t->replacements);
+      target = cast<TilingInterface>(t->tiledOps.back());
+      if (!forall && !t->loops.empty())
+        innerLoop = dyn_cast<scf::ForOp>(t->loops.back().getOperation());
+      return success();
+    };
+    SmallVector<int64_t> outer(n, 0), middle(n, 0), inner(n, 0);
+    for (unsigned i = 0; i < last; ++i)
+      (i < prefix ? outer : middle)[i] = 1;
+    if (failed(tile(outer, /*forall=*/true)) ||
+        failed(tile(middle, /*forall=*/false)))
+      return nullptr;
+    if (dynamicInner) {
+      inner[last] = 16;
+      innerLoop = nullptr;
+      if (failed(tile(inner, /*forall=*/false)) || !innerLoop)
+        return nullptr;
+      scf::ForOp rest;
+      if (failed(scf::peelForLoopAndSimplifyBounds(rewriter, innerLoop, rest)))
+        return nullptr;
+    }
+    target->setAttr(kDynamicTile, rewriter.getUnitAttr());
+    return target;
   }
 
   /// The bytes per vector step (32, 16, 8; 0: not handled) for the int4

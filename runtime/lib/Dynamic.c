@@ -78,20 +78,25 @@ static qopt_status check_input(const qopt_model *m, size_t k,
     return qopt__fail(QOPT_ERROR_DTYPE_MISMATCH,
                       "input '%s': dtype %d given, model expects %d", io->name,
                       (int)t->dtype, (int)io->dtype);
-  format_dims(want, sizeof want, io, io->rank, NULL);
-  if (t->rank != io->rank || (t->rank > 0 && !t->shape))
+  /* The texts of messages are made only on failure (this runs per call). */
+  if (t->rank != io->rank || (t->rank > 0 && !t->shape)) {
+    format_dims(want, sizeof want, io, io->rank, NULL);
     return qopt__fail(QOPT_ERROR_SHAPE_MISMATCH,
                       "input '%s': rank %d given, model expects rank %d %s",
                       io->name, (int)t->rank, (int)io->rank, want);
-  format_dims(got, sizeof got, NULL, t->rank, t->shape);
+  }
+#define QOPT_DIMS_TEXT()                                                       \
+  (format_dims(want, sizeof want, io, io->rank, NULL),                         \
+   format_dims(got, sizeof got, NULL, t->rank, t->shape))
   for (int32_t d = 0; d < io->rank; ++d) {
     int64_t v = t->shape[d];
     if (v < 0)
-      return qopt__fail(QOPT_ERROR_SHAPE_MISMATCH,
+      return QOPT_DIMS_TEXT(),
+             qopt__fail(QOPT_ERROR_SHAPE_MISMATCH,
                         "input '%s': shape %s has a negative dim %d", io->name,
                         got, (int)d);
     if (io->shape[d] >= 0 && v != io->shape[d])
-      return qopt__fail(QOPT_ERROR_SHAPE_MISMATCH,
+      return QOPT_DIMS_TEXT(), qopt__fail(QOPT_ERROR_SHAPE_MISMATCH,
                         "input '%s': dim %d is %lld, model expects %lld "
                         "(shape %s given, model expects %s)",
                         io->name, (int)d, (long long)v,
@@ -128,7 +133,7 @@ static qopt_status check_input(const qopt_model *m, size_t k,
     if (t->shape[d] == 0) bytes = 0;
   for (int32_t d = 0; bytes && d < io->rank; ++d) {
     if (bytes > ((size_t)1 << 47) / (size_t)t->shape[d])
-      return qopt__fail(QOPT_ERROR_SHAPE_MISMATCH,
+      return QOPT_DIMS_TEXT(), qopt__fail(QOPT_ERROR_SHAPE_MISMATCH,
                         "input '%s': shape %s is too large (more than 2^47 "
                         "bytes)", io->name, got);
     bytes *= (size_t)t->shape[d];
@@ -139,6 +144,7 @@ static qopt_status check_input(const qopt_model *m, size_t k,
   s->in_data[k] = t->data ? t->data : (void *)qopt__no_data;
   return QOPT_OK;
 }
+#undef QOPT_DIMS_TEXT
 
 /* In-place caches: the model writes rows [total - new, total) of each, so
  * new <= total <= capacity. */
