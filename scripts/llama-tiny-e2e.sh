@@ -6,7 +6,9 @@
 # and 256 (a causal LM: each run's logits equal the first rows of the
 # 256-token run); and generates greedily with the KV-cache decoder
 # llama-tiny-kv, checking the ids and logits against ONNX Runtime's
-# (test/generation/).
+# (test/generation/), with in-place caches (the default) and with
+# --kv-cache=copy (the ONNX past/present signature); and w8a8-dynamic
+# in place must still generate (ids not compared: quantized).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${QOPT_BUILD:-${BUILD_DIR:-$root/build}}
@@ -43,8 +45,16 @@ for n in (1, 17, 64):
 print("max |logits(L) - logits(256)[:L]| = %.2e" % worst)
 sys.exit(0 if worst < 1e-4 else 1)
 PY
-echo "llama-tiny-kv: greedy generation against ONNX Runtime"
-"$build/bin/qopt-compile" "$models/llama-tiny-kv.onnx" --target=host -O3 -o "$out/kv.so"
-/usr/bin/python3 "$root/python/qopt/generate.py" "$out/kv.so" \
-  --check-ids "$root/test/generation/llama-tiny-kv-greedy.npy" \
-  --check-logits "$root/test/generation/llama-tiny-kv-logits.npy" --rows 8
+for mode in inplace copy; do
+  echo "llama-tiny-kv ($mode caches): greedy generation against ONNX Runtime"
+  "$build/bin/qopt-compile" "$models/llama-tiny-kv.onnx" --target=host -O3 \
+    --kv-cache=$mode -o "$out/kv-$mode.so"
+  /usr/bin/python3 "$root/python/qopt/generate.py" "$out/kv-$mode.so" \
+    --check-ids "$root/test/generation/llama-tiny-kv-greedy.npy" \
+    --check-logits "$root/test/generation/llama-tiny-kv-logits.npy" --rows 8
+done
+echo "llama-tiny-kv w8a8-dynamic (in place): generates"
+"$build/bin/qopt-compile" "$models/llama-tiny-kv.onnx" --target=host -O3 \
+  --quant=w8a8-dynamic -o "$out/kv-w8a8d.so"
+/usr/bin/python3 "$root/python/qopt/generate.py" "$out/kv-w8a8d.so" \
+  --prompt "The option" --max-new-tokens 32 | tail -1
