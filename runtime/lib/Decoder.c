@@ -25,6 +25,7 @@ typedef struct slot {
 struct qopt_decoder {
   const qopt_model *m;
   int64_t max_length, length, vocab;
+  size_t num_slots;
   slot *slots;          /* one per model input */
   qopt_tensor *inputs;  /* rebuilt per step */
   int64_t *ones, *positions;
@@ -42,7 +43,8 @@ static int role_of(const char *name, enum role *r) {
 
 void qopt_decoder_free(qopt_decoder *d) {
   if (!d) return;
-  for (size_t i = 0; d->slots && i < d->m->num_inputs; ++i)
+  /* Not through d->m: freeing may come after the model's (GC order). */
+  for (size_t i = 0; d->slots && i < d->num_slots; ++i)
     free(d->slots[i].data);
   free(d->slots);
   free(d->inputs);
@@ -122,6 +124,7 @@ qopt_status qopt_decoder_create(const qopt_model *m, int64_t max_length,
   d->max_length = max_length;
   d->vocab = vocab;
   d->slots = calloc(m->num_inputs, sizeof *d->slots);
+  d->num_slots = d->slots ? m->num_inputs : 0;
   d->inputs = calloc(m->num_inputs, sizeof *d->inputs);
   d->ones = malloc((size_t)max_length * sizeof(int64_t));
   d->positions = malloc((size_t)max_length * sizeof(int64_t));
