@@ -22,7 +22,7 @@ config.substitutions.append(("%qopt_src", config.qopt_src_root))
 config.substitutions.append(("%qopt_obj", config.qopt_obj_root))
 config.substitutions.append(("%python", "/usr/bin/python3"))
 llvm_config.add_tool_substitutions(
-    ["qopt-opt", "qopt-translate", "qopt-compile", "qopt-run"], [tools_dir])
+    ["qopt-opt", "qopt-translate", "qopt-compile", "qopt-run", "qopt-generate"], [tools_dir])
 
 if os.path.isdir("/usr/share/libonnx-testdata/data/node"):
     config.available_features.add("onnx-testdata")
