@@ -90,10 +90,18 @@ struct QOptTileAndVectorizePass
       if (dynamicVectorizable(op))
         dynamic.push_back(op);
     });
+    SmallVector<linalg::GenericOp> dynamicRows;
+    getOperation().walk([&](linalg::GenericOp op) {
+      if (isDynamicRowReduction(op))
+        dynamicRows.push_back(op);
+    });
     SmallVector<Operation *> tiles;
     for (linalg::GenericOp op : dynamic)
       if (Operation *t = tileDynamic(rewriter, op))
         tiles.push_back(t);
+    for (linalg::GenericOp op : dynamicRows)
+      if (succeeded(tileDynamicRowReduction(rewriter, op)))
+        tiles.push_back(op);
     if (tiles.empty())
       return;
     // The peeled loops' tiles get static types (constant slice sizes, then
@@ -104,7 +112,7 @@ struct QOptTileAndVectorizePass
     for (Dialect *d : getContext().getLoadedDialects())
       d->getCanonicalizationPatterns(canon);
     (void)applyPatternsGreedily(getOperation(), std::move(canon));
-    getOperation().walk([&](linalg::GenericOp op) {
+    getOperation().walk([&](linalg::LinalgOp op) {
       if (!op->removeAttr(kDynamicTile) || op.hasDynamicShape())
         return;
       rewriter.setInsertionPoint(op);
@@ -171,6 +179,74 @@ struct QOptTileAndVectorizePass
                                                                 op.getContext());
              });
     return range >= 8 && range <= 256;
+  }
+
+  /// max/min/sum over a dynamic innermost dim (softmax over a run-time
+  /// context) of an elementwise function of one f32 input.
+  static bool isDynamicRowReduction(linalg::GenericOp op) {
+    if (!op.hasPureTensorSemantics() || !op.hasDynamicShape() ||
+        op.getNumDpsInputs() != 1 || op.getNumDpsInits() != 1 ||
+        op.getNumReductionLoops() != 1 || op.getNumLoops() < 2 ||
+        !vectorizableBody(op))
+      return false;
+    auto its = op.getIteratorTypesArray();
+    if (its.back() != utils::IteratorType::reduction ||
+        !ShapedType::isDynamic(op.getStaticLoopRanges().back()))
+      return false;
+    auto in = cast<ShapedType>(op.getDpsInputs()[0].getType());
+    if (!in.getElementType().isF32() ||
+        !op.getMatchingIndexingMap(op.getDpsInputOperand(0)).isIdentity())
+      return false;
+    Block *body = op.getBody();
+    auto yield = cast<linalg::YieldOp>(body->getTerminator());
+    Operation *red = yield.getValues()[0].getDefiningOp();
+    Value acc = body->getArgument(1);
+    if (!red || !isa<arith::MaximumFOp, arith::MinimumFOp, arith::MaxNumFOp,
+                     arith::MinNumFOp, arith::AddFOp>(red) ||
+        !llvm::is_contained(red->getOperands(), acc))
+      return false;
+    for (Operation &o : body->without_terminator())
+      if (&o != red && llvm::is_contained(o.getOperands(), acc))
+        return false;
+    return true;
+  }
+
+  /// 1-wide tiles over the parallel dims; the row as 16 lane-wise partial
+  /// results over 16-wide steps (the partial last step peeled off), then
+  /// one 16 -> 1 reduction. The steps and the merge are marked for
+  /// vectorization (the sum's order: lane-wise partials, then the 16).
+  LogicalResult tileDynamicRowReduction(IRRewriter &rewriter,
+                                        linalg::GenericOp op) {
+    unsigned n = op.getNumLoops();
+    SmallVector<int64_t> outer(n, 1);
+    outer.back() = 0;
+    scf::SCFTilingOptions o;
+    o.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
+    o.setTileSizes(asOFR(rewriter, outer));
+    rewriter.setInsertionPoint(op);
+    auto t = scf::tileUsingSCF(rewriter, cast<TilingInterface>(*op), o);
+    if (failed(t))
+      return failure();
+    rewriter.replaceOp(op, t->replacements);
+    auto row = cast<PartialReductionOpInterface>(t->tiledOps.back());
+    SmallVector<int64_t> inner(n, 0);
+    inner.back() = 16;
+    rewriter.setInsertionPoint(row);
+    auto r = scf::tileReductionUsingScf(rewriter, row,
+                                        asOFR(rewriter, inner));
+    if (failed(r) || r->loops.empty())
+      return failure();
+    rewriter.replaceOp(row, r->replacements);
+    for (Operation *m : r->mergeOps)
+      m->setAttr(kDynamicTile, rewriter.getUnitAttr());
+    r->tiledOps.back()->setAttr(kDynamicTile, rewriter.getUnitAttr());
+    auto loop = dyn_cast<scf::ForOp>(r->loops.back().getOperation());
+    scf::ForOp rest;
+    if (!loop || failed(scf::peelForLoopAndSimplifyBounds(rewriter, loop, rest)))
+      return failure();
+    // The peeled rest is a clone: it keeps a scalar loop.
+    rest->walk([](linalg::GenericOp g) { g->removeAttr(kDynamicTile); });
+    return success();
   }
 
   /// Leading parallel loops as an scf.forall of 1-wide tiles, the other
