@@ -136,12 +136,12 @@ static bool checkStacked(const Array &a, const ModelInput &in,
   want.insert(want.end(), in.shape.begin(), in.shape.end());
   bool ok = a.dtype == in.dtype && a.shape.size() == want.size();
   for (size_t i = 1; ok && i < want.size(); ++i)
-    ok = a.shape[i] == want[i];
+    ok = want[i] < 0 || a.shape[i] == want[i]; // -1: a run-time dim
   if (ok)
     return true;
   std::string expect = "[S";
   for (int64_t d : in.shape)
-    expect += "," + std::to_string(d);
+    expect += "," + (d < 0 ? std::string("?") : std::to_string(d));
   expect += "]";
   err = what + ": model input '" + in.name + "' needs " +
         dtypeName(in.dtype) + " " + expect +
@@ -159,7 +159,7 @@ static void splitSamples(const Array &a, size_t inputIndex,
     InputTensor &t = samples[s][inputIndex];
     t.name = in.name;
     t.dtype = in.dtype;
-    t.shape = in.shape;
+    t.shape.assign(a.shape.begin() + 1, a.shape.end());
     t.data.assign(a.data.data() + s * per, a.data.data() + (s + 1) * per);
   }
 }
@@ -174,6 +174,53 @@ static bool readTensorProtoFile(StringRef path, InputTensor &t,
   t.shape = std::move(h.shape);
   t.data = std::move(h.data);
   return true;
+}
+
+/// A decoder in the Optimum layout: input_ids, and only attention_mask,
+/// position_ids and past_key_values.* besides.
+static bool isKVDecoder(const std::vector<ModelInput> &inputs) {
+  bool ids = false, past = false;
+  for (const ModelInput &in : inputs) {
+    StringRef n = in.name;
+    ids |= n == "input_ids";
+    past |= n.starts_with("past_key_values.");
+    if (n != "input_ids" && n != "attention_mask" && n != "position_ids" &&
+        !n.starts_with("past_key_values."))
+      return false;
+  }
+  return ids && past;
+}
+
+/// The other inputs of a prefill call with past length 0 for the
+/// input_ids sample s[ids] ([batch, S]): an all-ones mask [batch, S],
+/// positions 0..S-1, and empty caches (the dynamic dims 0 but the batch).
+static void prefillInputs(const std::vector<ModelInput> &inputs, size_t ids,
+                          Sample &s) {
+  std::vector<int64_t> shape = s[ids].shape;
+  int64_t batch = shape.size() == 2 ? shape[0] : 1,
+          len = shape.size() == 2 ? shape[1] : 0;
+  for (size_t k = 0; k < inputs.size(); ++k) {
+    if (k == ids)
+      continue;
+    const ModelInput &in = inputs[k];
+    InputTensor &t = s[k];
+    t.name = in.name;
+    t.dtype = in.dtype;
+    if (in.name == "attention_mask" || in.name == "position_ids") {
+      t.shape = {batch, len};
+      std::vector<int64_t> v(batch * len);
+      for (int64_t b = 0; b < batch; ++b)
+        for (int64_t i = 0; i < len; ++i)
+          v[b * len + i] = in.name == "attention_mask" ? 1 : i;
+      t.data.assign((const char *)v.data(), (const char *)(v.data() + v.size()));
+      continue;
+    }
+    t.shape = in.shape;
+    for (size_t d = 0; d < t.shape.size(); ++d)
+      if (t.shape[d] < 0)
+        t.shape[d] = d == 0 ? batch : 0;
+    t.data.clear(); // zero elements
+  }
 }
 
 bool calib::loadCalibrationData(StringRef path,
@@ -264,6 +311,26 @@ bool calib::loadCalibrationData(StringRef path,
   }
   StringRef bytes = (*buf)->getBuffer();
   if (bytes.starts_with("\x93NUMPY")) {
+    if (inputs.size() != 1 && isKVDecoder(inputs)) {
+      // input_ids windows of a KV decoder: prefill calls with past 0.
+      auto ids = llvm::find_if(inputs, [](const ModelInput &in) {
+        return in.name == "input_ids";
+      });
+      Array a;
+      if (!::qopt::parseNpy(bytes, "'" + p + "'", a, err) ||
+          !checkStacked(a, *ids, "'" + p + "'", err))
+        return false;
+      if (a.shape[0] == 0) {
+        err = "'" + p + "' holds no samples";
+        return false;
+      }
+      size_t n = cap(a.shape[0]);
+      samples.assign(n, Sample(inputs.size()));
+      splitSamples(a, ids - inputs.begin(), *ids, n, samples);
+      for (Sample &s : samples)
+        prefillInputs(inputs, ids - inputs.begin(), s);
+      return true;
+    }
     if (inputs.size() != 1) {
       err = "'" + p + "': a .npy file can only calibrate a single-input "
             "model; this model has " + std::to_string(inputs.size()) +

@@ -73,6 +73,12 @@ std::unique_ptr<Runner> Runner::create(ModuleOp module,
     }
   }
   PipelineOptions o = popts;
+  // Run-time row counts on the static kernels here too, if the caller kept
+  // one matmul per weight (qopt-compile's layer-wise algorithms).
+  if (!o.specializeRows && failed(specializeDynamicRows(module, o))) {
+    err = "specializing the calibration build's matmuls failed";
+    return nullptr;
+  }
   o.quant = "fp32"; // the calibration build is the FP32 graph
   o.kvCache = "copy"; // fed the graph's own inputs (past length 0)
   o.weightsSink = &r->impl_->blob;
@@ -168,8 +174,26 @@ bool Runner::run(const Sample &s,
     in[i] = {s[i].name.c_str(), s[i].dtype, (int32_t)s[i].shape.size(),
              s[i].shape.data(), (void *)s[i].data.data()};
   gObserve = &fn;
-  qopt_status st =
-      qopt_run(im.model, in.data(), in.size(), im.outs.data(), im.outs.size());
+  qopt_status st;
+  if (qopt_model_is_dynamic(im.model)) {
+    // Run-time shapes (a KV decoder's prefill): outputs as computed, kept
+    // in outData / outShape for the callers that read them.
+    std::vector<qopt_output> outs(im.outs.size());
+    st = qopt_run_dynamic(nullptr, im.model, in.data(), in.size(), outs.data(),
+                          outs.size());
+    for (size_t k = 0; st == QOPT_OK && k < outs.size(); ++k) {
+      const char *d = static_cast<const char *>(outs[k].data);
+      im.outData[k].assign(d, d + outs[k].num_bytes);
+      im.outShape[k].assign(outs[k].shape, outs[k].shape + outs[k].rank);
+      im.outs[k].shape = im.outShape[k].data();
+      im.outs[k].data = im.outData[k].data();
+      if (outs[k].owned)
+        qopt_free(outs[k].data);
+    }
+  } else {
+    st = qopt_run(im.model, in.data(), in.size(), im.outs.data(),
+                  im.outs.size());
+  }
   gObserve = nullptr;
   if (st != QOPT_OK) {
     err = std::string("running the calibration build failed: ") +

@@ -29,6 +29,14 @@ static void addText(OpPassManager &pm, StringRef text) {
                              text + "': " + err);
 }
 
+static void addSpecializeRows(OpPassManager &pm, const PipelineOptions &opts) {
+  bool perTensorDynamic =
+      (opts.quant == "w8a8-dynamic" || opts.quant == "w4a8") &&
+      opts.actGranularity == "tensor";
+  if (opts.optLevel >= 1 && !perTensorDynamic)
+    addText(pm, "func.func(qopt-specialize-dynamic-rows),canonicalize,cse");
+}
+
 void mlir::qopt::buildFrontendPipeline(OpPassManager &pm,
                                        const PipelineOptions &opts) {
   ConvertONNXToQOptPassOptions o;
@@ -42,11 +50,15 @@ void mlir::qopt::buildFrontendPipeline(OpPassManager &pm,
   // Matmuls with run-time row counts as static ones, for the quantizers
   // and the kernels (not under per-tensor dynamic activation scales, which
   // would then be per chunk).
-  bool perTensorDynamic =
-      (opts.quant == "w8a8-dynamic" || opts.quant == "w4a8") &&
-      opts.actGranularity == "tensor";
-  if (opts.optLevel >= 1 && !perTensorDynamic)
-    addText(pm, "func.func(qopt-specialize-dynamic-rows),canonicalize,cse");
+  if (opts.specializeRows)
+    addSpecializeRows(pm, opts);
+}
+
+LogicalResult mlir::qopt::specializeDynamicRows(ModuleOp module,
+                                                const PipelineOptions &opts) {
+  PassManager pm(module.getContext());
+  addSpecializeRows(pm, opts);
+  return pm.run(module);
 }
 
 std::string mlir::qopt::validateQuantOptions(const PipelineOptions &o) {

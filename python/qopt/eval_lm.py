@@ -4,7 +4,9 @@
     /usr/bin/python3 python/qopt/eval_lm.py MODEL.so TOKENS.bin [--window 129]
 
 TOKENS.bin is uint8 [N, window] row-major; for each row w the model gets
-w[:-1] (int64 [1, window-1]) and is scored on the targets w[1:]. Prints the
+w[:-1] (int64 [1, window-1]) and is scored on the targets w[1:]. A KV-cache
+decoder compiled with in-place caches is run as one prefill per window
+(past length 0) through the runtime's decoder. Prints the
 mean over all targets in nats/byte and bits/byte (log-softmax in float64).
 """
 import argparse
@@ -21,10 +23,17 @@ from qopt.runtime import Model  # noqa: E402
 
 def cross_entropy(model, windows):
     total, count = 0.0, 0
+    kv = None
+    if any(i.name.startswith("past_key_values.") for i in model.inputs):
+        kv = model.decoder(windows.shape[1])
     for w in windows:
         ids = w[:-1].astype(np.int64)[None, :]
-        out = model.run([ids])
-        logits = (out[0] if isinstance(out, (list, tuple)) else next(iter(out.values())))
+        if kv is not None:
+            kv.reset()
+            logits = kv.step(ids[0], all_rows=True)
+        else:
+            out = model.run([ids])
+            logits = (out[0] if isinstance(out, (list, tuple)) else next(iter(out.values())))
         logits = np.asarray(logits, dtype=np.float64).reshape(ids.shape[1], -1)
         m = logits.max(axis=-1, keepdims=True)
         logp = logits - m - np.log(np.exp(logits - m).sum(axis=-1, keepdims=True))

@@ -630,6 +630,9 @@ int main(int argc, char **argv) {
                   "ONNX or qopt-level input");
     qopt::PipelineOptions fp = popts;
     fp.quant = "fp32";
+    // One matmul per weight while the algorithms run (run-time row
+    // counts are specialized afterwards, keeping their weights).
+    fp.specializeRows = false;
     if (failed(qopt::lowerModule(*module, fp, qopt::Stage::QOpt, configure)))
       return 1;
     qopt::calib::LLMQuantOptions lo;
@@ -655,6 +658,8 @@ int main(int argc, char **argv) {
     std::string qerr;
     if (failed(qopt::calib::quantizeWithCalibration(*module, lo, qerr)))
       return fail(qerr);
+    if (failed(qopt::specializeDynamicRows(*module, popts)))
+      return 1;
   }
   if (!graphPasses.empty()) {
     // User passes see the legalized graph, before any lowering.

@@ -26,6 +26,10 @@ struct PipelineOptions {
   /// (qopt-kv-cache-in-place; auto: in place when the model follows the
   /// naming, copy keeps the ONNX signature).
   std::string kvCache = "auto";
+  /// Run qopt-specialize-dynamic-rows at the end of the frontend (false:
+  /// the caller runs specializeDynamicRows later, e.g. after the layer-wise
+  /// calibrated algorithms, which want one matmul per weight).
+  bool specializeRows = true;
   int64_t weightThreshold = 1024; ///< bytes; larger constants go to the sidecar
   std::string weightsFile;     ///< written by qopt-externalize-weights if set
   /// Lower linalg to scf.parallel and then OpenMP (libomp); false: serial loops.
@@ -76,6 +80,9 @@ inline constexpr const char *kQuantizedAttrName = "qopt.quantized";
 /// Checks the quantization fields; returns an error message ("" if valid).
 std::string validateQuantOptions(const PipelineOptions &opts);
 
+/// qopt-specialize-dynamic-rows (+ cleanup) where the options call for it
+/// (-O1 and up, not under per-tensor dynamic activation scales).
+LogicalResult specializeDynamicRows(ModuleOp module, const PipelineOptions &opts);
 /// qonnx -> qopt (+ linalg/tensor/arith/math): legalization and cleanup.
 void buildFrontendPipeline(OpPassManager &pm, const PipelineOptions &opts);
 /// Quantization passes on the legalized qopt graph (nothing for fp32). Run
