@@ -4,7 +4,9 @@
 #include "qopt/Codegen/Passes.h"
 #include "qopt/Codegen/TargetDesc.h"
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/IRMapping.h"
 #include "mlir/Dialect/SCF/Transforms/Transforms.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/BuiltinTypes.h"
@@ -90,6 +92,90 @@ int64_t blockWork(Block &b, unsigned vectorBits) {
   return w;
 }
 
+/// `v` made available before `at`: itself if it dominates `at` (defined
+/// outside `scope`), or a clone of its pure index computation from such
+/// values; null if it depends on `scope`'s own values (an induction var).
+Value hoisted(OpBuilder &b, Value v, Operation *scope, IRMapping &map,
+              int depth = 0) {
+  if (map.contains(v))
+    return map.lookup(v);
+  Operation *def = v.getDefiningOp();
+  if (!def) {
+    auto arg = cast<BlockArgument>(v);
+    return scope->isAncestor(arg.getOwner()->getParentOp()) ? Value() : v;
+  }
+  if (!scope->isAncestor(def))
+    return v;
+  if (depth > 8 || def->getNumRegions() || !isPure(def) ||
+      !llvm::all_of(def->getResultTypes(),
+                    [](Type t) { return t.isIndex() || t.isInteger(); }))
+    return Value();
+  for (Value o : def->getOperands())
+    if (!hoisted(b, o, scope, map, depth + 1))
+      return Value();
+  Operation *c = b.clone(*def, map);
+  return c->getResult(cast<OpResult>(v).getResultNumber());
+}
+
+/// The work of `block` (as opWork) as a run-time value, for loops whose
+/// bounds are computed from values outside `scope`; null otherwise.
+Value runtimeWork(OpBuilder &b, Location loc, Block &block, Operation *scope,
+                  IRMapping &map, unsigned vectorBits);
+
+Value runtimeTrips(OpBuilder &b, Location loc, Value lb, Value ub, Value step,
+                   Operation *scope, IRMapping &map) {
+  Value l = hoisted(b, lb, scope, map), u = hoisted(b, ub, scope, map),
+        s = hoisted(b, step, scope, map);
+  if (!l || !u || !s)
+    return Value();
+  Value d = arith::MaxSIOp::create(
+      b, loc, arith::SubIOp::create(b, loc, u, l),
+      arith::ConstantIndexOp::create(b, loc, 0));
+  return arith::CeilDivUIOp::create(b, loc, d, s);
+}
+
+Value runtimeWork(OpBuilder &b, Location loc, Block &block, Operation *scope,
+                  IRMapping &map, unsigned vectorBits) {
+  int64_t fixed = 0;
+  Value sum;
+  auto add = [&](Value w) {
+    sum = sum ? arith::AddIOp::create(b, loc, sum, w).getResult() : w;
+  };
+  for (Operation &op : block) {
+    int64_t w = opWork(op, vectorBits);
+    if (w < kMany) {
+      fixed += w;
+      continue;
+    }
+    Value trips, body;
+    if (auto f = dyn_cast<scf::ForOp>(op)) {
+      trips = runtimeTrips(b, loc, f.getLowerBound(), f.getUpperBound(),
+                           f.getStep(), scope, map);
+      body = trips ? runtimeWork(b, loc, *f.getBody(), scope, map, vectorBits)
+                   : Value();
+    } else if (auto p = dyn_cast<scf::ParallelOp>(op)) {
+      for (auto [l, u, st] :
+           llvm::zip(p.getLowerBound(), p.getUpperBound(), p.getStep())) {
+        Value t = runtimeTrips(b, loc, l, u, st, scope, map);
+        if (!t)
+          return Value();
+        trips = trips ? arith::MulIOp::create(b, loc, trips, t).getResult() : t;
+      }
+      body = trips ? runtimeWork(b, loc, *p.getBody(), scope, map, vectorBits)
+                   : Value();
+    } else {
+      return Value(); // a call, or a region op with unknown work
+    }
+    if (!trips || !body)
+      return Value();
+    add(arith::MulIOp::create(b, loc, trips, body));
+  }
+  Value c = arith::ConstantIndexOp::create(b, loc, std::max<int64_t>(fixed, 1));
+  if (sum)
+    return arith::AddIOp::create(b, loc, sum, c);
+  return c;
+}
+
 struct QOptSerializeSmallLoopsPass
     : qopt::impl::QOptSerializeSmallLoopsPassBase<
           QOptSerializeSmallLoopsPass> {
@@ -119,6 +205,48 @@ struct QOptSerializeSmallLoopsPass
       rewriter.setInsertionPoint(p);
       if (failed(scf::parallelForToNestedFors(rewriter, p)))
         return signalPassFailure();
+    }
+    // Run-time trip counts (sequence lengths): the work is computed before
+    // the loop and a serial copy runs when it is below the threshold (a
+    // decode step's attention over one token would otherwise pay a
+    // fork/join per op).
+    SmallVector<scf::ParallelOp> dynamic;
+    getOperation().walk([&](scf::ParallelOp p) {
+      if (!p.getNumResults() && p.getInitVals().empty() &&
+          !p->getParentOfType<scf::ParallelOp>() &&
+          opWork(*p, t->vectorBits) >= kMany)
+        dynamic.push_back(p);
+    });
+    for (scf::ParallelOp p : dynamic) {
+      OpBuilder b(p);
+      Location loc = p.getLoc();
+      IRMapping map;
+      Value trips;
+      for (auto [l, u, st] :
+           llvm::zip(p.getLowerBound(), p.getUpperBound(), p.getStep())) {
+        Value tr = runtimeTrips(b, loc, l, u, st, p, map);
+        trips = trips && tr ? arith::MulIOp::create(b, loc, trips, tr).getResult()
+                            : tr;
+        if (!tr)
+          break;
+      }
+      Value work = trips ? runtimeWork(b, loc, *p.getBody(), p, map,
+                                       t->vectorBits)
+                         : Value();
+      if (!work)
+        continue; // the estimate's ops are dead: canonicalize drops them
+      work = arith::MulIOp::create(b, loc, trips, work);
+      Value small = arith::CmpIOp::create(
+          b, loc, arith::CmpIPredicate::ult, work,
+          arith::ConstantIndexOp::create(b, loc, threshold));
+      auto ifOp = scf::IfOp::create(b, loc, TypeRange{}, small,
+                                    /*withElseRegion=*/true);
+      b.setInsertionPointToStart(ifOp.thenBlock());
+      auto serial = cast<scf::ParallelOp>(b.clone(*p));
+      rewriter.setInsertionPoint(serial);
+      if (failed(scf::parallelForToNestedFors(rewriter, serial)))
+        return signalPassFailure();
+      p->moveBefore(ifOp.elseBlock()->getTerminator());
     }
   }
 };

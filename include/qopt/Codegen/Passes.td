@@ -466,8 +466,13 @@ def QOptSerializeSmallLoopsPass : Pass<"qopt-serialize-small-loops", "ModuleOp">
     The estimate: each op counts one per vector register it spans
     (elements x bit width / the target's vector bits, at least 1), scf.for
     bodies times their constant trip count, times the scf.parallel's trip
-    count. Loops with a non-constant trip count, a call or results stay
-    parallel. `min-work` (>= 0) overrides the target's threshold.
+    count. A loop with a run-time trip count (sequence lengths) whose
+    bounds, and those of the loops inside it, are computed from values
+    outside it gets the same estimate as run-time arithmetic before it and
+    an scf.if: a serial copy below the threshold, the parallel loop above.
+    Loops with a call or results, or bounds that depend on their own
+    induction variables, stay parallel. `min-work` (>= 0) overrides the
+    target's threshold.
   }];
   let options = [
     Option<"target", "target", "std::string", /*default=*/"\"host\"",

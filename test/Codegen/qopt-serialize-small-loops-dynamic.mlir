@@ -1,0 +1,43 @@
+// RUN: qopt-opt %s --qopt-serialize-small-loops="target=avx512" | FileCheck %s
+
+// A loop over run-time sizes (a decode step's heads x context): its work is
+// computed before it (trip counts x the body's, here an inner loop whose
+// bound comes from outside), and a serial copy runs below the threshold.
+// CHECK-LABEL: func.func @rows
+// CHECK: arith.ceildivui %{{.*}}, %c16
+// CHECK: %[[SMALL:.*]] = arith.cmpi ult, %{{.*}}, %c131072
+// CHECK: scf.if %[[SMALL]] {
+// CHECK-NOT: scf.parallel
+// CHECK: scf.for
+// CHECK: scf.for
+// CHECK: } else {
+// CHECK: scf.parallel
+func.func @rows(%m: memref<?x?xf32>, %n: index, %t: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c16 = arith.constant 16 : index
+  %z = arith.constant dense<0.0> : vector<16xf32>
+  scf.parallel (%i) = (%c0) to (%n) step (%c1) {
+    %end = affine.apply affine_map<()[s0] -> ((s0 floordiv 16) * 16)>()[%t]
+    scf.for %j = %c0 to %end step %c16 {
+      vector.store %z, %m[%i, %j] : memref<?x?xf32>, vector<16xf32>
+    }
+    scf.reduce
+  }
+  return
+}
+
+// A call in the body: no estimate, the loop stays parallel as it is.
+// CHECK-LABEL: func.func @call
+// CHECK-NOT: scf.if
+// CHECK: scf.parallel
+func.func private @g(index)
+func.func @call(%n: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  scf.parallel (%i) = (%c0) to (%n) step (%c1) {
+    func.call @g(%i) : (index) -> ()
+    scf.reduce
+  }
+  return
+}
