@@ -114,9 +114,14 @@ struct QOptKVCacheInPlacePass
     if (mode == "copy")
       return;
     func::FuncOp fn = findEntryFunc(getOperation());
-    if (!fn || !fn.getBody().hasOneBlock())
-      return refuse(fn ? fn.getOperation() : getOperation().getOperation(),
-                    "no entry function with one block");
+    if (!fn || !fn.getBody().hasOneBlock()) {
+      if (mode == "inplace") {
+        getOperation().emitError(
+            "--kv-cache=inplace: no entry function with one block");
+        signalPassFailure();
+      }
+      return;
+    }
     auto ret = cast<func::ReturnOp>(fn.getBody().front().getTerminator());
 
     SmallVector<Pair> pairs;
@@ -143,8 +148,13 @@ struct QOptKVCacheInPlacePass
       p.axis = *axis;
       pairs.push_back(p);
     }
-    if (pairs.empty())
-      return refuse(fn, "no past_key_values.X inputs");
+    if (pairs.empty()) {
+      if (mode == "inplace") {
+        fn.emitError("--kv-cache=inplace: no past_key_values.X inputs");
+        signalPassFailure();
+      }
+      return;
+    }
 
     // Every pair agrees on where the lengths come from.
     OpBuilder b = OpBuilder::atBlockBegin(&fn.getBody().front());
@@ -258,9 +268,13 @@ struct QOptKVCacheInPlacePass
     }
   }
 
+  /// A model with past inputs that does not follow the layout: under auto
+  /// a warning (it keeps the ONNX signature), under inplace an error.
   void refuse(Operation *op, const Twine &why) {
-    if (mode == "auto")
+    if (mode == "auto") {
+      op->emitWarning("KV caches stay inputs/outputs (not in place): ") << why;
       return;
+    }
     op->emitError("--kv-cache=inplace: ") << why;
     signalPassFailure();
   }
