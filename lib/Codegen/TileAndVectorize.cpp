@@ -433,23 +433,8 @@ struct QOptTileAndVectorizePass
     int64_t vw = n % 16 == 0 ? 16 : n % 8 == 0 ? 8 : 0;
     if (!vw)
       return 0;
-    for (Operation &o : op.getBlock()->without_terminator()) {
-      Dialect *d = o.getDialect();
-      if (!d || !isa<arith::ArithDialect, math::MathDialect>(d) ||
-          o.getNumRegions() != 0)
-        return 0;
-      // math ops with a vector lowering (LLVM intrinsics, or the exp
-      // polynomial of qopt-lower-vectors); the rest (erf, tanh, ...) are
-      // libm calls, which only exist for scalars.
-      if (isa<math::MathDialect>(d) &&
-          !isa<math::ExpOp, math::SqrtOp, math::AbsFOp, math::RoundEvenOp,
-               math::FloorOp, math::CeilOp, math::RoundOp, math::FmaOp,
-               math::CopySignOp, math::TruncOp>(o))
-        return 0;
-      for (Type t : o.getResultTypes())
-        if (!t.isIntOrIndexOrFloat() || t.isIndex())
-          return 0;
-    }
+    if (!vectorizableBody(op))
+      return 0;
     for (OpOperand &operand : op->getOpOperands()) {
       AffineMap m = op.getMatchingIndexingMap(&operand);
       if (!m.isProjectedPermutation(/*allowZeroInResults=*/true))
