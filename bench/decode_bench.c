@@ -22,9 +22,13 @@ typedef int64_t (*vocab_fn)(void *);
 typedef void (*threads_fn)(int);
 typedef const char *(*error_fn)(void);
 
+// QOPT_BENCH_CLOCK=cpu: process CPU time instead of wall time, to compare
+// two builds single-threaded on a loaded machine (not for peer ratios).
+static clockid_t clk = CLOCK_MONOTONIC;
+
 static double now(void) {
   struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
+  clock_gettime(clk, &t);
   return t.tv_sec + t.tv_nsec * 1e-9;
 }
 
@@ -38,6 +42,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: %s MODEL.so [THREADS] [REPS] [PREFILL] [CONTEXTS] [N]\n", argv[0]);
     return 2;
   }
+  if (getenv("QOPT_BENCH_CLOCK") && !strcmp(getenv("QOPT_BENCH_CLOCK"), "cpu"))
+    clk = CLOCK_PROCESS_CPUTIME_ID;
   int threads = argc > 2 ? atoi(argv[2]) : 1, reps = argc > 3 ? atoi(argv[3]) : 5;
   int prefill = argc > 4 ? atoi(argv[4]) : 128, n = argc > 6 ? atoi(argv[6]) : 64;
   const char *ctxs = argc > 5 ? argv[5] : "128,1024";

@@ -3,6 +3,7 @@
 //===----------------------------------------------------------------------===//
 #include "qopt/Codegen/Passes.h"
 #include "qopt/Support/DerivedConstant.h"
+#include "DynamicScores.h"
 
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/Transforms/TileUsingInterface.h"
@@ -67,6 +68,20 @@ struct QOptTileAndVectorizePass
     IRRewriter rewriter(&getContext());
     for (linalg::LinalgOp op : targets)
       (void)tileAndVectorize(rewriter, op);
+    SmallVector<linalg::GenericOp> scores;
+    getOperation().walk([&](linalg::GenericOp op) {
+      if (qopt::isDynamicScores(op))
+        scores.push_back(op);
+    });
+    for (linalg::GenericOp op : scores) {
+      SmallVector<linalg::MatmulOp> scoreTiles;
+      int64_t K = op.getStaticLoopRanges().back();
+      if (failed(qopt::splitDynamicScores(rewriter, op, tileM, 16, scoreTiles)))
+        continue;
+      for (linalg::MatmulOp t : scoreTiles)
+        (void)tileReductionAndVectorize(rewriter, t, /*batched=*/false,
+                                        pickDivisor(K, {tileK, 2, 1}));
+    }
     SmallVector<linalg::GenericOp> rows, unpacks;
     getOperation().walk([&](linalg::GenericOp op) {
       if (isMinMaxRowReduction(op))
@@ -164,19 +179,22 @@ struct QOptTileAndVectorizePass
     unsigned last = op.getNumLoops() - 1;
     int64_t range = op.getStaticLoopRanges()[last];
     // Dynamic: every operand runs along the innermost loop in its own
-    // innermost dim (the tile is then a 1-D row of each).
+    // innermost dim (the tile is then a 1-D row of each), or not at all (a
+    // per-row value broadcast along it: softmax's max and sum).
     if (ShapedType::isDynamic(range))
       return op.getNumParallelLoops() == op.getNumLoops() &&
              llvm::all_of(op->getOpOperands(), [&](OpOperand &o) {
                AffineMap m = op.getMatchingIndexingMap(&o);
+               AffineExpr d = getAffineDimExpr(last, op.getContext());
+               bool broadcast = !m.isFunctionOfDim(last) &&
+                                !op.isDpsInit(&o);
                // No i1: a vector<Nxi1> store is bit-packed, i1 memory is
                // a byte per element.
                return !cast<ShapedType>(o.get().getType())
                            .getElementType()
                            .isInteger(1) &&
-                      m.getNumResults() > 0 &&
-                      m.getResults().back() == getAffineDimExpr(last,
-                                                                op.getContext());
+                      (broadcast || (m.getNumResults() > 0 &&
+                                     m.getResults().back() == d));
              });
     return range >= 8 && range <= 256;
   }
@@ -262,6 +280,12 @@ struct QOptTileAndVectorizePass
     unsigned prefix = 0;
     while (prefix < last && iters[prefix] == utils::IteratorType::parallel)
       ++prefix;
+    // A dot product per output (q·kᵀ scores over a run-time context): the
+    // last parallel loop runs serially inside each parallel work item, not
+    // one work item per output.
+    if (iters[last] == utils::IteratorType::reduction && prefix == last &&
+        prefix >= 2)
+      --prefix;
     TilingInterface target = cast<TilingInterface>(op.getOperation());
     scf::ForOp innerLoop;
     auto tile = [&](ArrayRef<int64_t> sizes, bool forall) -> LogicalResult {
@@ -284,7 +308,7 @@ struct QOptTileAndVectorizePass
     SmallVector<int64_t> outer(n, 0), middle(n, 0), inner(n, 0);
     for (unsigned i = 0; i < last; ++i)
       (i < prefix ? outer : middle)[i] = 1;
-    if (failed(tile(outer, /*forall=*/true)) ||
+    if (failed(tile(outer, /*forall=*/!op->hasAttr(qopt::kSerialTile))) ||
         failed(tile(middle, /*forall=*/false)))
       return nullptr;
     if (dynamicInner) {

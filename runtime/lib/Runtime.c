@@ -12,6 +12,10 @@
 #include "Internal.h"
 
 #include <dlfcn.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#include <pthread.h>
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -57,6 +61,17 @@ size_t qopt_dtype_size(int32_t dt) {
   }
 }
 
+#if defined(__GLIBC__)
+static void tune_malloc(void) {
+  const char *keep = getenv("QOPT_KEEP_FREED_MEMORY");
+  const char *tun = getenv("GLIBC_TUNABLES");
+  if ((keep && !strcmp(keep, "0")) || (tun && strstr(tun, "malloc")))
+    return;
+  mallopt(M_MMAP_THRESHOLD, 32 << 20); /* glibc's largest on 64-bit */
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
+}
+#endif
+
 /* Linux gives a process the AMX tile registers only after it asks for
  * them (XFEATURE_XTILEDATA); a model compiled for --target=avx512-amx
  * would otherwise die with SIGILL on its first tile instruction. Asking
@@ -65,6 +80,20 @@ static void request_amx(void) {
 #if defined(__linux__) && defined(__x86_64__)
   (void)syscall(SYS_arch_prctl, 0x1023 /* ARCH_REQ_XCOMP_PERM */,
                 18 /* XFEATURE_XTILEDATA */);
+#endif
+}
+
+/* A model with run-time dims allocates its temporaries per call (sizes
+ * follow the inputs). glibc serves blocks over its mmap threshold with
+ * fresh mappings, so every call of a large step (prefill's attention
+ * scores) page-faults its buffers in again: 15-30 % of a 128-token
+ * llama-tiny prefill. Raising the thresholds keeps freed blocks for the
+ * next call. Once per process; QOPT_KEEP_FREED_MEMORY=0 leaves glibc's
+ * settings alone, as does a GLIBC_TUNABLES naming malloc. */
+static void keep_freed_memory(void) {
+#if defined(__GLIBC__)
+  static pthread_once_t once = PTHREAD_ONCE_INIT;
+  pthread_once(&once, tune_malloc);
 #endif
 }
 
@@ -81,6 +110,7 @@ qopt_status qopt_model_create(const char *abi, qopt_entry_fn entry,
   size_t wbytes;
   qopt_status st = qopt__parse_abi(abi, m, &wbytes);
   if (st) { free(m); return st; }
+  if (m->dynamic) keep_freed_memory();
   if (wbytes && (!weights || weights_size < wbytes)) {
     qopt__free_ios(m); free(m);
     return fail(QOPT_ERROR_FORMAT,
