@@ -9,6 +9,7 @@
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 using namespace mlir;
 
@@ -47,6 +48,139 @@ Value slice2(OpBuilder &b, Location loc, Value v, ValueRange ivs,
   auto ty = RankedTensorType::get(
       {dim(rs), dim(cs)}, cast<RankedTensorType>(v.getType()).getElementType());
   return tensor::ExtractSliceOp::create(b, loc, ty, v, off, sz, st);
+}
+
+
+/// c += a · bᵀ over 2-D slices as a dot generic with `op`'s body, marked
+/// to be tiled serially (it runs inside a parallel work item).
+Value dotEdge(OpBuilder &b, Location l, linalg::GenericOp op, Value a,
+              Value bk, Value c) {
+  MLIRContext *ctx = b.getContext();
+  AffineExpr d0 = getAffineDimExpr(0, ctx), d1 = getAffineDimExpr(1, ctx),
+             d2 = getAffineDimExpr(2, ctx);
+  SmallVector<AffineMap> maps = {AffineMap::get(3, 0, {d0, d2}, ctx),
+                                 AffineMap::get(3, 0, {d1, d2}, ctx),
+                                 AffineMap::get(3, 0, {d0, d1}, ctx)};
+  SmallVector<utils::IteratorType> its = {utils::IteratorType::parallel,
+                                          utils::IteratorType::parallel,
+                                          utils::IteratorType::reduction};
+  auto g = linalg::GenericOp::create(b, l, c.getType(), ValueRange{a, bk},
+                                     ValueRange{c}, maps, its);
+  IRMapping map;
+  op.getRegion().cloneInto(&g.getRegion(), map);
+  g->setAttr(qopt::kSerialTile, b.getUnitAttr());
+  return g.getResult(0);
+}
+
+/// The horizontal sums of 16 vectors of 16 lanes as one vector (lane j:
+/// the sum of p[j]): four levels of pairwise half-swaps and adds, 15 adds
+/// and 30 two-source shuffles instead of 16 reduction trees.
+Value transposeReduce16(OpBuilder &b, Location l, SmallVector<Value> p) {
+  for (int64_t g = 8; g >= 1; g /= 2) {
+    SmallVector<int64_t> lo, hi;
+    for (int64_t src = 0; src < 2; ++src)
+      for (int64_t grp = 0; grp < 16 / (2 * g); ++grp)
+        for (int64_t e = 0; e < g; ++e) {
+          lo.push_back(src * 16 + grp * 2 * g + e);
+          hi.push_back(src * 16 + grp * 2 * g + g + e);
+        }
+    SmallVector<Value> next;
+    for (size_t i = 0; i + 1 < p.size(); i += 2) {
+      Value x = vector::ShuffleOp::create(b, l, p[i], p[i + 1], lo);
+      Value y = vector::ShuffleOp::create(b, l, p[i], p[i + 1], hi);
+      next.push_back(arith::AddFOp::create(b, l, x, y));
+    }
+    p = std::move(next);
+  }
+  return p[0];
+}
+
+/// Per query row (a forall over batch x rows): 16 scores per step, each
+/// key row's K/16 vectors multiplied by q's and the 16 partial vectors
+/// summed across lanes at once; the last T % 16 scores as a dot generic.
+Value decodeScores(OpBuilder &rb, Location loc, linalg::GenericOp op, Value M,
+                   Value T) {
+  MLIRContext *ctx = op.getContext();
+  Value q = op.getDpsInputs()[0], k = op.getDpsInputs()[1],
+        init = op.getDpsInits()[0];
+  unsigned nb = op.getNumLoops() - 3;
+  int64_t K = op.getStaticLoopRanges()[nb + 2];
+  SmallVector<OpFoldResult> ub = tensor::getMixedSizes(rb, loc, init);
+  ub.resize(nb);
+  ub.push_back(M);
+  AffineExpr s0 = getAffineSymbolExpr(0, ctx), s1 = getAffineSymbolExpr(1, ctx);
+  OpFoldResult Tmain = affine::makeComposedFoldedAffineApply(
+      rb, loc, s0.floorDiv(16) * 16, {OpFoldResult(T)});
+  auto vTy = VectorType::get({16}, rb.getF32Type());
+  auto forall = scf::ForallOp::create(
+      rb, loc, ub, ValueRange{init}, std::nullopt,
+      [&](OpBuilder &b, Location l, ValueRange args) {
+        ValueRange bIvs = args.take_front(nb);
+        Value m = args[nb], out = args.back();
+        OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1);
+        Value c0 = arith::ConstantIndexOp::create(b, l, 0);
+        Value pad = arith::ConstantOp::create(b, l, b.getF32FloatAttr(0));
+        auto at = [&](ValueRange lead, Value row, int64_t col) {
+          SmallVector<Value> idx(lead.begin(), lead.end());
+          idx.push_back(row);
+          idx.push_back(arith::ConstantIndexOp::create(b, l, col));
+          return idx;
+        };
+        SmallVector<Value> qv;
+        for (int64_t c = 0; c < K; c += 16)
+          qv.push_back(vector::TransferReadOp::create(
+              b, l, vTy, q, at(bIvs, m, c), pad, ArrayRef<bool>{true}));
+        Value row = slice2(b, l, out, bIvs, m, zero, one, T);
+        Value c16 = arith::ConstantIndexOp::create(b, l, 16);
+        auto loop = scf::ForOp::create(
+            b, l, c0, getValueOrCreateConstantIndexOp(b, l, Tmain), c16,
+            ValueRange{row},
+            [&](OpBuilder &b1, Location l1, Value n0, ValueRange acc) {
+              SmallVector<Value> parts;
+              for (int64_t j = 0; j < 16; ++j) {
+                Value n = arith::AddIOp::create(
+                    b1, l1, n0, arith::ConstantIndexOp::create(b1, l1, j));
+                Value p;
+                for (int64_t c = 0; c < K; c += 16) {
+                  Value kv = vector::TransferReadOp::create(
+                      b1, l1, vTy, k, at(bIvs, n, c), pad, ArrayRef<bool>{true});
+                  p = p ? vector::FMAOp::create(b1, l1, kv, qv[c / 16], p)
+                              .getResult()
+                        : arith::MulFOp::create(b1, l1, kv, qv[c / 16])
+                              .getResult();
+                }
+                parts.push_back(p);
+              }
+              Value s = transposeReduce16(b1, l1, parts);
+              SmallVector<Value> idx = {c0, n0};
+              Value cur = vector::TransferReadOp::create(
+                  b1, l1, vTy, acc[0], idx, pad, ArrayRef<bool>{true});
+              s = arith::AddFOp::create(b1, l1, cur, s);
+              Value upd = vector::TransferWriteOp::create(
+                              b1, l1, s, acc[0], idx, ArrayRef<bool>{true})
+                              .getResult();
+              scf::YieldOp::create(b1, l1, upd);
+            });
+        Value whole = loop.getResult(0);
+        OpFoldResult Trest = affine::makeComposedFoldedAffineApply(
+            b, l, s0 - s1, {OpFoldResult(T), Tmain});
+        Value a = slice2(b, l, q, bIvs, m, zero, one, b.getIndexAttr(K));
+        Value bk = slice2(b, l, k, bIvs, Tmain, zero, Trest, b.getIndexAttr(K));
+        SmallVector<OpFoldResult> off = {zero, Tmain}, sz = {one, Trest},
+                                  st(2, one);
+        Value c = tensor::ExtractSliceOp::create(b, l, whole, off, sz, st);
+        whole = tensor::InsertSliceOp::create(b, l, dotEdge(b, l, op, a, bk, c),
+                                              whole, off, sz, st);
+        SmallVector<OpFoldResult> woff(bIvs.begin(), bIvs.end()),
+            wsz(nb, one), wst(nb + 2, one);
+        woff.append({OpFoldResult(m), zero});
+        wsz.append({one, OpFoldResult(T)});
+        auto par = scf::InParallelOp::create(b, l);
+        OpBuilder::InsertionGuard g(b);
+        b.setInsertionPointToStart(par.getBody());
+        tensor::ParallelInsertSliceOp::create(b, l, whole, out, woff, wsz, wst);
+      });
+  return forall.getResult(0);
 }
 
 } // namespace
@@ -106,10 +240,11 @@ LogicalResult mlir::qopt::splitDynamicScores(
       arith::ConstantIndexOp::create(rewriter, loc, tm));
   auto ifOp = scf::IfOp::create(rewriter, loc, op->getResultTypes(), cond,
                                 /*withElseRegion=*/true);
-  // Few queries (decode): a dot per score, as before.
+  // Few queries (decode): dot products, 16 scores at a time.
   rewriter.setInsertionPointToStart(ifOp.elseBlock());
-  Operation *dots = rewriter.clone(*op);
-  scf::YieldOp::create(rewriter, loc, dots->getResults());
+  Value dots = K % 16 ? rewriter.clone(*op)->getResult(0)
+                      : decodeScores(rewriter, loc, op, M, T);
+  scf::YieldOp::create(rewriter, loc, dots);
 
   rewriter.setInsertionPointToStart(ifOp.thenBlock());
   // Kᵀ [b.., K, T], once per call.
@@ -178,20 +313,7 @@ LogicalResult mlir::qopt::splitDynamicScores(
           SmallVector<OpFoldResult> off = {r0, n0}, sz = {rs, ns},
                                     st(2, b.getIndexAttr(1));
           Value c = tensor::ExtractSliceOp::create(b, l, whole, off, sz, st);
-          AffineExpr d0 = getAffineDimExpr(0, ctx), d1 = getAffineDimExpr(1, ctx),
-                     d2 = getAffineDimExpr(2, ctx);
-          SmallVector<AffineMap> maps = {AffineMap::get(3, 0, {d0, d2}, ctx),
-                                         AffineMap::get(3, 0, {d1, d2}, ctx),
-                                         AffineMap::get(3, 0, {d0, d1}, ctx)};
-          SmallVector<utils::IteratorType> its = {
-              utils::IteratorType::parallel, utils::IteratorType::parallel,
-              utils::IteratorType::reduction};
-          auto g = linalg::GenericOp::create(b, l, c.getType(), ValueRange{a, bk},
-                                             ValueRange{c}, maps, its);
-          IRMapping map;
-          op.getRegion().cloneInto(&g.getRegion(), map);
-          g->setAttr(kSerialTile, b.getUnitAttr());
-          whole = tensor::InsertSliceOp::create(b, l, g.getResult(0), whole,
+          whole = tensor::InsertSliceOp::create(b, l, dotEdge(b, l, op, a, bk, c), whole,
                                                 off, sz, st);
         };
         OpFoldResult Mrest = affine::makeComposedFoldedAffineApply(

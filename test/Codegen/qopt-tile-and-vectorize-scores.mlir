@@ -4,7 +4,9 @@
 // place, a dot product per score): with at least 8 queries (prefill), K is
 // transposed once and the scores run as 8x16 register tiles of outer
 // products over a forall of the heads, the partial edges as serial dot
-// products; with fewer (decode), a dot per score over a forall of the rows.
+// products; with fewer (decode), per row 16 scores a step: each key row's
+// two 16-lane products, then the 16 partial vectors summed across lanes at
+// once (shuffles), the last T % 16 scores as a serial dot generic.
 // CHECK-LABEL: func.func @scores
 // CHECK: %[[M:.*]] = tensor.dim %arg0, %c2
 // CHECK: %[[MANY:.*]] = arith.cmpi sge, %[[M]], %c8
@@ -21,7 +23,13 @@
 // CHECK: scf.forall.in_parallel
 // CHECK: } else {
 // CHECK: scf.forall (%{{.*}}, %{{.*}}) in (8, %{{.*}})
-// CHECK: vector.multi_reduction <add>
+// CHECK-COUNT-2: vector.transfer_read %arg0
+// CHECK: scf.for
+// CHECK-COUNT-16: vector.fma
+// CHECK-COUNT-30: vector.shuffle
+// CHECK: vector.transfer_write
+// CHECK-NOT: scf.forall
+// CHECK: vector.multi_reduction <add>, %{{.*}} [2] : vector<1x1x32xf32> to vector<1x1xf32>
 #q = affine_map<(b, h, m, n, k) -> (b, h, m, k)>
 #k = affine_map<(b, h, m, n, k) -> (b, h, n, k)>
 #s = affine_map<(b, h, m, n, k) -> (b, h, m, n)>
