@@ -1214,6 +1214,9 @@ bool onnx::handlesDynamicShapes(StringRef opType) {
       "Shape", "Reshape", "Squeeze", "Unsqueeze", "Flatten", "Identity",
       "Transpose", "Concat", "Slice", "Split", "Gather", "Range", "Expand",
       "ConstantOfShape",
+      // index data (IndexOps.cpp, DataDependentOps.cpp)
+      "GatherND", "ScatterND", "ScatterElements", "Scatter", "TopK",
+      "NonZero", "Compress", "Unique",
       // reductions and NN
       "ReduceMean", "ReduceSum", "ReduceMax", "Softmax", "MatMul",
       "LayerNormalization"};
@@ -1228,6 +1231,8 @@ const HandlerRegistry &onnx::getHandlerRegistry() {
     registerReductionOps(*reg);
     registerNNOps(*reg);
     registerQuantOps(*reg);
+    registerIndexOps(*reg);
+    registerDataDependentOps(*reg);
     return reg;
   }();
   return *r;
