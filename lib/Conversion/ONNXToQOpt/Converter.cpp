@@ -421,6 +421,9 @@ std::optional<ConstTensor> Converter::getConst(const TValue &v,
 
 std::optional<SmallVector<int64_t>>
 Converter::getConstInts(const TValue &v) const {
+  // A zero-element tensor has no data to wait for (empty axes, pads, ...).
+  if (v.type().hasStaticShape() && v.numElements() == 0)
+    return SmallVector<int64_t>{};
   auto c = getConst(v);
   if (!c)
     return std::nullopt;
