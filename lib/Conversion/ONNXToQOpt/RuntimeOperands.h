@@ -47,6 +47,13 @@ LogicalResult convertPadRuntime(Converter &cv, const Node &node,
 /// ReduceSum (opset >= 13) with run-time `axes`.
 LogicalResult convertReduceSumRuntime(Converter &cv, const Node &node,
                                       SmallVectorImpl<TValue> &res);
+/// Resize / Upsample with `operand` (scales, or sizes when `isSizes`) known
+/// at run time, for the `axes` given (empty: all). RuntimeResize.cpp.
+LogicalResult convertResizeRuntime(Converter &cv, const Node &n,
+                                   SmallVectorImpl<TValue> &res,
+                                   const TValue &x, const TValue &operand,
+                                   bool isSizes, ArrayRef<int64_t> axes,
+                                   StringRef mode, StringRef ctm, StringRef nm);
 /// An op whose result types do not depend on the value of its scalar
 /// operand `k` (an axis, e.g. CumSum's): one case per axis in [0, rank)
 /// (scf.index_switch on the normalized run-time value), each converted by
