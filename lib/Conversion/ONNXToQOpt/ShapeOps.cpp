@@ -565,8 +565,9 @@ LogicalResult convertDropout(Converter &cv, const Node &node, Results &res) {
         ratio = r->getF(0);
     if (train && !train->empty() && (*train)[0] != 0 && ratio != 0)
       return cv.error(node) << "training-mode Dropout is unsupported";
-    if (!train)
-      return needConst(cv, node, "training_mode");
+    if (!train) // training-mode Dropout (random masks) is not compiled
+      return cv.error(node) << "a run-time 'training_mode' is unsupported: "
+                               "it must be a constant (false)";
   }
   res.push_back(x);
   if (node.numOutputs > 1) {

@@ -25,12 +25,15 @@ def model(op, inputs, outs, opset, consts=None, **attrs):
     """One-node model; `inputs` name -> array (graph inputs, run-time),
     `consts` name -> array (initializers), `outs` output names."""
     consts = consts or {}
+    dyn = attrs.pop("_dyn", ())  # inputs whose dims are all symbolic
     names = list(inputs) + list(consts)
     order = attrs.pop("_order", names)
     node = helper.make_node(op, order, outs, **attrs)
     g = helper.make_graph(
         [node], op.lower(),
-        [helper.make_tensor_value_info(k, onnx_type(v), v.shape)
+        [helper.make_tensor_value_info(
+            k, onnx_type(v),
+            ["%s_%d" % (k, d) for d in range(v.ndim)] if k in dyn else v.shape)
          for k, v in inputs.items()],
         [helper.make_tensor_value_info(o, TensorProto.UNDEFINED, None)
          for o in outs],
@@ -164,6 +167,24 @@ def cases():
            model("ScatterElements", {"e": e, "i": ei, "u": eu}, ["y"], 16,
                  axis=0, reduction="add"), {"e": e, "i": ei, "u": eu},
            {"y": ref})
+    # Dynamic input dims (dim_params): the same ops compiled once for `?`.
+    v, i = topk_ref(x3, 2, 2, 0)
+    yield ("topk_dyn", model("TopK", {"x": x3, "k": np.array([2], np.int64)},
+                             ["v", "i"], 11, largest=0, _dyn=("x",)),
+           {"x": x3, "k": np.array([2], np.int64)}, {"v": v, "i": i})
+    yield ("gathernd_dyn",
+           model("GatherND", {"data": data, "ind": ind2}, ["y"], 13,
+                 _dyn=("data",)),
+           {"data": data, "ind": ind2}, {"y": data[[1, 0, 0]]})
+    ref = d.copy()
+    ref[[1, 3, 1, 7]] = [30, 20, 30, 40]
+    yield ("scatternd_dyn",
+           model("ScatterND", {"d": d, "i": si, "u": up}, ["y"], 13,
+                 _dyn=("d", "u")),
+           {"d": d, "i": si, "u": up}, {"y": ref})
+    nz = np.array([[0, 1, 0, 3]], np.int32)
+    yield ("nonzero_dyn", model("NonZero", {"x": nz}, ["y"], 13, _dyn=("x",)),
+           {"x": nz}, {"y": np.array(np.nonzero(nz), np.int64)})
     # NonZero / Compress / Unique: value-dependent output sizes.
     for nz in (np.array([[0, 1.5, 0], [2, 0, -1]], np.float32),
                np.zeros((2, 3), np.float32)):
