@@ -7,7 +7,8 @@
 // are scf loops over tensors (Loops.h), so duplicate indices combine in
 // ONNX's sequential order.
 //
-// Index data is checked at run time: a gathered index outside [-d, d) is
+// The scatters update a copy of `data` (freshCopy): never the caller's
+// input buffer. Index data is checked at run time: a gathered index outside [-d, d) is
 // clamped into the tensor (as Gather does; no read leaves it), an update
 // whose index is out of range is skipped (no write leaves it). Constant
 // indices are checked at compile time (an error naming the node).
@@ -200,7 +201,7 @@ LogicalResult convertScatterND(Converter &cv, const Node &node, Results &res) {
         arith::MinSIOp::create(cv.b, cv.loc, ud[q - 1 + k - last], dimV[k]));
   Value idx = ind.v, u = upd.v;
   SmallVector<Value> out = loopNest(
-      cv.b, cv.loc, mUb, ValueRange{data.v},
+      cv.b, cv.loc, mUb, ValueRange{freshCopy(cv, data).v},
       [&](OpBuilder &b, Location l, ValueRange m, ValueRange it) {
         SmallVector<Value> at, ok;
         for (int64_t j = 0; j < last; ++j) {
@@ -275,7 +276,7 @@ LogicalResult convertScatterElements(Converter &cv, const Node &node,
   }
   Value idx = ind.v, u = upd.v;
   SmallVector<Value> out = loopNest(
-      cv.b, cv.loc, ubs, ValueRange{data.v},
+      cv.b, cv.loc, ubs, ValueRange{freshCopy(cv, data).v},
       [&](OpBuilder &b, Location l, ValueRange o, ValueRange it) {
         Value ok;
         Value i = wrapIndex(b, l, tensor::ExtractOp::create(b, l, idx, o),

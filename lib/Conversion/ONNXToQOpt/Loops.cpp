@@ -2,6 +2,7 @@
 // SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 //===----------------------------------------------------------------------===//
 #include "Loops.h"
+#include "RuntimeOperands.h"
 
 #include "mlir/Dialect/SCF/Utils/Utils.h"
 
@@ -100,4 +101,13 @@ SmallVector<Value> onnx::dimValues(Converter &cv, const TValue &v) {
   for (OpFoldResult d : cv.dims(v))
     out.push_back(cv.indexValue(d));
   return out;
+}
+
+TValue onnx::freshCopy(Converter &cv, const TValue &v) {
+  Value src = v.v;
+  return indexGenericDims(
+      cv, cv.dims(v), v.dt, {}, {},
+      [&](OpBuilder &b, Location l, ValueRange o, ValueRange) -> Value {
+        return tensor::ExtractOp::create(b, l, src, o);
+      });
 }

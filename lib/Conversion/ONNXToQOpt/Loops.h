@@ -46,6 +46,13 @@ Value clampIndex(OpBuilder &b, Location loc, Value x, Value dim);
 Value lessThan(OpBuilder &b, Location loc, Value x, Value y, DType dt);
 Value equalTo(OpBuilder &b, Location loc, Value x, Value y, DType dt);
 
+/// A copy of `v` in a buffer of its own, for loops that update a tensor in
+/// place: bufferization would otherwise write into `v`'s buffer, which may
+/// be the caller's input (function arguments are writable). An element-
+/// by-element generic reading `v` with tensor.extract, which no
+/// canonicalization folds back into `v` (an identity copy would be).
+TValue freshCopy(Converter &cv, const TValue &v);
+
 /// The dims of `v` as index values.
 SmallVector<Value> dimValues(Converter &cv, const TValue &v);
 

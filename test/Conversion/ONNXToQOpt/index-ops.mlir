@@ -69,9 +69,12 @@ func.func @gathernd_const_oob(%d: tensor<2x3xf32> {qopt.name = "d"}) -> !qonnx.v
 // -----
 
 // ScatterND: a loop over the updates in order (duplicates add up), each
-// write guarded by the index range check.
+// write guarded by the index range check, on a copy of the data (never
+// written in place into the caller's input).
 // CHECK-LABEL: func.func @scatternd
-// CHECK: scf.for %[[M:.*]] = %c0 to %c5 step %c1 iter_args(%[[T:.*]] = %arg0) -> (tensor<8xf32>)
+// CHECK: %[[COPY:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<8xf32>)
+// CHECK: tensor.extract %arg0
+// CHECK: scf.for %[[M:.*]] = %c0 to %c5 step %c1 iter_args(%[[T:.*]] = %[[COPY]]) -> (tensor<8xf32>)
 // CHECK: %[[OK:.*]] = arith.andi
 // CHECK: scf.if %{{.*}} -> (tensor<8xf32>)
 // CHECK: %[[U:.*]] = tensor.extract %arg2[%[[M]]]
