@@ -9,7 +9,8 @@
 //
 // Every op folds on the host when its operands are small constants (this is
 // what makes shape subgraphs disappear); shape-like operands (Reshape's
-// shape, Slice's starts, ...) must be constants.
+// shape, Slice's starts, ...) that are constants give static shapes, those
+// computed at run time `?` dims (here, or RuntimeOperands.cpp).
 //
 //===----------------------------------------------------------------------===//
 #include "RuntimeOperands.h"
