@@ -26,11 +26,18 @@ Comparison: floats with rtol/atol (default 1e-4/1e-5; float16/bfloat16
 outputs 1e-3/1e-3; see TOLERANCES for per-test overrides and why), NaN equals
 NaN, infinities must match; integers and bools exactly.
 
+Every input is fed at run time (--input), shape operands (Reshape's
+shape, Slice's starts, Resize's scales, TopK's K, ...) included, as the ONNX
+tests do. --specialize compiles instead for the values of the inputs that
+shape operands are computed from (--const-input; README.md).
+
 Modes:
   (default)  run and print per-suite counts (-v: one line per non-pass);
   --check    exit 1 if a test listed in passing.txt no longer passes;
   --update   rewrite passing.txt with the tests that pass (tests outside the
-             current selection keep their entries).
+             current selection keep their entries);
+  --specialize [--only-listed --list passing-specialized.txt]
+             the specialized compile (CI checks the listed tests with it).
 
 Needs numpy and onnx (Debian's /usr/bin/python3 has both).
 """
@@ -59,6 +66,7 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 DEFAULT_DATA = "/usr/share/libonnx-testdata/data"
 DEFAULT_SUITES = ["node", "pytorch-converted", "pytorch-operator", "simple"]
 PASSING_FILE = os.path.join(HERE, "passing.txt")
+SPECIALIZED_FILE = os.path.join(HERE, "passing-specialized.txt")
 
 DEFAULT_RTOL, DEFAULT_ATOL = 1e-4, 1e-5
 # Half-precision outputs carry ~3 significant decimal digits.
@@ -245,6 +253,31 @@ def graph_inputs_behind(model, tensor, in_names):
     return found
 
 
+# Inputs that are shape-like operands (sizes, axes, counts, scales): with
+# --specialize, the graph inputs they are computed from become constants.
+SHAPE_OPERANDS = {
+    "Reshape": [1], "Slice": [1, 2, 3, 4], "Unsqueeze": [1], "Squeeze": [1],
+    "Split": [1], "Range": [0, 1, 2], "Expand": [1], "Tile": [1, 2],
+    "ConstantOfShape": [0], "Pad": [1, 3], "Resize": [1, 2, 3],
+    "Upsample": [1], "TopK": [1], "CumSum": [1], "OneHot": [1],
+    "ReduceSum": [1], "ReduceMean": [1], "ReduceMax": [1], "ReduceMin": [1],
+    "ReduceProd": [1], "ReduceL1": [1], "ReduceL2": [1],
+    "ReduceLogSum": [1], "ReduceLogSumExp": [1], "ReduceSumSquare": [1],
+    "Trilu": [1], "Dropout": [2],
+}
+
+
+def shape_operand_inputs(model, in_names):
+    """Graph inputs (of in_names) behind some node's shape operand."""
+    found = set()
+    for node in model.graph.node:
+        for k in SHAPE_OPERANDS.get(node.op_type, []):
+            if k < len(node.input) and node.input[k]:
+                found.update(graph_inputs_behind(model, node.input[k],
+                                                 in_names))
+    return [n for n in in_names if n in found]
+
+
 def inputs_needed_constant(model, output, in_names):
     """Graph inputs that qopt-run's "must be a constant" error asks for: the
     operand the message names, traced back to the graph inputs it is computed
@@ -282,8 +315,9 @@ def inputs_needed_constant(model, output, in_names):
     return [n for n in in_names if n in set(wanted)]
 
 
-def run_test(suite, test_dir, qopt_run, timeout, extra_args, specialize=True):
-    """Returns (status, reason, seconds)."""
+def run_test(suite, test_dir, qopt_run, timeout, extra_args, specialize=False):
+    """Returns (status, reason, seconds); a specialized pass has the reason
+    'specialized: INPUT,...' (the inputs compiled in as constants)."""
     test_id = "%s/%s" % (suite, os.path.basename(test_dir))
     t0 = time.time()
     try:
@@ -298,6 +332,7 @@ def run_test(suite, test_dir, qopt_run, timeout, extra_args, specialize=True):
     out_names = [o.name for o in model.graph.output]
     out_bf16 = [o.type.tensor_type.elem_type == onnx.TensorProto.BFLOAT16
                 for o in model.graph.output]
+    specialized = set()
     data_sets = sorted(glob.glob(os.path.join(test_dir, "test_data_set_*")))
     if not data_sets:
         return "fail", "no test_data_set_*", 0.0
@@ -317,13 +352,17 @@ def run_test(suite, test_dir, qopt_run, timeout, extra_args, specialize=True):
                     cmd += ["--const-input" if name in consts else "--input",
                             "%s=%s" % (name, pb)]
                 return cmd + ["--output-dir", tmp] + extra_args
-            consts = set()
+            # --specialize: shape operands (shape, axes, pads, scales, ...)
+            # that are graph inputs are compiled in as constants, as a user
+            # of a static-shape compiler would; this is still a full
+            # compile + run of the model (README.md).
+            consts = set(shape_operand_inputs(
+                model, in_names[:len(inputs)])) if specialize else set()
+            if consts:
+                specialized.update(consts)
             rc, out, _ = run_cmd(command(consts), timeout)
-            # Operands that must be compile-time constants (shape, axes,
-            # pads, scales, depth, ...) but are graph inputs: compile
-            # specialized for the values of the inputs they are computed
-            # from, as a user of a static-shape compiler would; this is
-            # still a full compile + run of the model (README.md).
+            # Operands qopt-run still says must be constant: add the inputs
+            # they are computed from and retry.
             rounds = 0
             while specialize and rc not in (None, 0) and \
                     any(k in out for k in NEEDS_CONST) and \
@@ -333,6 +372,7 @@ def run_test(suite, test_dir, qopt_run, timeout, extra_args, specialize=True):
                 if not more:
                     break
                 consts |= more
+                specialized.update(more)
                 rounds += 1
                 rc, out, _ = run_cmd(command(consts), timeout)
             if rc is None:
@@ -370,6 +410,9 @@ def run_test(suite, test_dir, qopt_run, timeout, extra_args, specialize=True):
                     if len(data_sets) > 1:
                         diff = ds_name + ": " + diff
                     return "fail", "mismatch: " + diff, time.time() - t0
+    if specialized:
+        return "pass", "specialized: " + ",".join(sorted(specialized)), \
+            time.time() - t0
     return "pass", "", time.time() - t0
 
 
@@ -411,17 +454,24 @@ def main():
                     help="exit 1 if a test listed in the passing list regressed")
     ap.add_argument("--update", action="store_true",
                     help="rewrite the passing list")
-    ap.add_argument("--list", default=PASSING_FILE,
-                    help="passing list (default: %(default)s)")
+    ap.add_argument("--list", default=None,
+                    help="passing list (default: passing.txt, with "
+                         "--specialize passing-specialized.txt)")
+    ap.add_argument("--only-listed", action="store_true",
+                    help="run only the tests of the passing list")
     ap.add_argument("--results", default=None,
                     help="write 'suite/test<TAB>status<TAB>seconds<TAB>reason' "
                          "for every test to this file")
     ap.add_argument("--summary", type=int, nargs="?", const=20, default=0,
                     metavar="N", help="print the N most common failure "
                                       "reasons (grouped; default 20)")
+    ap.add_argument("--specialize", action="store_true",
+                    help="pass the graph inputs behind shape operands (and "
+                         "those qopt-run says must be constant) as "
+                         "--const-input; --update then lists only tests "
+                         "where that bound some input")
     ap.add_argument("--no-specialize", action="store_true",
-                    help="do not retry with the inputs that qopt-run needs "
-                         "constant passed as --const-input")
+                    help=argparse.SUPPRESS)  # the default; kept for scripts
     ap.add_argument("--run-arg", action="append", default=[],
                     help="extra argument passed to qopt-run (repeatable)")
     args = ap.parse_args()
@@ -429,6 +479,9 @@ def main():
     if not os.access(args.qopt_run, os.X_OK):
         sys.exit("error: qopt-run not found or not executable: %s "
                  "(use --qopt-run or QOPT_BUILD)" % args.qopt_run)
+    if args.list is None:
+        args.list = SPECIALIZED_FILE if args.specialize else PASSING_FILE
+    only = set(read_list(args.list)) if args.only_listed else None
     suites = [s for s in args.suites.split(",") if s]
     filt = re.compile(args.filter) if args.filter else None
     tests = []
@@ -442,13 +495,15 @@ def main():
                 continue
             if filt and not filt.search(test_id):
                 continue
+            if only is not None and test_id not in only:
+                continue
             tests.append((suite, os.path.join(sdir, d), test_id))
 
     results = {}
     t0 = time.time()
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as ex:
         futs = {ex.submit(run_test, s, d, args.qopt_run, args.timeout,
-                          args.run_arg, not args.no_specialize): tid
+                          args.run_arg, args.specialize): tid
                 for s, d, tid in tests}
         for n, fut in enumerate(concurrent.futures.as_completed(futs), 1):
             tid = futs[fut]
@@ -503,6 +558,9 @@ def main():
 
     listed = read_list(args.list)
     passing = {tid for tid, (st, _, _) in results.items() if st == "pass"}
+    if args.specialize:  # the specialized list: where specialization binds
+        passing = {tid for tid in passing
+                   if results[tid][1].startswith("specialized")}
     rc = 0
     if args.check:
         selected = {tid for _, _, tid in tests}

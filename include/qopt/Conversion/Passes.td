@@ -47,7 +47,8 @@ def ConvertONNXToQOptPass : Pass<"convert-onnx-to-qopt", "ModuleOp"> {
     "::mlir::qopt::QOptDialect", "::mlir::affine::AffineDialect",
     "::mlir::arith::ArithDialect",
     "::mlir::func::FuncDialect", "::mlir::linalg::LinalgDialect",
-    "::mlir::math::MathDialect", "::mlir::tensor::TensorDialect",
+    "::mlir::math::MathDialect", "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
   ];
 }
 

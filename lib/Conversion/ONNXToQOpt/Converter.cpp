@@ -421,6 +421,9 @@ std::optional<ConstTensor> Converter::getConst(const TValue &v,
 
 std::optional<SmallVector<int64_t>>
 Converter::getConstInts(const TValue &v) const {
+  // A zero-element tensor has no data to wait for (empty axes, pads, ...).
+  if (v.type().hasStaticShape() && v.numElements() == 0)
+    return SmallVector<int64_t>{};
   auto c = getConst(v);
   if (!c)
     return std::nullopt;
@@ -1214,6 +1217,9 @@ bool onnx::handlesDynamicShapes(StringRef opType) {
       "Shape", "Reshape", "Squeeze", "Unsqueeze", "Flatten", "Identity",
       "Transpose", "Concat", "Slice", "Split", "Gather", "Range", "Expand",
       "ConstantOfShape",
+      // index data (IndexOps.cpp, DataDependentOps.cpp)
+      "GatherND", "ScatterND", "ScatterElements", "Scatter", "TopK",
+      "NonZero", "Compress", "Unique",
       // reductions and NN
       "ReduceMean", "ReduceSum", "ReduceMax", "Softmax", "MatMul",
       "LayerNormalization"};
@@ -1228,6 +1234,8 @@ const HandlerRegistry &onnx::getHandlerRegistry() {
     registerReductionOps(*reg);
     registerNNOps(*reg);
     registerQuantOps(*reg);
+    registerIndexOps(*reg);
+    registerDataDependentOps(*reg);
     return reg;
   }();
   return *r;

@@ -141,6 +141,11 @@ void registerShapeOps(HandlerRegistry &r);
 void registerReductionOps(HandlerRegistry &r);
 void registerNNOps(HandlerRegistry &r);
 void registerQuantOps(HandlerRegistry &r);
+/// GatherND, ScatterND, ScatterElements, Scatter, TopK (IndexOps.cpp).
+void registerIndexOps(HandlerRegistry &r);
+/// NonZero, Compress, Unique: value-dependent output sizes
+/// (DataDependentOps.cpp).
+void registerDataDependentOps(HandlerRegistry &r);
 /// All of the above.
 const HandlerRegistry &getHandlerRegistry();
 

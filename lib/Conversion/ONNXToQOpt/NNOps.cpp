@@ -7,7 +7,7 @@
 // Resize. The quantization ops are in QuantOps.cpp.
 //
 //===----------------------------------------------------------------------===//
-#include "Converter.h"
+#include "RuntimeOperands.h"
 
 #include "qopt/Dialect/QOpt/QOptDialect.h"
 
@@ -1333,6 +1333,9 @@ LogicalResult convertResize(Converter &cv, const Node &n, Results &res) {
     return success();
   };
   if (n.opset < 11) {
+    if (n.has(1) && !cv.getConst(n.in(1)))
+      return convertResizeRuntime(cv, n, res, x, n.in(1), false, {}, mode,
+                                  "asymmetric", "floor");
     if (!n.has(1) || failed(readScales(n.in(1))))
       return cv.error(n) << "scales must be a constant";
     ctm = "asymmetric";
@@ -1342,12 +1345,19 @@ LogicalResult convertResize(Converter &cv, const Node &n, Results &res) {
     nm = n.s("nearest_mode", "round_prefer_floor");
     if (n.hasAttr("antialias") && n.i("antialias", 0))
       return cv.error(n) << "antialias is unsupported";
-    if (n.has(3) && n.in(3).numElements() > 0) {
+    std::string kar = n.s("keep_aspect_ratio_policy", "stretch");
+    bool hasSizes = n.has(3) && n.in(3).numElements() > 0;
+    bool hasScales = !hasSizes && n.has(2) && n.in(2).numElements() > 0;
+    if ((hasSizes && !cv.getConst(n.in(3)) && kar == "stretch") ||
+        (hasScales && !cv.getConst(n.in(2))))
+      return convertResizeRuntime(cv, n, res, x, n.in(hasSizes ? 3 : 2),
+                                  hasSizes, n.ints("axes"), mode, ctm, nm);
+    if (hasSizes) {
       auto s = cv.getConstInts(n.in(3));
       if (!s)
         return cv.error(n) << "sizes must be a constant";
       sizes = *s;
-    } else if (n.has(2) && n.in(2).numElements() > 0) {
+    } else if (hasScales) {
       if (failed(readScales(n.in(2))))
         return failure();
     } else {
@@ -1366,7 +1376,7 @@ LogicalResult convertResize(Converter &cv, const Node &n, Results &res) {
       if (!sizes.empty()) sizes = fz;
       else scales = fs;
     }
-    std::string kar = n.s("keep_aspect_ratio_policy", "stretch");
+
     if (!sizes.empty() && kar != "stretch")
       return cv.error(n) << "keep_aspect_ratio_policy '" << kar
                          << "' is unsupported";
@@ -1382,7 +1392,10 @@ LogicalResult convertUpsample(Converter &cv, const Node &n, Results &res) {
   SmallVector<double> scales;
   if (n.has(1)) {
     auto c = cv.getConst(n.in(1));
-    if (!c) return cv.error(n) << "scales must be a constant";
+    if (!c)
+      return convertResizeRuntime(cv, n, res, x, n.in(1), false, {},
+                                  n.s("mode", "nearest"), "asymmetric",
+                                  "floor");
     for (int64_t k = 0; k < c->size(); ++k) scales.push_back(c->getF(k));
   } else {
     scales = n.floats("scales");

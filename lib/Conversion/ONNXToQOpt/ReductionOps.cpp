@@ -26,7 +26,7 @@
 // with the same accumulation order and types.
 //
 //===----------------------------------------------------------------------===//
-#include "Converter.h"
+#include "RuntimeOperands.h"
 
 #include <cmath>
 #include <limits>
@@ -310,6 +310,9 @@ LogicalResult convertReduce(Kind k, Converter &cv, const Node &node,
   if (!isFloat(dt) && !isInteger(dt) &&
       !(dt == DType::Bool && (k == Kind::Max || k == Kind::Min)))
     return cv.error(node) << "unsupported element type " << dtypeName(dt);
+  if (node.type == "ReduceSum" && node.opset >= 13 && !node.hasAttr("axes") &&
+      node.has(1) && !cv.getConstInts(node.in(1)))
+    return convertReduceSumRuntime(cv, node, results);
   ReduceSpec spec;
   if (failed(parseAxes(cv, node, in.rank(), spec)))
     return failure();

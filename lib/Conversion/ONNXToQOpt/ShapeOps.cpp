@@ -9,10 +9,11 @@
 //
 // Every op folds on the host when its operands are small constants (this is
 // what makes shape subgraphs disappear); shape-like operands (Reshape's
-// shape, Slice's starts, ...) must be constants.
+// shape, Slice's starts, ...) that are constants give static shapes, those
+// computed at run time `?` dims (here, or RuntimeOperands.cpp).
 //
 //===----------------------------------------------------------------------===//
-#include "Converter.h"
+#include "RuntimeOperands.h"
 
 #include "mlir/IR/DialectResourceBlobManager.h"
 
@@ -30,6 +31,11 @@ using Results = SmallVectorImpl<TValue>;
 //===----------------------------------------------------------------------===//
 // Helpers
 //===----------------------------------------------------------------------===//
+
+/// Input `k` is present and only known at run time.
+bool runtimeInput(Converter &cv, const Node &node, unsigned k) {
+  return node.has(k) && !cv.getConstInts(node.in(k));
+}
 
 LogicalResult needConst(Converter &cv, const Node &node, StringRef what) {
   return cv.error(node) << "'" << what
@@ -117,10 +123,9 @@ bool foldable(ArrayRef<int64_t> outShape) {
   return product(outShape) <= Converter::kFoldLimit;
 }
 
-/// linalg.generic over `outDims` (static or run-time sizes) whose body sees
-/// the iteration indices (index-typed) and one scalar per input (read
-/// through `inMaps`).
-TValue indexGenericDims(
+} // namespace
+
+TValue onnx::indexGenericDims(
     Converter &cv, ArrayRef<OpFoldResult> outDims, DType dt,
     ArrayRef<Value> ins, ArrayRef<AffineMap> inMaps,
     function_ref<Value(OpBuilder &, Location, ValueRange, ValueRange)> body) {
@@ -140,6 +145,8 @@ TValue indexGenericDims(
   cv.recordDims(g.getResult(0), outDims);
   return {g.getResult(0), dt};
 }
+
+namespace {
 
 TValue indexGeneric(
     Converter &cv, ArrayRef<int64_t> outShape, DType dt, ArrayRef<Value> ins,
@@ -487,6 +494,8 @@ LogicalResult convertFlatten(Converter &cv, const Node &node, Results &res) {
 
 LogicalResult convertSqueeze(Converter &cv, const Node &node, Results &res) {
   const TValue &x = node.in(0);
+  if (node.opset >= 13 && runtimeInput(cv, node, 1))
+    return convertSqueezeRuntime(cv, node, res);
   bool present;
   auto axes = intsArg(cv, node, node.opset < 13, "axes", 1, present);
   if (!axes)
@@ -518,6 +527,8 @@ LogicalResult convertSqueeze(Converter &cv, const Node &node, Results &res) {
 
 LogicalResult convertUnsqueeze(Converter &cv, const Node &node, Results &res) {
   const TValue &x = node.in(0);
+  if (node.opset >= 13 && runtimeInput(cv, node, 1))
+    return convertUnsqueezeRuntime(cv, node, res);
   bool present;
   auto axes = intsArg(cv, node, node.opset < 13, "axes", 1, present);
   if (!axes)
@@ -555,8 +566,9 @@ LogicalResult convertDropout(Converter &cv, const Node &node, Results &res) {
         ratio = r->getF(0);
     if (train && !train->empty() && (*train)[0] != 0 && ratio != 0)
       return cv.error(node) << "training-mode Dropout is unsupported";
-    if (!train)
-      return needConst(cv, node, "training_mode");
+    if (!train) // training-mode Dropout (random masks) is not compiled
+      return cv.error(node) << "a run-time 'training_mode' is unsupported: "
+                               "it must be a constant (false)";
   }
   res.push_back(x);
   if (node.numOutputs > 1) {
@@ -649,6 +661,8 @@ LogicalResult convertSplit(Converter &cv, const Node &node, Results &res) {
   auto axis = normalizeAxis(node.i("axis", 0), r);
   if (!axis)
     return cv.error(node) << "axis out of range";
+  if (runtimeInput(cv, node, 1) && node.opset >= 2)
+    return convertSplitRuntime(cv, node, res);
   int64_t dim = x.shape()[*axis];
   if (ShapedType::isDynamic(dim))
     return cv.error(node) << "splitting a dynamic dim is unsupported";
@@ -733,6 +747,12 @@ LogicalResult convertSliceDynamic(Converter &cv, const Node &node,
                                   Results &res) {
   const TValue &x = node.in(0);
   int64_t r = x.rank();
+  if (runtimeInput(cv, node, 3) || runtimeInput(cv, node, 4))
+    return convertSliceRuntime(cv, node, res);
+  if (node.has(4))
+    if (auto st = cv.getConstInts(node.in(4)))
+      if (llvm::any_of(*st, [](int64_t v) { return v <= 0; }))
+        return convertSliceRuntime(cv, node, res);
   SmallVector<std::optional<SmallVector<OpFoldResult>>> ops;
   for (unsigned k = 1; k < 5; ++k)
     ops.push_back(node.has(k) ? cv.dimsOperand(node.in(k))
@@ -930,6 +950,8 @@ LogicalResult convertTile(Converter &cv, const Node &node, Results &res) {
     reps.assign(r, 1);
     reps[*axis] = (*t)[0];
   } else {
+    if (runtimeInput(cv, node, 1))
+      return convertTileRuntime(cv, node, res);
     auto s = cv.getConstInts(node.in(1));
     if (!s)
       return needConst(cv, node, "repeats");
@@ -1319,8 +1341,10 @@ LogicalResult convertGatherElements(Converter &cv, const Node &node,
 LogicalResult convertOneHot(Converter &cv, const Node &node, Results &res) {
   const TValue &ind = node.in(0), &vals = node.in(2);
   auto depthC = cv.getConst(node.in(1));
-  if (!depthC || depthC->size() != 1)
-    return needConst(cv, node, "depth");
+  if (!depthC)
+    return convertOneHotRuntime(cv, node, res);
+  if (depthC->size() != 1)
+    return cv.error(node) << "'depth' must have one element";
   int64_t depth = (int64_t)depthC->getF(0);
   if (vals.numElements() != 2)
     return cv.error(node) << "'values' must have 2 elements";
@@ -1398,7 +1422,7 @@ LogicalResult convertPad(Converter &cv, const Node &node, Results &res) {
   } else {
     auto p = cv.getConstInts(node.in(1));
     if (!p)
-      return needConst(cv, node, "pads");
+      return convertPadRuntime(cv, node, res);
     pads = *p;
     if (node.has(2) && node.in(2).numElements() > 0) {
       fill = cv.getConst(node.in(2));
@@ -1629,8 +1653,10 @@ LogicalResult convertCumSum(Converter &cv, const Node &node, Results &res) {
   const TValue &x = node.in(0);
   int64_t r = x.rank();
   auto ac = cv.getConstInts(node.in(1));
-  if (!ac || ac->size() != 1)
-    return needConst(cv, node, "axis");
+  if (!ac)
+    return convertWithRuntimeAxis(cv, node, 1, r, convertCumSum, res);
+  if (ac->size() != 1)
+    return cv.error(node) << "'axis' must have one element";
   auto axisOpt = normalizeAxis((*ac)[0], r);
   if (!axisOpt)
     return cv.error(node) << "axis out of range";
