@@ -354,26 +354,6 @@ func.func @unpack_int4(%p: tensor<128xi8>) -> tensor<256xi8> {
 
 // -----
 
-// Run-time dims (a KV decoder's attention): a q·k dot product per score,
-// tiled to 1 in every dim but the static head dim, which is one vector
-// row; no scalar loop over the head dim remains.
-// CHECK-LABEL: func.func @dyn_qk
-// CHECK: scf.forall
-// CHECK: vector.transfer_read {{.*}} : tensor<1x1x1x32xf32>, vector<1x1x1x1x32xf32>
-// CHECK: vector.multi_reduction <add>
-// CHECK-NOT: linalg.generic
-func.func @dyn_qk(%q: tensor<?x8x?x32xf32>, %k: tensor<?x8x?x32xf32>, %o: tensor<?x8x?x?xf32>) -> tensor<?x8x?x?xf32> {
-  %r = linalg.generic {indexing_maps = [affine_map<(b, h, m, n, k) -> (b, h, m, k)>, affine_map<(b, h, m, n, k) -> (b, h, n, k)>, affine_map<(b, h, m, n, k) -> (b, h, m, n)>], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%q, %k : tensor<?x8x?x32xf32>, tensor<?x8x?x32xf32>) outs(%o : tensor<?x8x?x?xf32>) {
-  ^bb0(%a: f32, %b: f32, %c: f32):
-    %m = arith.mulf %a, %b fastmath<reassoc,contract> : f32
-    %s = arith.addf %c, %m fastmath<reassoc,contract> : f32
-    linalg.yield %s : f32
-  } -> tensor<?x8x?x?xf32>
-  return %r : tensor<?x8x?x?xf32>
-}
-
-// -----
-
 // An elementwise op on scores whose last dim is the run-time context: rows
 // in 16-wide vector steps (a broadcast mask operand too), and the partial
 // last step peeled off as a scalar loop.
