@@ -26,10 +26,8 @@ llvm_config.add_tool_substitutions(
 
 if os.path.isdir("/usr/share/libonnx-testdata/data/node"):
     config.available_features.add("onnx-testdata")
-# An ASan/UBSan build of the tools (scripts/test-sanitizers.sh). Known issue:
-# JIT-compiled dynamic-shape KV decoders crash inside the instrumented
-# processes (a read fault in the JIT code; the same code as a .so runs clean
-# under ASan's allocator): the tests that JIT them are not run there.
+# An ASan/UBSan build of the tools (scripts/test-sanitizers.sh), for tests
+# too slow to run instrumented.
 if getattr(config, "qopt_sanitizers", "").upper() in ("ON", "TRUE", "1", "YES"):
     config.available_features.add("asan")
 if shutil.which("ptxas") or os.path.exists("/usr/local/cuda/bin/ptxas"):

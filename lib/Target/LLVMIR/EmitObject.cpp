@@ -267,6 +267,11 @@ mlir::qopt::jitCompile(ModuleOp module, const TargetOptions &opts,
                             "' cannot run in this process (cross target: "
                             "use --emit=obj)"),
            failure();
+  // Large code model: RuntimeDyld maps code, data and stub/GOT sections
+  // separately, and in an ASan-instrumented host (spread-out mappings) the
+  // small code model's 32-bit PC-relative stub jumps read unmapped memory
+  // (a KV decoder's first call to an external function faulted).
+  tm->setCodeModel(llvm::CodeModel::Large);
   registerTranslations(module.getContext());
   JITModel jm;
   if (auto a = module->getAttrOfType<StringAttr>("qopt.abi"))
