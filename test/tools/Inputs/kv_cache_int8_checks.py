@@ -1,0 +1,103 @@
+"""Checks an int8-cache KV decoder (--kv-cache=int8) against the f32 builds
+of the same model; prints what kv-cache-int8.test expects.
+
+    kv_cache_int8_checks.py INT8.so COPY.so INPLACE.so
+
+- the rows a call writes are the int8 quantization of the f32 keys/values
+  (the --kv-cache=copy build's present rows), bit for bit, with a NumPy
+  reference of docs/semantics.md §12: scale = max|x| / 127 per row (1 for
+  an all-zero row), q = clip(rint(x / scale), -128, 127);
+- greedy generation through qopt_decoder agrees with the f32 cache.
+"""
+import sys
+
+import numpy as np
+import qopt
+
+i8m, cpm, ipm = (qopt.Model(p) for p in sys.argv[1:4])
+caches = [i for i in i8m.inputs if i.name.startswith("past_key_values.")]
+for i in caches:
+    print("input %s dtype %d %s" % (i.name, i.dtype, i.shape))
+past = [i for i in cpm.inputs if i.name.startswith("past_key_values.")]
+H, D = past[0].shape[1], past[0].shape[3]
+
+
+def quant_ref(x):
+    x = x.astype(np.float32)
+    s = np.max(np.abs(x), axis=-1, keepdims=True) / np.float32(127)
+    s = np.where(s == 0, np.float32(1), s).astype(np.float32)
+    q = np.clip(np.rint(x / s), -128, 127).astype(np.int8)
+    return q, s
+
+
+def feeds(ids, pos):
+    n = len(ids)
+    return {"input_ids": np.array([ids], np.int64),
+            "attention_mask": np.ones((1, pos + n), np.int64),
+            "position_ids": np.arange(pos, pos + n, dtype=np.int64)[None]}
+
+
+CAP = 8
+buf = {p.name: np.zeros((1, H, CAP, D), np.int8) for p in past}
+buf.update({p.name + ".scale": np.zeros((1, H, CAP, 1), np.float32)
+            for p in past})
+prompt = [72, 101, 108, 108, 111]
+i8m.run({**feeds(prompt, 0), **buf})
+outs = cpm.run({**feeds(prompt, 0),
+                **{p.name: np.zeros((1, H, 0, D), np.float32) for p in past}})
+names = [o.name for o in cpm.outputs]
+present = dict(zip(names, outs))
+ok = True
+for p in past:
+    q, s = quant_ref(present["present." + p.name[len("past_key_values."):]])
+    ok &= np.array_equal(buf[p.name][:, :, :5], q)
+    ok &= np.array_equal(buf[p.name + ".scale"][:, :, :5], s)
+    ok &= not buf[p.name][:, :, 5:].any()
+print("prefill rows 0..5 bit-exact int8 + scales, rows after zero: %s" % ok)
+# Step 2 at past length 5: layer 0's new keys/values depend only on the
+# tokens, so they equal the f32 build's bit for bit.
+fed = {p.name: present["present." + p.name[len("past_key_values."):]]
+       for p in past}
+outs2 = dict(zip(names, cpm.run({**feeds([33, 33], 5), **fed})))
+i8m.run({**feeds([33, 33], 5), **buf})
+ok = True
+for p in past:
+    if not p.name.startswith("past_key_values.0."):
+        continue
+    full = outs2["present." + p.name[len("past_key_values."):]]
+    q, s = quant_ref(full[:, :, 5:7])
+    ok &= np.array_equal(buf[p.name][:, :, 5:7], q)
+    ok &= np.array_equal(buf[p.name + ".scale"][:, :, 5:7], s)
+print("step 2 layer 0 rows 5..7 bit-exact: %s" % ok)
+# An all-zero row has scale 1 (not 0/0).
+print("scales of rows 0..7 > 0: %s" % all(
+    (buf[p.name + ".scale"][:, :, :7] > 0).all() for p in past))
+
+# Greedy generation, int8 against f32 caches (qopt_decoder).
+rng = np.random.default_rng(1)
+prompts = rng.integers(0, 256, size=(4, 32))
+NEW = 32
+agree, first_diff, max_dlogit = 0, [], 0.0
+for row in prompts:
+    ids = {}
+    for name, m in (("i8", i8m), ("f32", ipm)):
+        d = m.decoder(len(row) + NEW)
+        lg = d.step(row)
+        if name == "i8":
+            l8 = lg
+        else:
+            max_dlogit = max(max_dlogit, float(np.abs(lg - l8).max()))
+        out = []
+        for _ in range(NEW):
+            t = int(np.argmax(lg))
+            out.append(t)
+            lg = d.step([t])
+        ids[name] = out
+    same = ids["i8"] == ids["f32"]
+    agree += same
+    first_diff.append(next((k for k, (a, b) in enumerate(zip(ids["i8"], ids["f32"]))
+                            if a != b), NEW))
+print("greedy %d new tokens: %d/%d rows equal; first difference at %s" % (
+    NEW, agree, len(prompts), first_diff))
+print("prefill logits max |int8 - f32| = %.4g (< 0.05: %s)" % (
+    max_dlogit, max_dlogit < 0.05))
