@@ -45,20 +45,24 @@ prompt = [72, 101, 108, 108, 111]
 i8m.run({**feeds(prompt, 0), **buf})
 outs = cpm.run({**feeds(prompt, 0),
                 **{p.name: np.zeros((1, H, 0, D), np.float32) for p in past}})
-names = [o.name for o in cpm.outputs]
-present = dict(zip(names, outs))
-ok = True
+present = outs  # by name
+ok, rows127 = True, True
 for p in past:
-    q, s = quant_ref(present["present." + p.name[len("past_key_values."):]])
-    ok &= np.array_equal(buf[p.name][:, :, :5], q)
-    ok &= np.array_equal(buf[p.name + ".scale"][:, :, :5], s)
+    q8, s8 = buf[p.name][:, :, :5], buf[p.name + ".scale"][:, :, :5]
+    # Every written row uses the full range: max |q| = 127.
+    rows127 &= bool((np.abs(q8.astype(np.int32)).max(-1) == 127).all())
     ok &= not buf[p.name][:, :, 5:].any()
-print("prefill rows 0..5 bit-exact int8 + scales, rows after zero: %s" % ok)
+    if not p.name.startswith("past_key_values.0."):
+        continue  # later layers attend over the int8 cache: not the f32 rows
+    q, s = quant_ref(present["present." + p.name[len("past_key_values."):]])
+    ok &= np.array_equal(q8, q) and np.array_equal(s8, s)
+print("max |q| of every written row is 127: %s" % rows127)
+print("prefill layer 0 rows 0..5 bit-exact int8 + scales, rows after zero: %s" % ok)
 # Step 2 at past length 5: layer 0's new keys/values depend only on the
 # tokens, so they equal the f32 build's bit for bit.
 fed = {p.name: present["present." + p.name[len("past_key_values."):]]
        for p in past}
-outs2 = dict(zip(names, cpm.run({**feeds([33, 33], 5), **fed})))
+outs2 = cpm.run({**feeds([33, 33], 5), **fed})
 i8m.run({**feeds([33, 33], 5), **buf})
 ok = True
 for p in past:
@@ -73,31 +77,31 @@ print("step 2 layer 0 rows 5..7 bit-exact: %s" % ok)
 print("scales of rows 0..7 > 0: %s" % all(
     (buf[p.name + ".scale"][:, :, :7] > 0).all() for p in past))
 
-# Greedy generation, int8 against f32 caches (qopt_decoder).
+# Greedy generation, int8 against f32 caches (qopt_decoder): the f32
+# build's greedy ids, and the int8 build teacher-forced on the same ids
+# (so one near-tie does not change every later step).
 rng = np.random.default_rng(1)
 prompts = rng.integers(0, 256, size=(4, 32))
 NEW = 32
-agree, first_diff, max_dlogit = 0, [], 0.0
+steps = agree = near_ties = 0
+max_d = 0.0
+spread = []
 for row in prompts:
-    ids = {}
-    for name, m in (("i8", i8m), ("f32", ipm)):
-        d = m.decoder(len(row) + NEW)
-        lg = d.step(row)
-        if name == "i8":
-            l8 = lg
-        else:
-            max_dlogit = max(max_dlogit, float(np.abs(lg - l8).max()))
-        out = []
-        for _ in range(NEW):
-            t = int(np.argmax(lg))
-            out.append(t)
-            lg = d.step([t])
-        ids[name] = out
-    same = ids["i8"] == ids["f32"]
-    agree += same
-    first_diff.append(next((k for k, (a, b) in enumerate(zip(ids["i8"], ids["f32"]))
-                            if a != b), NEW))
-print("greedy %d new tokens: %d/%d rows equal; first difference at %s" % (
-    NEW, agree, len(prompts), first_diff))
-print("prefill logits max |int8 - f32| = %.4g (< 0.05: %s)" % (
-    max_dlogit, max_dlogit < 0.05))
+    df, d8 = ipm.decoder(len(row) + NEW), i8m.decoder(len(row) + NEW)
+    lf, l8 = df.step(row), d8.step(row)
+    for _ in range(NEW):
+        t = int(np.argmax(lf))
+        max_d = max(max_d, float(np.abs(lf - l8).max()))
+        spread.append(float(lf.max() - lf.min()))
+        steps += 1
+        if int(np.argmax(l8)) == t:
+            agree += 1
+        else:  # a disagreement must be a near-tie of the f32 logits
+            top2 = np.sort(lf)[-2:]
+            near_ties += bool(top2[1] - top2[0] <= 2 * max_d)
+        lf, l8 = df.step([t]), d8.step([t])
+print("teacher-forced %d steps: argmax equal %d, others near-ties %d" % (
+    steps, agree, near_ties))
+print("all steps argmax equal or near-tie: %s" % (agree + near_ties == steps))
+print("logits max |int8 - f32| = %.4g, %.2f%% of the logit range (< 2%%: %s)" % (
+    max_d, 100 * max_d / np.median(spread), max_d < 0.02 * np.median(spread)))
