@@ -15,7 +15,7 @@
 //
 // mode=int8 stores the cache as int8 rows with one f32 scale per row (per
 // batch, head and position; symmetric over the last dim, docs/semantics.md
-// §12): the cache input becomes i8 and a second cache input `X.scale`
+// §11): the cache input becomes i8 and a second cache input `X.scale`
 // ([.., kv_capacity, 1]) holds the scales. The new rows are quantized before
 // they are inserted, and the present is the dequantized prefix, fused into
 // the generics that read it (attention's QK^T and PV contractions then read

@@ -52,7 +52,7 @@ def QOptKVCacheInPlacePass : Pass<"qopt-kv-cache-in-place", "ModuleOp"> {
     the input becomes i8 and a new input `past_key_values.X.scale`
     (`[.., kv_capacity, 1]`, f32, its own `cache` line naming the same
     present) holds the scales. The new rows are quantized as
-    qopt.dynamic_quantize {symmetric, per_row} (docs/semantics.md §4, §12)
+    qopt.dynamic_quantize {symmetric, per_row} (docs/semantics.md §4, §11)
     and inserted into both; the present is the dequantized prefix
     (`f32(q) * scale`), fused into the generics that read it, so the
     attention contractions read the int8 rows directly.

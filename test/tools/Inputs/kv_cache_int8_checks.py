@@ -5,7 +5,7 @@ of the same model; prints what kv-cache-int8.test expects.
 
 - the rows a call writes are the int8 quantization of the f32 keys/values
   (the --kv-cache=copy build's present rows), bit for bit, with a NumPy
-  reference of docs/semantics.md §12: scale = max|x| / 127 per row (1 for
+  reference of docs/semantics.md §11: scale = max|x| / 127 per row (1 for
   an all-zero row), q = clip(rint(x / scale), -128, 127);
 - greedy generation through qopt_decoder agrees with the f32 cache.
 """
@@ -105,3 +105,26 @@ print("teacher-forced %d steps: argmax equal %d, others near-ties %d" % (
 print("all steps argmax equal or near-tie: %s" % (agree + near_ties == steps))
 print("logits max |int8 - f32| = %.4g, %.2f%% of the logit range (< 2%%: %s)" % (
     max_d, 100 * max_d / np.median(spread), max_d < 0.02 * np.median(spread)))
+
+# The runtime refuses an int8 cache without its scale cache line.
+import ctypes  # noqa: E402
+import os  # noqa: E402
+lib = ctypes.CDLL(os.path.abspath(sys.argv[1]))
+abi = ctypes.cast(ctypes.addressof(ctypes.c_char.in_dll(lib, "qopt_model_abi")),
+                  ctypes.c_char_p).value
+lib.qopt_model_create.argtypes = [ctypes.c_char_p, ctypes.c_void_p,
+                                  ctypes.c_void_p, ctypes.c_size_t,
+                                  ctypes.POINTER(ctypes.c_void_p)]
+lib.qopt_last_error.restype = ctypes.c_char_p
+entry = ctypes.cast(lib.qopt_entry, ctypes.c_void_p)
+wbytes = int([l for l in abi.split(b"\n") if l.startswith(b"weights ")][0][8:])
+blob = ctypes.create_string_buffer(max(wbytes, 1))
+for what, text in (
+        ("as compiled", abi),
+        ("no scale cache line", b"\n".join(
+            l for l in abi.split(b"\n")
+            if not l.startswith(b"cache past_key_values.0.key.scale ")))):
+    m = ctypes.c_void_p()
+    st = lib.qopt_model_create(text, entry, blob, wbytes, ctypes.byref(m))
+    print("create (%s): status %d %s" % (
+        what, st, lib.qopt_last_error().decode() if st else ""))
