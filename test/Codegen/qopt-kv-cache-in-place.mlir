@@ -137,3 +137,37 @@ func.func @main(%q: tensor<1x2x?x4xf32> {qopt.name = "q", qopt.dim_names = ["", 
   } -> tensor<1x2x?x?xf32>
   return %sc, %present : tensor<1x2x?x?xf32>, tensor<1x2x?x4xf32>
 }
+
+// -----
+
+// int8: another reader of the past sees the dequantized past prefix
+// [0, total - new) of the int8 cache and its scales.
+// INT8-LABEL: func.func @main
+// INT8: %[[P:.*]] = arith.subi
+// INT8: %[[PQ:.*]] = tensor.extract_slice %arg2[0, 0, 0, 0] [1, 2, %[[P]], 4] [1, 1, 1, 1] : tensor<1x2x?x4xi8> to tensor<1x2x?x4xi8>
+// INT8: %[[PS:.*]] = tensor.extract_slice %arg3[0, 0, 0, 0] [1, 2, %[[P]], 1] [1, 1, 1, 1] : tensor<1x2x?x1xf32> to tensor<1x2x?x1xf32>
+// INT8: linalg.generic {{.*}} ins(%[[PQ]], %[[PS]] : tensor<1x2x?x4xi8>, tensor<1x2x?x1xf32>)
+// INT8-NEXT: ^bb0(%[[Q0:.*]]: i8, %[[S0:.*]]: f32,
+// INT8-NEXT: %[[F0:.*]] = arith.sitofp %[[Q0]] : i8 to f32
+// INT8-NEXT: %[[D0:.*]] = arith.mulf %[[F0]], %[[S0]]
+// INT8-NEXT: arith.negf %[[D0]]
+func.func @main(%new: tensor<1x2x?x4xf32> {qopt.name = "new", qopt.dim_names = ["", "", "sequence_length", ""]},
+                %mask: tensor<1x?xi64> {qopt.name = "attention_mask", qopt.dim_names = ["", "total_sequence_length"]},
+                %past: tensor<1x2x?x4xf32> {qopt.name = "past_key_values.0.key", qopt.dim_names = ["", "", "past_sequence_length", ""]})
+    -> (tensor<1x2x?x4xf32> {qopt.name = "neg_past"},
+        tensor<1x2x?x4xf32> {qopt.name = "present.0.key", qopt.dim_names = ["", "", "total_sequence_length", ""]}) {
+  %c2 = arith.constant 2 : index
+  %s = tensor.dim %new, %c2 : tensor<1x2x?x4xf32>
+  %p = tensor.dim %past, %c2 : tensor<1x2x?x4xf32>
+  %t = arith.addi %p, %s : index
+  %e = tensor.empty(%t) : tensor<1x2x?x4xf32>
+  %a = tensor.insert_slice %past into %e[0, 0, 0, 0] [1, 2, %p, 4] [1, 1, 1, 1] : tensor<1x2x?x4xf32> into tensor<1x2x?x4xf32>
+  %present = tensor.insert_slice %new into %a[0, 0, %p, 0] [1, 2, %s, 4] [1, 1, 1, 1] : tensor<1x2x?x4xf32> into tensor<1x2x?x4xf32>
+  %o = tensor.empty(%p) : tensor<1x2x?x4xf32>
+  %neg = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%past : tensor<1x2x?x4xf32>) outs(%o : tensor<1x2x?x4xf32>) {
+  ^bb0(%x: f32, %y: f32):
+    %n = arith.negf %x : f32
+    linalg.yield %n : f32
+  } -> tensor<1x2x?x4xf32>
+  return %neg, %present : tensor<1x2x?x4xf32>, tensor<1x2x?x4xf32>
+}
