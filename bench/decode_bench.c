@@ -7,6 +7,9 @@
 // Prints JSON lines like bench/qopt_generate_bench.py.
 //   clang-22 -O2 bench/decode_bench.c -ldl -o decode_bench
 //   ./decode_bench MODEL.so [THREADS=1] [REPS=5] [PREFILL=128] [CONTEXTS=128,1024] [N=64]
+// DECODE_BENCH_CPU_TIME=1 times with the process's CPU time instead of the
+// wall clock: with THREADS=1 on a shared, loaded machine it leaves out the
+// time the process waited for a core (not for more threads: it sums them).
 #include <dlfcn.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -22,13 +25,11 @@ typedef int64_t (*vocab_fn)(void *);
 typedef void (*threads_fn)(int);
 typedef const char *(*error_fn)(void);
 
-// QOPT_BENCH_CLOCK=cpu: process CPU time instead of wall time, to compare
-// two builds single-threaded on a loaded machine (not for peer ratios).
-static clockid_t clk = CLOCK_MONOTONIC;
+static clockid_t clock_id = CLOCK_MONOTONIC;
 
 static double now(void) {
   struct timespec t;
-  clock_gettime(clk, &t);
+  clock_gettime(clock_id, &t);
   return t.tv_sec + t.tv_nsec * 1e-9;
 }
 
@@ -38,12 +39,12 @@ static int cmp(const void *a, const void *b) {
 }
 
 int main(int argc, char **argv) {
+  const char *cpu = getenv("DECODE_BENCH_CPU_TIME");
+  if (cpu && *cpu == '1') clock_id = CLOCK_PROCESS_CPUTIME_ID;
   if (argc < 2) {
     fprintf(stderr, "usage: %s MODEL.so [THREADS] [REPS] [PREFILL] [CONTEXTS] [N]\n", argv[0]);
     return 2;
   }
-  if (getenv("QOPT_BENCH_CLOCK") && !strcmp(getenv("QOPT_BENCH_CLOCK"), "cpu"))
-    clk = CLOCK_PROCESS_CPUTIME_ID;
   int threads = argc > 2 ? atoi(argv[2]) : 1, reps = argc > 3 ? atoi(argv[3]) : 5;
   int prefill = argc > 4 ? atoi(argv[4]) : 128, n = argc > 6 ? atoi(argv[6]) : 64;
   const char *ctxs = argc > 5 ? argv[5] : "128,1024";

@@ -348,7 +348,7 @@ struct CLOptions : public PassPipelineOptions<CLOptions> {
                              llvm::cl::desc("NAME:N[,NAME:...]"),
                              llvm::cl::init("")};
   Option<std::string> kvCache{*this, "kv-cache",
-                              llvm::cl::desc("auto | inplace | copy"),
+                              llvm::cl::desc("auto | inplace | copy | int8"),
                               llvm::cl::init("auto")};
   Option<int64_t> weightThreshold{
       *this, "weight-threshold",

@@ -260,6 +260,30 @@ static int parse_lines(const char *abi, qopt_model *m, size_t *wbytes,
         m->ios[kv->input].shape[kv->axis] >= 0)
       return PARSE_BAD;
   }
+  /* An int8 cache (--kv-cache=int8) has exactly one float32 scale cache
+   * with the same present and lengths, shaped like it with the last dim 1. */
+  for (size_t c = 0; c < m->num_caches; ++c) {
+    const qopt_cache *kv = &m->caches[c];
+    const qopt_io *q = &m->ios[kv->input];
+    if (q->dtype != QOPT_DTYPE_INT8) continue;
+    int found = 0;
+    for (size_t e = 0; e < m->num_caches; ++e) {
+      const qopt_cache *sc = &m->caches[e];
+      const qopt_io *s = &m->ios[sc->input];
+      if (e == c || strcmp(sc->present, kv->present)) continue;
+      if (s->dtype != QOPT_DTYPE_FLOAT || s->rank != q->rank ||
+          sc->axis != kv->axis || sc->total_dim != kv->total_dim ||
+          sc->new_dim != kv->new_dim || kv->axis + 1 >= q->rank ||
+          s->shape[q->rank - 1] != 1)
+        return PARSE_BAD;
+      for (int32_t d = 0; d + 1 < q->rank; ++d)
+        if (s->shape[d] != q->shape[d] ||
+            strcmp(s->dim_names[d], q->dim_names[d]))
+          return PARSE_BAD;
+      ++found;
+    }
+    if (found != 1) return PARSE_BAD;
+  }
   m->dynamic = entry;
   return PARSE_OK;
 }

@@ -70,7 +70,8 @@ static cl::opt<std::string> kvCache(
     "kv-cache",
     cl::desc("KV decoders (past_key_values.N -> present.N): auto (in place "
              "when the model follows that naming) | inplace | copy (keep the "
-             "ONNX inputs/outputs); docs/abi.md"),
+             "ONNX inputs/outputs) | int8 (in place, int8 rows with a "
+             "scale per row and head); docs/abi.md"),
     cl::init("auto"), cl::cat(cat));
 static cl::opt<bool> dumpPipeline("dump-pipeline",
                                   cl::desc("print the pass pipeline and exit"),

@@ -81,6 +81,11 @@ static cl::opt<std::string> target("target", cl::cat(cat),
                                    cl::desc("JIT target (.onnx)"), cl::init("host"));
 static cl::opt<int> optLevel("opt-level", cl::cat(cat),
                              cl::desc("JIT opt level (.onnx)"), cl::init(3));
+static cl::opt<std::string> kvCache(
+    "kv-cache", cl::cat(cat),
+    cl::desc("JIT cache format (.onnx): inplace (f32) | int8 (int8 rows "
+             "with a scale per row; docs/abi.md)"),
+    cl::init("inplace"));
 // `--threads` clashes with an option inside libLLVM: parsed by hand below.
 static int threads = 0;
 
@@ -257,6 +262,9 @@ int main(int argc, char **argv) {
     return fail("--max-new-tokens / --max-length over 2^40");
   if (optLevel < 0 || optLevel > 3)
     return fail("--opt-level must be 0..3, got " + Twine(optLevel));
+  if (kvCache != "inplace" && kvCache != "int8")
+    return fail("--kv-cache must be inplace or int8, got '" +
+                Twine(kvCache.getValue()) + "'");
   std::vector<int64_t> ids;
   std::string err;
   if (!readPrompt(ids, err)) return fail(err);
@@ -333,7 +341,7 @@ int main(int argc, char **argv) {
     popts.optLevel = optLevel;
     popts.weightsSink = &blob;
     popts.maxStaticArena = 0; // JIT: no large static data
-    popts.kvCache = "inplace"; // the caches qopt_decoder drives
+    popts.kvCache = kvCache; // caches qopt_decoder drives: inplace | int8
     if (failed(mlir::qopt::lowerModule(*module, popts, mlir::qopt::Stage::LLVM)))
       return 1;
     mlir::qopt::TargetOptions topts{popts.target, popts.optLevel};

@@ -45,13 +45,26 @@ def QOptKVCacheInPlacePass : Pass<"qopt-kv-cache-in-place", "ModuleOp"> {
     `mode=auto` rewrites a model that follows the naming and leaves any
     other unchanged; `inplace` fails with a message on one that does not;
     `copy` does nothing.
+
+    `mode=int8` (like `inplace`, an error on a model that does not follow
+    the layout): each cache is stored as int8 rows with one f32 scale per
+    row (batch, head, position), symmetric over the last dim (head_dim):
+    the input becomes i8 and a new input `past_key_values.X.scale`
+    (`[.., kv_capacity, 1]`, f32, its own `cache` line naming the same
+    present) holds the scales. The new rows are quantized as
+    qopt.dynamic_quantize {symmetric, per_row} (docs/semantics.md §4, §11)
+    and inserted into both; the present is the dequantized prefix
+    (`f32(q) * scale`), fused into the generics that read it, so the
+    attention contractions read the int8 rows directly.
   }];
   let options = [
     Option<"mode", "mode", "std::string", /*default=*/"\"auto\"",
-           "auto | inplace | copy">,
+           "auto | inplace | copy | int8">,
   ];
   let dependentDialects = ["::mlir::tensor::TensorDialect",
-                           "::mlir::arith::ArithDialect"];
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::math::MathDialect"];
 }
 
 def QOptExternalizeWeightsPass : Pass<"qopt-externalize-weights", "ModuleOp"> {

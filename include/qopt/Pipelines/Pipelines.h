@@ -22,9 +22,10 @@ struct PipelineOptions {
   int optLevel = 3;            ///< -O0..-O3
   std::string inputShapes;     ///< NAME:1x128[,NAME:...]
   std::string dimMax;          ///< NAME:N[,NAME:M]: bounds of named dims
-  /// KV decoders (Optimum past/present pairs): auto | inplace | copy
+  /// KV decoders (Optimum past/present pairs): auto | inplace | copy | int8
   /// (qopt-kv-cache-in-place; auto: in place when the model follows the
-  /// naming, copy keeps the ONNX signature).
+  /// naming, copy keeps the ONNX signature, int8: in place with int8 rows
+  /// and per-row scales).
   std::string kvCache = "auto";
   /// Run qopt-specialize-dynamic-rows at the end of the frontend (false:
   /// the caller runs specializeDynamicRows later, e.g. after the layer-wise
