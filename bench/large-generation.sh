@@ -8,7 +8,8 @@
 #   roofline tok/s = DRAM GB/s (bench/peak.c, same thread count, same run)
 #                    / (weight bytes read per token + KV bytes read per token)
 # weight bytes per token = the artifact's weights (qopt: OUT.weights; ORT: the
-# external data) minus the f32 embedding table, of which a step reads one row;
+# external data) minus the f32 embedding table, of which a step reads one row
+# (w4a8: minus the two int4 copies that the M == 1 path does not read);
 # KV bytes at context C = layers x 2 x kv_heads x C x head_dim x 4.
 # qopt runs from C (bench/decode_bench.c with ONE_PREFILL: one prefill of C
 # tokens, then REPS + 1 runs of N single-token steps, the first a warm-up);
@@ -87,15 +88,24 @@ for r in rows:
 V, D, KVH, HD = 32000, 2048, 4, 64
 embed = V * D * 4
 kv_pos = layers * 2 * KVH * HD * 4  # bytes per cached position, all layers
+# Parameters of the linear layers (MatMul weights): 22 x 44,040,192 + lm_head.
+linear = layers * (2 * D * D + 2 * D * KVH * HD + 3 * D * 5632) + D * V
 def wbytes(impl):
     if impl.startswith("qopt-"):
-        return os.path.getsize(os.path.join(d, "kv-%s.weights" % impl[5:])) - embed
+        q = impl[5:]
+        b = os.path.getsize(os.path.join(d, "kv-%s.weights" % q)) - embed
+        # w4a8's file holds the packed int4 values three times (one copy per
+        # row path of qopt-specialize-dynamic-rows: M == 1, full chunks,
+        # remainder; scales and column sums shared): decode reads one.
+        if q.startswith("w4a8"):
+            b -= 2 * linear // 2
+        return b
     return os.path.getsize(model[:-5] + ".weights.bin") - embed
 groups = {}
 for r in rows:
     if r.get("bench") in ("prefill", "decode"):
         k = (r["impl"], r["threads"], r["bench"], r.get("context", r.get("tokens")))
-        groups.setdefault(k, []).append(r["tok_s"])
+        groups.setdefault(k, []).append(r["tokens"] * 1e3 / r["median_ms"])
 for r in rows:
     if r.get("bench") == "compile":
         print("compile %s: %.0f s, peak RSS %d MB" % (r["impl"], r["seconds"], r["peak_rss_mb"]))
