@@ -22,7 +22,10 @@
 # artifacts), LAYERS (22), THREADS ("1 2"), QUANT ("w8a8-dynamic w4a8"; add
 # fp32 if memory allows), CONTEXTS (128,1024), N (16 decode tokens), REPS (3),
 # ORT (1: run ONNX Runtime), REUSE (1: keep artifacts newer than
-# qopt-compile). Results: $LARGE_DIR/results.jsonl and a table on stdout.
+# qopt-compile; a QUANT name that is no scheme, e.g. w8a8-dynamic-nofold,
+# must be such an artifact kv-NAME.so already in LARGE_DIR, and is benched as
+# it is). Results: $LARGE_DIR/results.jsonl and a table on stdout. Compiling
+# takes about 11 CPU-minutes and 5.5 GB per scheme (docs/performance.md).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${QOPT_BUILD:-${BUILD_DIR:-$root/build}}
