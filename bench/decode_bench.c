@@ -4,9 +4,13 @@
 //   prefill: one step with P prompt tokens (past 0), median over reps;
 //   decode:  prefill C tokens (untimed), then N single-token steps timed
 //            together, median over reps.
+//   ONE_PREFILL=1 (for large models, whose prefill of C tokens takes long):
+//            per context one prefill of C tokens, then reps + 1 runs of N
+//            steps back to back (the first a warm-up), so run r starts at
+//            context C + r * N; median over the reps.
 // Prints JSON lines like bench/qopt_generate_bench.py.
 //   clang-22 -O2 bench/decode_bench.c -ldl -o decode_bench
-//   ./decode_bench MODEL.so [THREADS=1] [REPS=5] [PREFILL=128] [CONTEXTS=128,1024] [N=64]
+//   ./decode_bench MODEL.so [THREADS=1] [REPS=5] [PREFILL=128] [CONTEXTS=128,1024] [N=64] [ONE_PREFILL=0]
 // DECODE_BENCH_CPU_TIME=1 times with the process's CPU time instead of the
 // wall clock: with THREADS=1 on a shared, loaded machine it leaves out the
 // time the process waited for a core (not for more threads: it sums them).
@@ -47,6 +51,7 @@ int main(int argc, char **argv) {
   }
   int threads = argc > 2 ? atoi(argv[2]) : 1, reps = argc > 3 ? atoi(argv[3]) : 5;
   int prefill = argc > 4 ? atoi(argv[4]) : 128, n = argc > 6 ? atoi(argv[6]) : 64;
+  int one_prefill = argc > 7 ? atoi(argv[7]) : 0;
   const char *ctxs = argc > 5 ? argv[5] : "128,1024";
   void *h = dlopen(argv[1], RTLD_NOW | RTLD_LOCAL);
   if (!h) { fprintf(stderr, "%s\n", dlerror()); return 1; }
@@ -66,8 +71,9 @@ int main(int argc, char **argv) {
   for (const char *c = ctxs; *c; c = strchr(c, ',') ? strchr(c, ',') + 1 : "")
     if (atoi(c) > cmax) cmax = atoi(c);
   void *m, *d;
-  if (load(NULL, &m) || create(m, cmax + n, &d)) { fprintf(stderr, "%s\n", err()); return 1; }
-  int64_t V = vocab(d), len = cmax + n;
+  int64_t len = cmax + (one_prefill ? (int64_t)(reps + 1) * n : n);
+  if (load(NULL, &m) || create(m, len, &d)) { fprintf(stderr, "%s\n", err()); return 1; }
+  int64_t V = vocab(d);
   int64_t *ids = malloc(len * sizeof *ids);
   float *logits = malloc(V * sizeof *logits);
   double *t = malloc((reps + 1) * sizeof *t);
@@ -85,12 +91,21 @@ int main(int argc, char **argv) {
          base, threads, prefill, reps, t[1 + reps / 2] * 1e3, prefill / t[1 + reps / 2]);
   for (const char *c = ctxs; *c; c = strchr(c, ',') ? strchr(c, ',') + 1 : "") {
     int ctx = atoi(c);
-    for (int r = 0; r <= reps; ++r) {
+    if (one_prefill) {
       reset(d);
-      step(NULL, d, ids, ctx, logits, 0);
+      if (step(NULL, d, ids, ctx, logits, 0)) { fprintf(stderr, "%s\n", err()); return 1; }
+    }
+    for (int r = 0; r <= reps; ++r) {
+      int64_t at = ctx;
+      if (one_prefill) {
+        at = ctx + (int64_t)r * n;
+      } else {
+        reset(d);
+        step(NULL, d, ids, ctx, logits, 0);
+      }
       double t0 = now();
       for (int k = 0; k < n; ++k)
-        if (step(NULL, d, ids + ctx + k, 1, logits, 0)) { fprintf(stderr, "%s\n", err()); return 1; }
+        if (step(NULL, d, ids + at + k, 1, logits, 0)) { fprintf(stderr, "%s\n", err()); return 1; }
       t[r] = now() - t0;
     }
     qsort(t + 1, reps, sizeof *t, cmp);

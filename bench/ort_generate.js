@@ -13,6 +13,7 @@
 //        [--check-nocache [MODEL2.onnx]] [--quiet]
 //   node ort_generate.js MODEL.onnx --bench [PROMPT] [--threads 1,2] [--reps 10]
 //        [--prefill-len 128] [--contexts 128,1024] [--decode-tokens 64]
+//        [--warmup 3] [--logits-only]
 //
 // PROMPT (the bytes / token ids of the prompts), one of:
 //   --prompt TEXT                 one prompt, the UTF-8 bytes of TEXT
@@ -52,6 +53,9 @@
 //     fetching only logits, repeated reps x N times: the same model work
 //     without onnxruntime-node's copy of present.* into JS buffers (a bound
 //     for a C/C++ caller that keeps the cache in ORT with I/O binding).
+//   --warmup W: untimed prefill calls before the prefill rows (default 3);
+//   --logits-only: only the decode_logits_only rows (no "decode" rows, whose
+//     reps + 1 prefills of C tokens take long on a large model).
 // Each line also carries threads, nproc and the 1-minute load average. The
 // bench prompt bytes come from PROMPT (concatenated and repeated as needed), or
 // are deterministic pseudo-random bytes without one. Timing includes what
@@ -273,7 +277,8 @@ async function bench(model, prompts) {
     const lay = kvLayout(sess, model);
     // prefill
     const prompt = bytes(P);
-    for (let i = 0; i < 3; i++) await sess.run(feeds(lay, prompt, 0, null));
+    const warmup = parseInt(arg('--warmup', '3'));
+    for (let i = 0; i < warmup; i++) await sess.run(feeds(lay, prompt, 0, null));
     const times = [];
     for (let r = 0; r < reps; r++) {
       const t0 = now();
@@ -286,16 +291,18 @@ async function bench(model, prompts) {
     // decode
     for (const C of contexts) {
       const p = bytes(C);
-      const runs = [];
-      for (let r = 0; r < reps + 1; r++) {
-        const res = await generate(sess, lay, p, N + 1, { decodeSteps: N });
-        if (r > 0) runs.push(res.decodeMs); // first repetition is warm-up
+      if (!flag('--logits-only')) {
+        const runs = [];
+        for (let r = 0; r < reps + 1; r++) {
+          const res = await generate(sess, lay, p, N + 1, { decodeSteps: N });
+          if (r > 0) runs.push(res.decodeMs); // first repetition is warm-up
+        }
+        const dm = median(runs);
+        console.log(JSON.stringify({ bench: 'decode', ...common(), threads, context: C, tokens: N,
+          past_start: C, past_end: C + N - 1, reps, median_ms: +dm.toFixed(4),
+          min_ms: +Math.min(...runs).toFixed(4), ms_per_token: +(dm / N).toFixed(4),
+          tok_s: +(N / dm * 1e3).toFixed(1) }));
       }
-      const dm = median(runs);
-      console.log(JSON.stringify({ bench: 'decode', ...common(), threads, context: C, tokens: N,
-        past_start: C, past_end: C + N - 1, reps, median_ms: +dm.toFixed(4),
-        min_ms: +Math.min(...runs).toFixed(4), ms_per_token: +(dm / N).toFixed(4),
-        tok_s: +(N / dm * 1e3).toFixed(1) }));
       // The same model work without the copy of present.* out of ORT: one
       // decode step at past C, fetching only logits, repeated.
       const pre = await sess.run(feeds(lay, p, 0, null));

@@ -47,6 +47,9 @@ void mlir::qopt::buildFrontendPipeline(OpPassManager &pm,
   // keep their scales (docs/semantics.md §9).
   pm.addPass(createQOptFoldQDQPass());
   addText(pm, "canonicalize,cse");
+  // Grouped-query attention reads the shared KV heads instead of R copies.
+  if (opts.optLevel >= 1)
+    addText(pm, "func.func(qopt-fold-repeat-kv),canonicalize,cse");
   // Matmuls with run-time row counts as static ones, for the quantizers
   // and the kernels (not under per-tensor dynamic activation scales, which
   // would then be per chunk).

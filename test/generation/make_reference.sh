@@ -44,3 +44,18 @@ $GEN "$TMP/gpt2-kv.onnx" --prompt-ids "$TMP/gpt2-tiny-input.npy" --max-new-token
   --compare-logits "$TMP/gpt2-tiny.onnx" --tol 1e-4
 $GEN "$TMP/gpt2-kv.onnx" --prompt-ids "$TMP/gpt2-prompts.npy" --max-new-tokens 32 --threads 1 \
   --output-ids "$OUT/gpt2-kv-greedy.npy" --check-nocache
+
+# llama-gqa-kv (python/qopt/make_llama_large.py --kv at a tiny size: 2 layers,
+# d 64, 8 query / 2 KV heads, vocab 256, 256 positions, weights N(0, 0.2)):
+# the same 4 prompts as gpt2-kv (default_rng(1), 32 bytes), 32 new bytes,
+# greedy, 1 thread, logits of prompts 0 and 1; checked against recomputation
+# without the cache, and its prefill logits against the static model of the
+# same script and sizes.
+LG="--layers 2 --d-model 64 --heads 8 --kv-heads 2 --ff 160 --vocab 256 --init-std 0.2"
+"$PY" "$ROOT/python/qopt/make_llama_large.py" "$TMP" --kv $LG --max-positions 256 --name llama-gqa-kv 2>/dev/null
+"$PY" "$ROOT/python/qopt/make_llama_large.py" "$TMP" $LG --seq 32 --name llama-gqa 2>/dev/null
+$GEN "$TMP/llama-gqa-kv.onnx" --prompt-ids "$TMP/gpt2-prompts.npy" --max-new-tokens 1 --threads 1 --quiet \
+  --compare-logits "$TMP/llama-gqa.onnx" --tol 1e-4
+$GEN "$TMP/llama-gqa-kv.onnx" --prompt-ids "$TMP/gpt2-prompts.npy" --max-new-tokens 32 --threads 1 \
+  --output-ids "$OUT/llama-gqa-kv-greedy.npy" --output-logits "$OUT/llama-gqa-kv-logits.npy" \
+  --logits-rows 2 --check-nocache

@@ -422,4 +422,29 @@ def QOptSpecializeDynamicRowsPass
                            "::mlir::tensor::TensorDialect"];
 }
 
+def QOptFoldRepeatKVPass : Pass<"qopt-fold-repeat-kv", "func::FuncOp"> {
+  let summary = "Grouped-query attention without materialized K/V repeats";
+  let description = [{
+    On the qopt graph. Exporters write grouped-query attention (G key/value
+    heads, each shared by R query heads) with Transformers' repeat_kv:
+    Unsqueeze + Expand + Reshape, which convert-onnx-to-qopt turns into a
+    linalg.generic broadcasting `[b, G, T, D]` to `[b, G, R, T, D]` and a
+    reshape to `[b, G*R, T, D]` (a collapse_shape, or a collapse to 1-D +
+    tensor.reshape on run-time dims). Each `qopt.matmul` of a rank-4 lhs
+    `[b, G*R, s, K]` and such a repeat (PV), or its transpose [0, 1, 3, 2]
+    (QK^T), with a result that has run-time dims (KV decoders), becomes
+
+      lhs viewed as [b, G, R*s, K]  x  the G heads (transposed for QK^T)
+      -> [b, G, R*s, N] viewed back as [b, G*R, s, N]
+
+    (expand_shape / collapse_shape only). The repeat is then dead: a decode
+    step no longer writes and reads R copies of every cache. The same dot
+    products; the kernel sees R*s rows instead of s (its summation order may
+    differ). Batch dims that broadcast and static results are left alone.
+  }];
+  let dependentDialects = ["::mlir::qopt::QOptDialect",
+                           "::mlir::linalg::LinalgDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 #endif // QOPT_TRANSFORMS_PASSES
