@@ -296,18 +296,13 @@ LogicalResult onnx::convertTileRuntime(Converter &cv, const Node &node,
 }
 
 LogicalResult onnx::convertOneHotRuntime(Converter &cv, const Node &node,
+                                         int64_t axis,
                                          SmallVectorImpl<TValue> &res) {
   const TValue &ind = node.in(0), &vals = node.in(2);
   auto depthE = indexElems(cv, node.in(1));
   if (!depthE || depthE->size() != 1)
     return cv.error(node) << "'depth' must have one element";
-  if (vals.numElements() != 2)
-    return cv.error(node) << "'values' must have 2 elements";
   int64_t r = ind.rank();
-  auto axisOpt = normalizeAxis(node.i("axis", -1), r + 1);
-  if (!axisOpt)
-    return cv.error(node) << "axis out of range";
-  int64_t axis = *axisOpt;
   IB ib{cv.b, cv.loc};
   Value depth = ib.max((*depthE)[0], ib.c(0));
   SmallVector<OpFoldResult> dims = cv.dims(ind);

@@ -38,9 +38,10 @@ LogicalResult convertSplitRuntime(Converter &cv, const Node &node,
 /// Tile with run-time `repeats`.
 LogicalResult convertTileRuntime(Converter &cv, const Node &node,
                                  SmallVectorImpl<TValue> &res);
-/// OneHot with a run-time `depth`.
+/// OneHot with a run-time `depth` (`values` and `axis`, normalized,
+/// checked by the caller).
 LogicalResult convertOneHotRuntime(Converter &cv, const Node &node,
-                                   SmallVectorImpl<TValue> &res);
+                                   int64_t axis, SmallVectorImpl<TValue> &res);
 /// Pad (opset >= 11) with run-time `pads`.
 LogicalResult convertPadRuntime(Converter &cv, const Node &node,
                                 SmallVectorImpl<TValue> &res);

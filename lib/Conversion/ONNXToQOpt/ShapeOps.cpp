@@ -1340,12 +1340,6 @@ LogicalResult convertGatherElements(Converter &cv, const Node &node,
 
 LogicalResult convertOneHot(Converter &cv, const Node &node, Results &res) {
   const TValue &ind = node.in(0), &vals = node.in(2);
-  auto depthC = cv.getConst(node.in(1));
-  if (!depthC)
-    return convertOneHotRuntime(cv, node, res);
-  if (depthC->size() != 1)
-    return cv.error(node) << "'depth' must have one element";
-  int64_t depth = (int64_t)depthC->getF(0);
   if (vals.numElements() != 2)
     return cv.error(node) << "'values' must have 2 elements";
   int64_t r = ind.rank();
@@ -1353,6 +1347,12 @@ LogicalResult convertOneHot(Converter &cv, const Node &node, Results &res) {
   if (!axisOpt)
     return cv.error(node) << "axis out of range";
   int64_t axis = *axisOpt;
+  auto depthC = cv.getConst(node.in(1));
+  if (!depthC)
+    return convertOneHotRuntime(cv, node, axis, res);
+  if (depthC->size() != 1)
+    return cv.error(node) << "'depth' must have one element";
+  int64_t depth = (int64_t)depthC->getF(0);
   SmallVector<int64_t> shape(ind.shape().take_front(axis));
   shape.push_back(depth);
   shape.append(ind.shape().begin() + axis, ind.shape().end());
