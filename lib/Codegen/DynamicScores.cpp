@@ -51,6 +51,22 @@ Value slice2(OpBuilder &b, Location loc, Value v, ValueRange ivs,
 }
 
 
+/// `c` filled with `value`, or `c` as it is when there is no value (its
+/// init is not a fill).
+Value initTile(OpBuilder &b, Location l, Value value, Value c) {
+  return value ? linalg::FillOp::create(b, l, value, c).getResult(0) : c;
+}
+
+/// The scores' init: the tensor under a fill (each tile is then filled
+/// where it is computed, not the whole [b.., M, T] once up front, which
+/// over run-time dims is a scalar loop) and the fill's value.
+std::pair<Value, Value> splitInit(linalg::GenericOp op) {
+  Value init = op.getDpsInits()[0];
+  if (auto f = init.getDefiningOp<linalg::FillOp>())
+    return {f.getOutputs()[0], f.getInputs()[0]};
+  return {init, Value()};
+}
+
 /// c += a · bᵀ over 2-D slices as a dot generic with `op`'s body, marked
 /// to be tiled serially (it runs inside a parallel work item).
 Value dotEdge(OpBuilder &b, Location l, linalg::GenericOp op, Value a,
@@ -101,8 +117,9 @@ Value transposeReduce16(OpBuilder &b, Location l, SmallVector<Value> p) {
 Value decodeScores(OpBuilder &rb, Location loc, linalg::GenericOp op, Value M,
                    Value T) {
   MLIRContext *ctx = op.getContext();
-  Value q = op.getDpsInputs()[0], k = op.getDpsInputs()[1],
-        init = op.getDpsInits()[0];
+  Value q = op.getDpsInputs()[0], k = op.getDpsInputs()[1];
+  Value init, fill;
+  std::tie(init, fill) = splitInit(op);
   unsigned nb = op.getNumLoops() - 3;
   int64_t K = op.getStaticLoopRanges()[nb + 2];
   SmallVector<OpFoldResult> ub = tensor::getMixedSizes(rb, loc, init);
@@ -153,8 +170,12 @@ Value decodeScores(OpBuilder &rb, Location loc, linalg::GenericOp op, Value M,
               }
               Value s = transposeReduce16(b1, l1, parts);
               SmallVector<Value> idx = {c0, n0};
-              Value cur = vector::TransferReadOp::create(
-                  b1, l1, vTy, acc[0], idx, pad, ArrayRef<bool>{true});
+              Value cur = fill ? vector::BroadcastOp::create(b1, l1, vTy, fill)
+                                     .getResult()
+                               : vector::TransferReadOp::create(
+                                     b1, l1, vTy, acc[0], idx, pad,
+                                     ArrayRef<bool>{true})
+                                     .getResult();
               s = arith::AddFOp::create(b1, l1, cur, s);
               Value upd = vector::TransferWriteOp::create(
                               b1, l1, s, acc[0], idx, ArrayRef<bool>{true})
@@ -168,7 +189,8 @@ Value decodeScores(OpBuilder &rb, Location loc, linalg::GenericOp op, Value M,
         Value bk = slice2(b, l, k, bIvs, Tmain, zero, Trest, b.getIndexAttr(K));
         SmallVector<OpFoldResult> off = {zero, Tmain}, sz = {one, Trest},
                                   st(2, one);
-        Value c = tensor::ExtractSliceOp::create(b, l, whole, off, sz, st);
+        Value c = initTile(
+            b, l, fill, tensor::ExtractSliceOp::create(b, l, whole, off, sz, st));
         whole = tensor::InsertSliceOp::create(b, l, dotEdge(b, l, op, a, bk, c),
                                               whole, off, sz, st);
         SmallVector<OpFoldResult> woff(bIvs.begin(), bIvs.end()),
@@ -183,28 +205,8 @@ Value decodeScores(OpBuilder &rb, Location loc, linalg::GenericOp op, Value M,
   return forall.getResult(0);
 }
 
-} // namespace
-
-bool mlir::qopt::isDynamicScores(linalg::GenericOp op) {
-  if (!op.hasPureTensorSemantics() || op.getNumDpsInputs() != 2 ||
-      op.getNumDpsInits() != 1 || !op.hasDynamicShape() ||
-      op->hasAttr(kSerialTile))
-    return false;
-  unsigned n = op.getNumLoops();
-  if (n < 4)
-    return false; // at least one batch dim (heads)
-  unsigned nb = n - 3, m = nb, nn = nb + 1, k = nb + 2;
-  auto iters = op.getIteratorTypesArray();
-  for (unsigned i = 0; i < n; ++i)
-    if ((iters[i] == utils::IteratorType::reduction) != (i == k))
-      return false;
-  auto maps = op.getIndexingMapsArray();
-  if (!batchedMap(maps[0], nb, m, k) || !batchedMap(maps[1], nb, nn, k) ||
-      !batchedMap(maps[2], nb, m, nn))
-    return false;
-  int64_t K = op.getStaticLoopRanges()[k];
-  if (ShapedType::isDynamic(K) || K < 8 || K > 256 || K % 4)
-    return false;
+/// All operands f32 and the body `acc + a * b`.
+bool f32MulAdd(linalg::GenericOp op) {
   for (Value v : op->getOperands())
     if (!cast<ShapedType>(v.getType()).getElementType().isF32())
       return false;
@@ -223,13 +225,177 @@ bool mlir::qopt::isDynamicScores(linalg::GenericOp op) {
          (mul.getLhs() == bb && mul.getRhs() == a);
 }
 
+/// Whether the loops of `op` are the batch dims, then three with only
+/// `red` a reduction.
+bool batchedContraction(linalg::GenericOp op, unsigned red) {
+  if (!op.hasPureTensorSemantics() || op.getNumDpsInputs() != 2 ||
+      op.getNumDpsInits() != 1 || !op.hasDynamicShape() ||
+      op->hasAttr(qopt::kSerialTile) || op.getNumLoops() < 4)
+    return false;
+  auto iters = op.getIteratorTypesArray();
+  unsigned nb = op.getNumLoops() - 3;
+  for (unsigned i = 0; i < iters.size(); ++i)
+    if ((iters[i] == utils::IteratorType::reduction) != (i == nb + red))
+      return false;
+  return true;
+}
+
+/// c[m, n] += sum_t p[m, t] * v[t, n] over 2-D slices as a generic with
+/// `op`'s body, marked to be tiled serially.
+Value pvEdge(OpBuilder &b, Location l, linalg::GenericOp op, Value p, Value v,
+             Value c) {
+  MLIRContext *ctx = b.getContext();
+  AffineExpr d0 = getAffineDimExpr(0, ctx), d1 = getAffineDimExpr(1, ctx),
+             d2 = getAffineDimExpr(2, ctx);
+  SmallVector<AffineMap> maps = {AffineMap::get(3, 0, {d0, d1}, ctx),
+                                 AffineMap::get(3, 0, {d1, d2}, ctx),
+                                 AffineMap::get(3, 0, {d0, d2}, ctx)};
+  SmallVector<utils::IteratorType> its = {utils::IteratorType::parallel,
+                                          utils::IteratorType::reduction,
+                                          utils::IteratorType::parallel};
+  auto g = linalg::GenericOp::create(b, l, c.getType(), ValueRange{p, v},
+                                     ValueRange{c}, maps, its);
+  IRMapping map;
+  op.getRegion().cloneInto(&g.getRegion(), map);
+  g->setAttr(qopt::kSerialTile, b.getUnitAttr());
+  return g.getResult(0);
+}
+
+} // namespace
+
+int64_t mlir::qopt::dynamicPVRows(linalg::GenericOp op) {
+  if (!batchedContraction(op, /*red=*/1))
+    return 0;
+  unsigned nb = op.getNumLoops() - 3, m = nb, t = nb + 1, n = nb + 2;
+  auto maps = op.getIndexingMapsArray();
+  if (!batchedMap(maps[0], nb, m, t) || !batchedMap(maps[1], nb, t, n) ||
+      !batchedMap(maps[2], nb, m, n))
+    return 0;
+  int64_t N = op.getStaticLoopRanges()[n];
+  if (ShapedType::isDynamic(N) || N % 16 || N > 64 || !f32MulAdd(op))
+    return 0;
+  return N <= 32 ? 8 : 4; // 16 zmm accumulators
+}
+
+LogicalResult mlir::qopt::splitDynamicPV(
+    RewriterBase &rewriter, linalg::GenericOp op,
+    SmallVectorImpl<std::pair<linalg::MatmulOp, scf::ForOp>> &tiles) {
+  int64_t tm = dynamicPVRows(op);
+  if (!tm)
+    return failure();
+  Location loc = op.getLoc();
+  MLIRContext *ctx = op.getContext();
+  Value p = op.getDpsInputs()[0], v = op.getDpsInputs()[1];
+  Value init, fill;
+  std::tie(init, fill) = splitInit(op);
+  unsigned nb = op.getNumLoops() - 3;
+  int64_t N = op.getStaticLoopRanges()[nb + 2];
+  rewriter.setInsertionPoint(op);
+  Value M = tensor::DimOp::create(rewriter, loc, p, nb);
+  Value T = tensor::DimOp::create(rewriter, loc, p, nb + 1);
+  Value cond = arith::CmpIOp::create(
+      rewriter, loc, arith::CmpIPredicate::sge, M,
+      arith::ConstantIndexOp::create(rewriter, loc, tm));
+  auto ifOp = scf::IfOp::create(rewriter, loc, op->getResultTypes(), cond,
+                                /*withElseRegion=*/true);
+  // Few queries (decode): one row of v per step is read once anyway.
+  rewriter.setInsertionPointToStart(ifOp.elseBlock());
+  scf::YieldOp::create(rewriter, loc, rewriter.clone(*op)->getResult(0));
+
+  rewriter.setInsertionPointToStart(ifOp.thenBlock());
+  SmallVector<OpFoldResult> batch = tensor::getMixedSizes(rewriter, loc, init);
+  batch.resize(nb);
+  AffineExpr s0 = getAffineSymbolExpr(0, ctx), s1 = getAffineSymbolExpr(1, ctx);
+  OpFoldResult Mmain = affine::makeComposedFoldedAffineApply(
+      rewriter, loc, s0.floorDiv(tm) * tm, {OpFoldResult(M)});
+  auto forall = scf::ForallOp::create(
+      rewriter, loc, batch, ValueRange{init}, std::nullopt,
+      [&](OpBuilder &b, Location l, ValueRange args) {
+        ValueRange ivs = args.take_front(nb);
+        Value out = args.back();
+        OpFoldResult zero = b.getIndexAttr(0), one = b.getIndexAttr(1),
+                     nAttr = b.getIndexAttr(N);
+        Value acc = slice2(b, l, out, ivs, zero, zero, M, nAttr);
+        Value c0 = arith::ConstantIndexOp::create(b, l, 0);
+        Value c1 = arith::ConstantIndexOp::create(b, l, 1);
+        auto rows = scf::ForOp::create(
+            b, l, c0, getValueOrCreateConstantIndexOp(b, l, Mmain),
+            arith::ConstantIndexOp::create(b, l, tm), ValueRange{acc},
+            [&](OpBuilder &b1, Location l1, Value m0, ValueRange a1) {
+              SmallVector<OpFoldResult> off = {m0, zero},
+                                        sz = {b1.getIndexAttr(tm), nAttr},
+                                        st(2, one);
+              auto cTy = RankedTensorType::get({tm, N}, b1.getF32Type());
+              Value cs = initTile(b1, l1, fill,
+                                  tensor::ExtractSliceOp::create(
+                                      b1, l1, cTy, a1[0], off, sz, st));
+              // One outer product per context position: the tm x N
+              // accumulator stays in registers across the loop.
+              linalg::MatmulOp mm;
+              auto steps = scf::ForOp::create(
+                  b1, l1, c0, T, c1, ValueRange{cs},
+                  [&](OpBuilder &b2, Location l2, Value t0, ValueRange a2) {
+                    Value ps = slice2(b2, l2, p, ivs, m0, t0,
+                                      b2.getIndexAttr(tm), one);
+                    Value vs = slice2(b2, l2, v, ivs, t0, zero, one, nAttr);
+                    mm = linalg::MatmulOp::create(b2, l2, TypeRange{cTy},
+                                                  ValueRange{ps, vs},
+                                                  ValueRange{a2[0]});
+                    scf::YieldOp::create(b2, l2, mm.getResult(0));
+                  });
+              tiles.push_back({mm, steps});
+              Value upd = tensor::InsertSliceOp::create(
+                  b1, l1, steps.getResult(0), a1[0], off, sz, st);
+              scf::YieldOp::create(b1, l1, upd);
+            });
+        // The last M % tm rows.
+        Value whole = rows.getResult(0);
+        OpFoldResult Mrest = affine::makeComposedFoldedAffineApply(
+            b, l, s0 - s1, {OpFoldResult(M), Mmain});
+        Value ps = slice2(b, l, p, ivs, Mmain, zero, Mrest, T);
+        Value vs = slice2(b, l, v, ivs, zero, zero, T, nAttr);
+        SmallVector<OpFoldResult> off = {Mmain, zero}, sz = {Mrest, nAttr},
+                                  st(2, one);
+        Value c = initTile(
+            b, l, fill, tensor::ExtractSliceOp::create(b, l, whole, off, sz, st));
+        whole = tensor::InsertSliceOp::create(b, l, pvEdge(b, l, op, ps, vs, c),
+                                              whole, off, sz, st);
+        SmallVector<OpFoldResult> woff(ivs.begin(), ivs.end()), wsz(nb, one),
+            wst(nb + 2, one);
+        woff.append({zero, zero});
+        wsz.append({OpFoldResult(M), nAttr});
+        auto par = scf::InParallelOp::create(b, l);
+        OpBuilder::InsertionGuard g(b);
+        b.setInsertionPointToStart(par.getBody());
+        tensor::ParallelInsertSliceOp::create(b, l, whole, out, woff, wsz, wst);
+      });
+  scf::YieldOp::create(rewriter, loc, forall.getResults());
+  rewriter.replaceOp(op, ifOp.getResults());
+  return success();
+}
+
+bool mlir::qopt::isDynamicScores(linalg::GenericOp op) {
+  if (!batchedContraction(op, /*red=*/2))
+    return false; // at least one batch dim (heads)
+  unsigned nb = op.getNumLoops() - 3, m = nb, nn = nb + 1, k = nb + 2;
+  auto maps = op.getIndexingMapsArray();
+  if (!batchedMap(maps[0], nb, m, k) || !batchedMap(maps[1], nb, nn, k) ||
+      !batchedMap(maps[2], nb, m, nn))
+    return false;
+  int64_t K = op.getStaticLoopRanges()[k];
+  if (ShapedType::isDynamic(K) || K < 8 || K > 256 || K % 4)
+    return false;
+  return f32MulAdd(op);
+}
+
 LogicalResult mlir::qopt::splitDynamicScores(
     RewriterBase &rewriter, linalg::GenericOp op, int64_t tm, int64_t tn,
     SmallVectorImpl<linalg::MatmulOp> &tiles) {
   Location loc = op.getLoc();
   MLIRContext *ctx = op.getContext();
-  Value q = op.getDpsInputs()[0], k = op.getDpsInputs()[1],
-        init = op.getDpsInits()[0];
+  Value q = op.getDpsInputs()[0], k = op.getDpsInputs()[1];
+  Value init, fill;
+  std::tie(init, fill) = splitInit(op);
   unsigned nb = op.getNumLoops() - 3;
   int64_t K = op.getStaticLoopRanges()[nb + 2];
   rewriter.setInsertionPoint(op);
@@ -291,8 +457,9 @@ LogicalResult mlir::qopt::splitDynamicScores(
                                               st(2, b2.getIndexAttr(1));
                     auto cTy = RankedTensorType::get({tm, tn},
                                                      b2.getF32Type());
-                    Value cs = tensor::ExtractSliceOp::create(
-                        b2, l2, cTy, a2[0], off, sz, st);
+                    Value cs = initTile(b2, l2, fill,
+                                        tensor::ExtractSliceOp::create(
+                                            b2, l2, cTy, a2[0], off, sz, st));
                     auto mm = linalg::MatmulOp::create(
                         b2, l2, TypeRange{cTy}, ValueRange{qs, ks},
                         ValueRange{cs});
@@ -312,7 +479,8 @@ LogicalResult mlir::qopt::splitDynamicScores(
           Value bk = slice2(b, l, k, ivs, n0, zero, ns, b.getIndexAttr(K));
           SmallVector<OpFoldResult> off = {r0, n0}, sz = {rs, ns},
                                     st(2, b.getIndexAttr(1));
-          Value c = tensor::ExtractSliceOp::create(b, l, whole, off, sz, st);
+          Value c = initTile(
+              b, l, fill, tensor::ExtractSliceOp::create(b, l, whole, off, sz, st));
           whole = tensor::InsertSliceOp::create(b, l, dotEdge(b, l, op, a, bk, c), whole,
                                                 off, sz, st);
         };

@@ -10,6 +10,7 @@
 #include "mlir/Dialect/SCF/Transforms/Transforms.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "mlir/IR/PatternMatch.h"
+#include "llvm/ADT/SetVector.h"
 #include "mlir/Interfaces/TilingInterface.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
@@ -78,9 +79,25 @@ struct QOptTileAndVectorizePass
       int64_t K = op.getStaticLoopRanges().back();
       if (failed(qopt::splitDynamicScores(rewriter, op, tileM, 16, scoreTiles)))
         continue;
-      for (linalg::MatmulOp t : scoreTiles)
+      for (linalg::MatmulOp t : scoreTiles) {
+        vectorizeInitFill(rewriter, t.getDpsInits()[0]);
         (void)tileReductionAndVectorize(rewriter, t, /*batched=*/false,
                                         pickDivisor(K, {tileK, 2, 1}));
+      }
+    }
+    SmallVector<linalg::GenericOp> pvs;
+    getOperation().walk([&](linalg::GenericOp op) {
+      if (qopt::dynamicPVRows(op))
+        pvs.push_back(op);
+    });
+    for (linalg::GenericOp op : pvs) {
+      SmallVector<std::pair<linalg::MatmulOp, scf::ForOp>> pvTiles;
+      if (succeeded(qopt::splitDynamicPV(rewriter, op, pvTiles)))
+        for (auto [mm, loop] : pvTiles) {
+          vectorizeInitFill(rewriter, loop.getInitArgs()[0]);
+          if (succeeded(vectorizeContraction(rewriter, mm)))
+            hoistAccumulator(rewriter, loop);
+        }
     }
     SmallVector<linalg::GenericOp> rows, unpacks;
     getOperation().walk([&](linalg::GenericOp op) {
@@ -127,14 +144,22 @@ struct QOptTileAndVectorizePass
     for (Dialect *d : getContext().getLoadedDialects())
       d->getCanonicalizationPatterns(canon);
     (void)applyPatternsGreedily(getOperation(), std::move(canon));
+    llvm::SetVector<scf::ForOp> reductionLoops;
     getOperation().walk([&](linalg::LinalgOp op) {
       if (!op->removeAttr(kDynamicTile) || op.hasDynamicShape())
         return;
       rewriter.setInsertionPoint(op);
       auto vec = linalg::vectorize(rewriter, op);
-      if (succeeded(vec))
-        rewriter.replaceOp(op, vec->replacements);
+      if (failed(vec))
+        return;
+      reductionLoops.insert(op->getParentOfType<scf::ForOp>());
+      rewriter.replaceOp(op, vec->replacements);
     });
+    // A serial reduction loop around a vectorized tile (p·v over the
+    // context in decode) carries its accumulator in registers.
+    for (scf::ForOp loop : reductionLoops)
+      if (loop)
+        hoistAccumulator(rewriter, loop);
   }
   static constexpr StringLiteral kDynamicTile = "qopt.dynamic_tile";
 
@@ -161,7 +186,8 @@ struct QOptTileAndVectorizePass
 
   /// A generic over run-time dims (sequence lengths) that vectorizes along
   /// its innermost loop: the innermost loop static and at most 256 wide
-  /// (a head dim: attention's q·k dot products and p·v rows), or dynamic
+  /// (a head dim: attention's q·k dot products and p·v rows; wider when
+  /// every loop is parallel, tiled by `innerChunk`), or dynamic
   /// and parallel like every other loop (elementwise ops on attention
   /// scores, as masked vectors). Reductions along a dynamic innermost loop
   /// (softmax's max and sum) stay scalar.
@@ -196,7 +222,25 @@ struct QOptTileAndVectorizePass
                       (broadcast || (m.getNumResults() > 0 &&
                                      m.getResults().back() == d));
              });
-    return range >= 8 && range <= 256;
+    if (range > 256)
+      return innerChunk(op) != 0;
+    return range >= 8;
+  }
+
+  /// The innermost tile of an all-parallel generic whose static innermost
+  /// loop is wider than a register block (SwiGLU over a 768-wide hidden
+  /// dim): a divisor of at most 256 in whole 16- or 8-lane vectors; 0 when
+  /// none (or the op has reductions, or its innermost loop is narrow).
+  static int64_t innerChunk(linalg::GenericOp op) {
+    int64_t range = op.getStaticLoopRanges().back();
+    if (ShapedType::isDynamic(range) || range <= 256 ||
+        op.getNumParallelLoops() != op.getNumLoops())
+      return 0;
+    for (int64_t lanes : {16, 8})
+      for (int64_t c = 256 / lanes * lanes; c >= 4 * lanes; c -= lanes)
+        if (range % c == 0)
+          return c;
+    return 0;
   }
 
   /// max/min/sum over a dynamic innermost dim (softmax over a run-time
@@ -276,6 +320,7 @@ struct QOptTileAndVectorizePass
   Operation *tileDynamic(IRRewriter &rewriter, linalg::GenericOp op) {
     unsigned n = op.getNumLoops(), last = n - 1;
     auto iters = op.getIteratorTypesArray();
+    int64_t chunk = innerChunk(op);
     bool dynamicInner = ShapedType::isDynamic(op.getStaticLoopRanges()[last]);
     unsigned prefix = 0;
     while (prefix < last && iters[prefix] == utils::IteratorType::parallel)
@@ -311,7 +356,11 @@ struct QOptTileAndVectorizePass
     if (failed(tile(outer, /*forall=*/!op->hasAttr(qopt::kSerialTile))) ||
         failed(tile(middle, /*forall=*/false)))
       return nullptr;
-    if (dynamicInner) {
+    if (chunk) {
+      inner[last] = chunk;
+      if (failed(tile(inner, /*forall=*/false)))
+        return nullptr;
+    } else if (dynamicInner) {
       inner[last] = 16;
       innerLoop = nullptr;
       if (failed(tile(inner, /*forall=*/false)) || !innerLoop)
@@ -1001,6 +1050,40 @@ struct QOptTileAndVectorizePass
     return pt;
   }
 
+  /// A static contraction tile (or fill) as vector ops.
+  static LogicalResult vectorizeContraction(IRRewriter &rewriter,
+                                            Operation *tile) {
+    rewriter.setInsertionPoint(tile);
+    auto vec = linalg::vectorize(rewriter, tile, /*inputVectorSizes=*/{},
+                                 /*inputScalableVecDims=*/{},
+                                 /*vectorizeNDExtract=*/false,
+                                 /*flatten1DDepthwiseConv=*/false,
+                                 /*assumeDynamicDimsMatchVecSizes=*/false,
+                                 /*createNamedContraction=*/true);
+    if (failed(vec))
+      return failure();
+    rewriter.replaceOp(tile, vec->replacements);
+    return success();
+  }
+
+  /// The static fill that makes an accumulator tile `init`, as a vector
+  /// store (linalg.fill would lower to a scalar loop).
+  static void vectorizeInitFill(IRRewriter &rewriter, Value init) {
+    if (auto fill = init.getDefiningOp<linalg::FillOp>())
+      if (!fill.hasDynamicShape())
+        (void)vectorizeContraction(rewriter, fill);
+  }
+
+  /// The accumulator tile's transfer_read/transfer_write pair out of the
+  /// loop that carries it: it becomes a vector iter_arg (registers). After
+  /// bufferization linalg's hoisting would refuse (the C tile is a subview,
+  /// which may alias the weights view), leaving 16 zmm stores per step.
+  static LoopLikeOpInterface hoistAccumulator(IRRewriter &rewriter,
+                                              LoopLikeOpInterface loop) {
+    moveLoopInvariantCode(loop);
+    return hoistLoopInvariantSubsets(rewriter, loop);
+  }
+
   /// Level 2: the reduction in steps of tk (scf.for with the accumulator
   /// tile as iter_arg), then the tile's vector.contract. Returns the K
   /// loop (null when K is one step).
@@ -1018,26 +1101,12 @@ struct QOptTileAndVectorizePass
       return failure();
     rewriter.replaceOp(inner, t2->replacements);
 
-    Operation *tile = t2->tiledOps.back();
-    rewriter.setInsertionPoint(tile);
-    auto vec = linalg::vectorize(rewriter, tile, /*inputVectorSizes=*/{},
-                                 /*inputScalableVecDims=*/{},
-                                 /*vectorizeNDExtract=*/false,
-                                 /*flatten1DDepthwiseConv=*/false,
-                                 /*assumeDynamicDimsMatchVecSizes=*/false,
-                                 /*createNamedContraction=*/true);
-    if (failed(vec))
+    if (failed(vectorizeContraction(rewriter, t2->tiledOps.back())))
       return failure();
-    rewriter.replaceOp(tile, vec->replacements);
-    // The accumulator tile's transfer_read/transfer_write pair out of the K
-    // loop: it becomes a vector iter_arg (registers). After bufferization
-    // linalg's hoisting would refuse (the C tile is a subview, which may
-    // alias the weights view), leaving 16 zmm stores per K step.
     if (t2->loops.empty())
       return scf::ForOp();
-    LoopLikeOpInterface loop = t2->loops.front();
-    moveLoopInvariantCode(loop);
-    LoopLikeOpInterface hoisted = hoistLoopInvariantSubsets(rewriter, loop);
+    LoopLikeOpInterface hoisted =
+        hoistAccumulator(rewriter, t2->loops.front());
     return dyn_cast<scf::ForOp>(hoisted.getOperation());
   }
 };
