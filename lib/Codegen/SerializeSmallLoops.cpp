@@ -4,6 +4,7 @@
 #include "qopt/Codegen/Passes.h"
 #include "qopt/Codegen/TargetDesc.h"
 
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/IRMapping.h"
@@ -117,6 +118,19 @@ Value hoisted(OpBuilder &b, Value v, Operation *scope, IRMapping &map,
   return c->getResult(cast<OpResult>(v).getResultNumber());
 }
 
+constexpr int64_t kPeeledRestTrips = 16;
+
+/// Whether `f` (inside `scope`) runs from 0 to a bound computed by an
+/// affine.apply/min of values (the remainder of a peeled vector loop:
+/// `ub - iv` of the loop around it) with step 1.
+bool isPeeledRest(scf::ForOp f, Operation *scope) {
+  auto lb = getConstantIntValue(f.getLowerBound());
+  auto st = getConstantIntValue(f.getStep());
+  Operation *ub = f.getUpperBound().getDefiningOp();
+  return lb && *lb == 0 && st && *st == 1 && ub && scope->isAncestor(ub) &&
+         isa<affine::AffineApplyOp, affine::AffineMinOp>(ub);
+}
+
 /// The work of `block` (as opWork) as a run-time value, for loops whose
 /// bounds are computed from values outside `scope`; null otherwise.
 Value runtimeWork(OpBuilder &b, Location loc, Block &block, Operation *scope,
@@ -151,6 +165,11 @@ Value runtimeWork(OpBuilder &b, Location loc, Block &block, Operation *scope,
     if (auto f = dyn_cast<scf::ForOp>(op)) {
       trips = runtimeTrips(b, loc, f.getLowerBound(), f.getUpperBound(),
                            f.getStep(), scope, map);
+      // Bounds from the enclosing loops' induction variables: the partial
+      // last vector step that peeling leaves (a row's last T % 16 elements
+      // inside a loop over rows), counted as one vector's worth of trips.
+      if (!trips && isPeeledRest(f, scope))
+        trips = arith::ConstantIndexOp::create(b, loc, kPeeledRestTrips);
       body = trips ? runtimeWork(b, loc, *f.getBody(), scope, map, vectorBits)
                    : Value();
     } else if (auto p = dyn_cast<scf::ParallelOp>(op)) {

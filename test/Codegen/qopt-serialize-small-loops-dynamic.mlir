@@ -41,3 +41,31 @@ func.func @call(%n: index) {
   }
   return
 }
+
+// A peeled vector loop's partial last step (bound: the row's rest after the
+// loop's own induction variable) counts as 16 trips: the loop around it
+// still gets its estimate and a serial copy (softmax's row max in decode).
+// CHECK-LABEL: func.func @peeled_rest
+// CHECK: %[[SMALL:.*]] = arith.cmpi ult, %{{.*}}, %c131072
+// CHECK: scf.if %[[SMALL]] {
+// CHECK-NOT: scf.parallel
+// CHECK: } else {
+// CHECK: scf.parallel
+func.func @peeled_rest(%m: memref<?x?xf32>, %n: index, %t: index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c16 = arith.constant 16 : index
+  %f = arith.constant 0.0 : f32
+  scf.parallel (%i) = (%c0) to (%n) step (%c1) {
+    %end = affine.apply affine_map<()[s0] -> ((s0 floordiv 16) * 16)>()[%t]
+    scf.for %j = %end to %t step %c16 {
+      %rest = affine.apply affine_map<(d0)[s0] -> (s0 - d0)>(%j)[%t]
+      scf.for %k = %c0 to %rest step %c1 {
+        %x = arith.addi %j, %k : index
+        memref.store %f, %m[%i, %x] : memref<?x?xf32>
+      }
+    }
+    scf.reduce
+  }
+  return
+}

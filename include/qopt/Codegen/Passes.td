@@ -483,8 +483,10 @@ def QOptSerializeSmallLoopsPass : Pass<"qopt-serialize-small-loops", "ModuleOp">
     bounds, and those of the loops inside it, are computed from values
     outside it gets the same estimate as run-time arithmetic before it and
     an scf.if: a serial copy below the threshold, the parallel loop above.
-    Loops with a call or results, or bounds that depend on their own
-    induction variables, stay parallel. `min-work` (>= 0) overrides the
+    An inner loop from 0 to an affine bound of the enclosing loops'
+    induction variables, step 1 (a peeled vector loop's partial last step)
+    counts as 16 trips. Loops with a call or results, or other bounds that
+    depend on their own induction variables, stay parallel. `min-work` (>= 0) overrides the
     target's threshold.
   }];
   let options = [
