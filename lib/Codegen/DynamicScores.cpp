@@ -67,20 +67,26 @@ std::pair<Value, Value> splitInit(linalg::GenericOp op) {
   return {init, Value()};
 }
 
-/// c += a · bᵀ over 2-D slices as a dot generic with `op`'s body, marked
-/// to be tiled serially (it runs inside a parallel work item).
-Value dotEdge(OpBuilder &b, Location l, linalg::GenericOp op, Value a,
-              Value bk, Value c) {
+/// A 2-D contraction over slices with `op`'s body, marked to be tiled
+/// serially (it runs inside a parallel work item): loops (d0, d1, d2) with
+/// d`red` the reduction; the result is [d0, the other parallel dim].
+///   red = 2: c[m, n] += sum_k a[m, k] * b[n, k]   (q·kᵀ edges)
+///   red = 1: c[m, n] += sum_t a[m, t] * b[t, n]   (p·v edges)
+Value serialEdge(OpBuilder &b, Location l, linalg::GenericOp op, Value a,
+                 Value bb, Value c, unsigned red) {
   MLIRContext *ctx = b.getContext();
   AffineExpr d0 = getAffineDimExpr(0, ctx), d1 = getAffineDimExpr(1, ctx),
              d2 = getAffineDimExpr(2, ctx);
-  SmallVector<AffineMap> maps = {AffineMap::get(3, 0, {d0, d2}, ctx),
-                                 AffineMap::get(3, 0, {d1, d2}, ctx),
-                                 AffineMap::get(3, 0, {d0, d1}, ctx)};
-  SmallVector<utils::IteratorType> its = {utils::IteratorType::parallel,
-                                          utils::IteratorType::parallel,
-                                          utils::IteratorType::reduction};
-  auto g = linalg::GenericOp::create(b, l, c.getType(), ValueRange{a, bk},
+  AffineExpr r = red == 2 ? d2 : d1, n = red == 2 ? d1 : d2;
+  SmallVector<AffineMap> maps = {
+      AffineMap::get(3, 0, {d0, r}, ctx),
+      AffineMap::get(3, 0, red == 2 ? ArrayRef<AffineExpr>{n, r}
+                                    : ArrayRef<AffineExpr>{r, n},
+                     ctx),
+      AffineMap::get(3, 0, {d0, n}, ctx)};
+  SmallVector<utils::IteratorType> its(3, utils::IteratorType::parallel);
+  its[red] = utils::IteratorType::reduction;
+  auto g = linalg::GenericOp::create(b, l, c.getType(), ValueRange{a, bb},
                                      ValueRange{c}, maps, its);
   IRMapping map;
   op.getRegion().cloneInto(&g.getRegion(), map);
@@ -191,7 +197,7 @@ Value decodeScores(OpBuilder &rb, Location loc, linalg::GenericOp op, Value M,
                                   st(2, one);
         Value c = initTile(
             b, l, fill, tensor::ExtractSliceOp::create(b, l, whole, off, sz, st));
-        whole = tensor::InsertSliceOp::create(b, l, dotEdge(b, l, op, a, bk, c),
+        whole = tensor::InsertSliceOp::create(b, l, serialEdge(b, l, op, a, bk, c, /*red=*/2),
                                               whole, off, sz, st);
         SmallVector<OpFoldResult> woff(bIvs.begin(), bIvs.end()),
             wsz(nb, one), wst(nb + 2, one);
@@ -238,27 +244,6 @@ bool batchedContraction(linalg::GenericOp op, unsigned red) {
     if ((iters[i] == utils::IteratorType::reduction) != (i == nb + red))
       return false;
   return true;
-}
-
-/// c[m, n] += sum_t p[m, t] * v[t, n] over 2-D slices as a generic with
-/// `op`'s body, marked to be tiled serially.
-Value pvEdge(OpBuilder &b, Location l, linalg::GenericOp op, Value p, Value v,
-             Value c) {
-  MLIRContext *ctx = b.getContext();
-  AffineExpr d0 = getAffineDimExpr(0, ctx), d1 = getAffineDimExpr(1, ctx),
-             d2 = getAffineDimExpr(2, ctx);
-  SmallVector<AffineMap> maps = {AffineMap::get(3, 0, {d0, d1}, ctx),
-                                 AffineMap::get(3, 0, {d1, d2}, ctx),
-                                 AffineMap::get(3, 0, {d0, d2}, ctx)};
-  SmallVector<utils::IteratorType> its = {utils::IteratorType::parallel,
-                                          utils::IteratorType::reduction,
-                                          utils::IteratorType::parallel};
-  auto g = linalg::GenericOp::create(b, l, c.getType(), ValueRange{p, v},
-                                     ValueRange{c}, maps, its);
-  IRMapping map;
-  op.getRegion().cloneInto(&g.getRegion(), map);
-  g->setAttr(qopt::kSerialTile, b.getUnitAttr());
-  return g.getResult(0);
 }
 
 } // namespace
@@ -358,7 +343,7 @@ LogicalResult mlir::qopt::splitDynamicPV(
                                   st(2, one);
         Value c = initTile(
             b, l, fill, tensor::ExtractSliceOp::create(b, l, whole, off, sz, st));
-        whole = tensor::InsertSliceOp::create(b, l, pvEdge(b, l, op, ps, vs, c),
+        whole = tensor::InsertSliceOp::create(b, l, serialEdge(b, l, op, ps, vs, c, /*red=*/1),
                                               whole, off, sz, st);
         SmallVector<OpFoldResult> woff(ivs.begin(), ivs.end()), wsz(nb, one),
             wst(nb + 2, one);
@@ -481,7 +466,7 @@ LogicalResult mlir::qopt::splitDynamicScores(
                                     st(2, b.getIndexAttr(1));
           Value c = initTile(
               b, l, fill, tensor::ExtractSliceOp::create(b, l, whole, off, sz, st));
-          whole = tensor::InsertSliceOp::create(b, l, dotEdge(b, l, op, a, bk, c), whole,
+          whole = tensor::InsertSliceOp::create(b, l, serialEdge(b, l, op, a, bk, c, /*red=*/2), whole,
                                                 off, sz, st);
         };
         OpFoldResult Mrest = affine::makeComposedFoldedAffineApply(
