@@ -6,6 +6,7 @@
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/Dialect/SCF/Transforms/Transforms.h"
@@ -24,6 +25,7 @@ namespace mlir::qopt {
 using namespace mlir;
 
 namespace {
+constexpr llvm::StringLiteral kMaxThreads = "omp_get_max_threads";
 constexpr int64_t kMany = std::numeric_limits<int64_t>::max() / 4;
 
 int64_t satMul(int64_t a, int64_t b) {
@@ -207,32 +209,86 @@ struct QOptSerializeSmallLoopsPass
       return signalPassFailure();
     }
     int64_t threshold = minWork >= 0 ? int64_t(minWork) : t->minParallelWork;
-    SmallVector<scf::ParallelOp> small;
-    getOperation().walk([&](scf::ParallelOp p) {
-      if (p.getNumResults() || !p.getInitVals().empty())
+    int64_t oneThread = oneThreadWork >= 0 ? int64_t(oneThreadWork)
+                                           : t->minParallelWorkOneThread;
+    oneThread = std::max(oneThread, threshold);
+    ModuleOp module = getOperation();
+    IRRewriter rewriter(&getContext());
+    // omp_get_max_threads() <= 1, once per function, created on first use.
+    llvm::DenseMap<Operation *, Value> singleThread;
+    auto isSingleThread = [&](Operation *at) -> Value {
+      auto fn = at->getParentOfType<FunctionOpInterface>();
+      Value &v = singleThread[fn];
+      if (v)
+        return v;
+      OpBuilder b(&getContext());
+      auto callee = module.lookupSymbol<func::FuncOp>(kMaxThreads);
+      if (!callee) {
+        b.setInsertionPointToStart(module.getBody());
+        callee = func::FuncOp::create(
+            b, module.getLoc(), kMaxThreads,
+            b.getFunctionType({}, {b.getI32Type()}));
+        callee.setPrivate();
+      }
+      b.setInsertionPointToStart(&fn.getFunctionBody().front());
+      Location loc = fn.getLoc();
+      Value n = func::CallOp::create(b, loc, callee).getResult(0);
+      v = arith::CmpIOp::create(
+          b, loc, arith::CmpIPredicate::sle, n,
+          arith::ConstantIntOp::create(b, loc, b.getI32Type(), 1));
+      return v;
+    };
+    // A serial copy of `p` where `cond` holds, `p` itself otherwise.
+    auto version = [&](scf::ParallelOp p, Value cond) -> LogicalResult {
+      OpBuilder b(p);
+      auto ifOp = scf::IfOp::create(b, p.getLoc(), TypeRange{}, cond,
+                                    /*withElseRegion=*/true);
+      b.setInsertionPointToStart(ifOp.thenBlock());
+      auto serial = cast<scf::ParallelOp>(b.clone(*p));
+      rewriter.setInsertionPoint(serial);
+      if (failed(scf::parallelForToNestedFors(rewriter, serial)))
+        return failure();
+      p->moveBefore(ifOp.elseBlock()->getTerminator());
+      return success();
+    };
+    auto eligible = [](scf::ParallelOp p) {
+      return !p.getNumResults() && p.getInitVals().empty();
+    };
+    SmallVector<scf::ParallelOp> small, midsize;
+    module.walk([&](scf::ParallelOp p) {
+      if (!eligible(p))
         return;
       // A loop inside a parallel loop runs in one thread anyway (OpenMP's
       // nested regions get one), but as a nested region it would still pay
       // a fork/join per outer iteration (e.g. the ops inside
       // qopt-parallelize-heads' loop over the heads).
-      if (p->getParentOfType<scf::ParallelOp>() ||
-          opWork(*p, t->vectorBits) < threshold)
+      if (p->getParentOfType<scf::ParallelOp>()) {
         small.push_back(p);
+        return;
+      }
+      int64_t w = opWork(*p, t->vectorBits);
+      if (w < threshold)
+        small.push_back(p);
+      else if (w < oneThread)
+        midsize.push_back(p);
     });
-    IRRewriter rewriter(&getContext());
     for (scf::ParallelOp p : small) {
       rewriter.setInsertionPoint(p);
       if (failed(scf::parallelForToNestedFors(rewriter, p)))
         return signalPassFailure();
     }
+    // Worth splitting over threads, but with one thread a parallel region
+    // still costs its entry (a decode step's 1x256x768 GEMV is 12,288 ops).
+    for (scf::ParallelOp p : midsize)
+      if (failed(version(p, isSingleThread(p))))
+        return signalPassFailure();
     // Run-time trip counts (sequence lengths): the work is computed before
     // the loop and a serial copy runs when it is below the threshold (a
     // decode step's attention over one token would otherwise pay a
     // fork/join per op).
     SmallVector<scf::ParallelOp> dynamic;
-    getOperation().walk([&](scf::ParallelOp p) {
-      if (!p.getNumResults() && p.getInitVals().empty() &&
-          !p->getParentOfType<scf::ParallelOp>() &&
+    module.walk([&](scf::ParallelOp p) {
+      if (eligible(p) && !p->getParentOfType<scf::ParallelOp>() &&
           opWork(*p, t->vectorBits) >= kMany)
         dynamic.push_back(p);
     });
@@ -255,17 +311,18 @@ struct QOptSerializeSmallLoopsPass
       if (!work)
         continue; // the estimate's ops are dead: canonicalize drops them
       work = arith::MulIOp::create(b, loc, trips, work);
-      Value small = arith::CmpIOp::create(
-          b, loc, arith::CmpIPredicate::ult, work,
-          arith::ConstantIndexOp::create(b, loc, threshold));
-      auto ifOp = scf::IfOp::create(b, loc, TypeRange{}, small,
-                                    /*withElseRegion=*/true);
-      b.setInsertionPointToStart(ifOp.thenBlock());
-      auto serial = cast<scf::ParallelOp>(b.clone(*p));
-      rewriter.setInsertionPoint(serial);
-      if (failed(scf::parallelForToNestedFors(rewriter, serial)))
+      auto below = [&](int64_t n) {
+        return arith::CmpIOp::create(b, loc, arith::CmpIPredicate::ult, work,
+                                     arith::ConstantIndexOp::create(b, loc, n));
+      };
+      Value serial = below(threshold);
+      if (oneThread > threshold)
+        serial = arith::OrIOp::create(
+            b, loc, serial,
+            arith::AndIOp::create(b, loc, below(oneThread),
+                                  isSingleThread(p)));
+      if (failed(version(p, serial)))
         return signalPassFailure();
-      p->moveBefore(ifOp.elseBlock()->getTerminator());
     }
   }
 };

@@ -2,10 +2,16 @@
 
 // A loop over run-time sizes (a decode step's heads x context): its work is
 // computed before it (trip counts x the body's, here an inner loop whose
-// bound comes from outside), and a serial copy runs below the threshold.
+// bound comes from outside), and a serial copy runs below the threshold
+// (8192), or below 131072 when OpenMP has one thread.
 // CHECK-LABEL: func.func @rows
+// CHECK: %[[N:.*]] = call @omp_get_max_threads() : () -> i32
+// CHECK: %[[ONE:.*]] = arith.cmpi sle, %[[N]], %c1_i32
 // CHECK: arith.ceildivui %{{.*}}, %c16
-// CHECK: %[[SMALL:.*]] = arith.cmpi ult, %{{.*}}, %c131072
+// CHECK: %[[LO:.*]] = arith.cmpi ult, %[[W:.*]], %c8192
+// CHECK: %[[HI:.*]] = arith.cmpi ult, %[[W]], %c131072
+// CHECK: %[[AND:.*]] = arith.andi %[[HI]], %[[ONE]]
+// CHECK: %[[SMALL:.*]] = arith.ori %[[LO]], %[[AND]]
 // CHECK: scf.if %[[SMALL]] {
 // CHECK-NOT: scf.parallel
 // CHECK: scf.for
@@ -29,6 +35,7 @@ func.func @rows(%m: memref<?x?xf32>, %n: index, %t: index) {
 
 // A call in the body: no estimate, the loop stays parallel as it is.
 // CHECK-LABEL: func.func @call
+// CHECK-NOT: omp_get_max_threads
 // CHECK-NOT: scf.if
 // CHECK: scf.parallel
 func.func private @g(index)
@@ -46,7 +53,8 @@ func.func @call(%n: index) {
 // loop's own induction variable) counts as 16 trips: the loop around it
 // still gets its estimate and a serial copy (softmax's row max in decode).
 // CHECK-LABEL: func.func @peeled_rest
-// CHECK: %[[SMALL:.*]] = arith.cmpi ult, %{{.*}}, %c131072
+// CHECK: arith.cmpi ult, %{{.*}}, %c8192
+// CHECK: %[[SMALL:.*]] = arith.ori
 // CHECK: scf.if %[[SMALL]] {
 // CHECK-NOT: scf.parallel
 // CHECK: } else {

@@ -486,16 +486,28 @@ def QOptSerializeSmallLoopsPass : Pass<"qopt-serialize-small-loops", "ModuleOp">
     An inner loop from 0 to an affine bound of the enclosing loops'
     induction variables, step 1 (a peeled vector loop's partial last step)
     counts as 16 trips. Loops with a call or results, or other bounds that
-    depend on their own induction variables, stay parallel. `min-work` (>= 0) overrides the
-    target's threshold.
+    depend on their own induction variables, stay parallel.
+
+    Between `minParallelWork` and the target's `minParallelWorkOneThread`
+    a loop is versioned on `omp_get_max_threads() <= 1` (called once per
+    function): with one thread its serial copy runs, since even a
+    one-thread parallel region costs its entry. A decode step's GEMVs (a
+    1x256x768 fp32 one is 12,288 ops) sit there: split over two threads,
+    they took llama-tiny-kv's fp32 decode from ~4,000 to ~5,000 tok/s,
+    and serial with one thread they keep its speed. `min-work` and
+    `one-thread-work` (>= 0) override the target's thresholds.
   }];
   let options = [
     Option<"target", "target", "std::string", /*default=*/"\"host\"",
            "--target name (qopt/Codegen/TargetDesc.h)">,
     Option<"minWork", "min-work", "int64_t", /*default=*/"-1",
            "threshold in vector ops (-1: the target's minParallelWork)">,
+    Option<"oneThreadWork", "one-thread-work", "int64_t", /*default=*/"-1",
+           "threshold with one thread (-1: the target's "
+           "minParallelWorkOneThread)">,
   ];
-  let dependentDialects = ["::mlir::scf::SCFDialect"];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::func::FuncDialect"];
 }
 
 #endif // QOPT_CODEGEN_PASSES

@@ -67,14 +67,16 @@ struct TargetDesc {
   unsigned l1dBytes = 32 * 1024;
   unsigned l2Bytes = 1024 * 1024;
   /// Estimated work (vector ops, see qopt-serialize-small-loops) below which
-  /// a parallel loop runs serially. An OpenMP fork/join costs a few
-  /// microseconds on an idle machine and far more when the threads wait for
-  /// a core; 131072 ops is roughly 30-40 us on a Zen 4 core. On llama-tiny
-  /// w8a8-dynamic (2 threads, loaded 2-core machine) 32768 / 131072 / 524288
-  /// gave 105 / 47 / 20 regions and ~25 / ~17 / ~12-25 ms medians; 524288
-  /// also serializes the 128x256x256 int8 projections, which on an idle
-  /// machine are worth splitting, so 131072.
-  int64_t minParallelWork = 131072;
+  /// a parallel loop runs serially. An OpenMP fork/join costs about 1 us on
+  /// an idle machine (far more when the threads wait for a core). Decode
+  /// steps of llama-tiny-kv fp32, 2 threads, idle 2-core Zen 4 VM, tok/s:
+  /// 131072: ~4,000 (every GEMV serial), 16384: ~4,800, 8192: ~5,000,
+  /// 4096: ~4,650.
+  int64_t minParallelWork = 8192;
+  /// Below this, a loop also has a serial copy that runs when OpenMP has one
+  /// thread: a one-thread region still costs its entry (the same decode
+  /// steps at 1 thread lost ~7 % with 8192 alone).
+  int64_t minParallelWorkOneThread = 131072;
 
   /// i32 lanes of one vector register (the N block of the pack layout).
   unsigned lanes() const { return vectorBits / 32; }
