@@ -15,6 +15,10 @@ using namespace mlir;
 
 namespace {
 
+/// Query rows from which q·kᵀ transposes K for register tiles (below: one
+/// dot-product pass per row over K as it is laid out).
+constexpr int64_t kTransposeRows = 32;
+
 bool isDim(AffineExpr e, unsigned pos) {
   auto d = dyn_cast<AffineDimExpr>(e);
   return d && d.getPosition() == pos;
@@ -386,9 +390,13 @@ LogicalResult mlir::qopt::splitDynamicScores(
   rewriter.setInsertionPoint(op);
   Value M = tensor::DimOp::create(rewriter, loc, q, nb);
   Value T = tensor::DimOp::create(rewriter, loc, k, nb);
+  // Kᵀ costs about 3 ops per element of K, paid back by the register
+  // tiles only over many rows: grouped-query decode (8 query heads per KV
+  // head) spent a fifth of its step transposing a 1024-long K.
+  int64_t minRows = K % 16 ? tm : std::max<int64_t>(tm, kTransposeRows);
   Value cond = arith::CmpIOp::create(
       rewriter, loc, arith::CmpIPredicate::sge, M,
-      arith::ConstantIndexOp::create(rewriter, loc, tm));
+      arith::ConstantIndexOp::create(rewriter, loc, minRows));
   auto ifOp = scf::IfOp::create(rewriter, loc, op->getResultTypes(), cond,
                                 /*withElseRegion=*/true);
   // Few queries (decode): dot products, 16 scores at a time.

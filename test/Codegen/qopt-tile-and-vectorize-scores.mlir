@@ -1,15 +1,17 @@
 // RUN: qopt-opt %s --pass-pipeline="builtin.module(func.func(qopt-tile-and-vectorize,canonicalize))" | FileCheck %s
 
 // Attention scores over a run-time query count and context (K read in
-// place, a dot product per score): with at least 8 queries (prefill), K is
+// place, a dot product per score): with at least 32 queries (prefill), K is
 // transposed once and the scores run as 8x16 register tiles of outer
 // products over a forall of the heads, the partial edges as serial dot
-// products; with fewer (decode), per row 16 scores a step: each key row's
+// products; with fewer (decode, also grouped-query decode's 8 query heads
+// per KV head, where the transpose cost more than the tiles saved), per
+// row 16 scores a step: each key row's
 // two 16-lane products, then the 16 partial vectors summed across lanes at
 // once (shuffles), the last T % 16 scores as a serial dot generic.
 // CHECK-LABEL: func.func @scores
 // CHECK: %[[M:.*]] = tensor.dim %arg0, %c2
-// CHECK: %[[MANY:.*]] = arith.cmpi sge, %[[M]], %c8
+// CHECK: %[[MANY:.*]] = arith.cmpi sge, %[[M]], %c32
 // CHECK: scf.if %[[MANY]]
 // CHECK: linalg.transpose ins(%arg1 : tensor<1x8x?x32xf32>) outs(%{{.*}} : tensor<1x8x32x?xf32>) permutation = [0, 1, 3, 2]
 // CHECK: scf.forall (%{{.*}}) in (8)
