@@ -201,8 +201,8 @@ Value decodeScores(OpBuilder &rb, Location loc, linalg::GenericOp op, Value M,
                                   st(2, one);
         Value c = initTile(
             b, l, fill, tensor::ExtractSliceOp::create(b, l, whole, off, sz, st));
-        whole = tensor::InsertSliceOp::create(b, l, serialEdge(b, l, op, a, bk, c, /*red=*/2),
-                                              whole, off, sz, st);
+        Value edge = serialEdge(b, l, op, a, bk, c, /*red=*/2);
+        whole = tensor::InsertSliceOp::create(b, l, edge, whole, off, sz, st);
         SmallVector<OpFoldResult> woff(bIvs.begin(), bIvs.end()),
             wsz(nb, one), wst(nb + 2, one);
         woff.append({OpFoldResult(m), zero});
@@ -347,8 +347,8 @@ LogicalResult mlir::qopt::splitDynamicPV(
                                   st(2, one);
         Value c = initTile(
             b, l, fill, tensor::ExtractSliceOp::create(b, l, whole, off, sz, st));
-        whole = tensor::InsertSliceOp::create(b, l, serialEdge(b, l, op, ps, vs, c, /*red=*/1),
-                                              whole, off, sz, st);
+        Value edge = serialEdge(b, l, op, ps, vs, c, /*red=*/1);
+        whole = tensor::InsertSliceOp::create(b, l, edge, whole, off, sz, st);
         SmallVector<OpFoldResult> woff(ivs.begin(), ivs.end()), wsz(nb, one),
             wst(nb + 2, one);
         woff.append({zero, zero});
@@ -474,8 +474,8 @@ LogicalResult mlir::qopt::splitDynamicScores(
                                     st(2, b.getIndexAttr(1));
           Value c = initTile(
               b, l, fill, tensor::ExtractSliceOp::create(b, l, whole, off, sz, st));
-          whole = tensor::InsertSliceOp::create(b, l, serialEdge(b, l, op, a, bk, c, /*red=*/2), whole,
-                                                off, sz, st);
+          Value e = serialEdge(b, l, op, a, bk, c, /*red=*/2);
+          whole = tensor::InsertSliceOp::create(b, l, e, whole, off, sz, st);
         };
         OpFoldResult Mrest = affine::makeComposedFoldedAffineApply(
             b, l, s0 - getAffineSymbolExpr(1, ctx), {OpFoldResult(M), Mmain});
